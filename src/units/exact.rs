@@ -1,0 +1,318 @@
+//! `exact`: the exact A×B multiplier baseline (ARITHMETIC.md §0, §3.4 "Unp-exact").
+//!
+//! Unsigned, or two's complement when `signed`; `p` has A+B bits. The RTL is a shift-add
+//! array (rust-hdl only multiplies `Bits<16>`), with the MSB of a signed `b` weighted -2^(B-1).
+
+use crate::spec::{check_range, parse_params, ParamMap, SpecError};
+use crate::units::{mask, sign_extend, to_raw, Family, ParamInfo, Port, Unit};
+use rust_hdl::prelude::*;
+use serde::Deserialize;
+
+pub const MIN_WIDTH: u32 = 2;
+pub const MAX_WIDTH: u32 = 16;
+
+pub static FAMILY: Family = Family {
+    name: "exact",
+    summary: "exact A×B multiplier (Unp-exact baseline), unsigned or two's complement",
+    params: &[
+        ParamInfo {
+            key: "a_bits",
+            range: "2..=16",
+            default: "8 (or width)",
+            help: "width of operand a",
+        },
+        ParamInfo {
+            key: "b_bits",
+            range: "2..=16",
+            default: "8 (or width)",
+            help: "width of operand b",
+        },
+        ParamInfo {
+            key: "width",
+            range: "2..=16",
+            default: "-",
+            help: "sets a_bits and b_bits together",
+        },
+        ParamInfo {
+            key: "signed",
+            range: "true/false",
+            default: "false",
+            help: "two's complement operands and product",
+        },
+    ],
+    build: |m| Ok(Box::new(ExactParams::from_map("exact", m)?)),
+};
+
+/// Operand widths and signedness, shared by `exact` and `tmr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExactParams {
+    pub a_bits: u32,
+    pub b_bits: u32,
+    pub signed: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExactParams {
+    a_bits: Option<u32>,
+    b_bits: Option<u32>,
+    width: Option<u32>,
+    #[serde(default)]
+    signed: bool,
+}
+
+impl ExactParams {
+    /// Validate `a_bits`/`b_bits`/`width`/`signed` for a family with exact-multiplier operands.
+    pub fn from_map(family: &str, map: &ParamMap) -> Result<ExactParams, SpecError> {
+        let raw: RawExactParams = parse_params(family, map)?;
+        let pick = |key: &str, own: Option<u32>| -> Result<u32, SpecError> {
+            let v = match (own, raw.width) {
+                (Some(v), Some(w)) if v != w => {
+                    return Err(SpecError(format!(
+                        "{family}: {key} = {v} contradicts width = {w}; give one of them"
+                    )))
+                }
+                (Some(v), _) => v,
+                (None, Some(w)) => w,
+                (None, None) => 8,
+            };
+            let key = if own.is_some() { key } else { "width" };
+            check_range(family, key, v, MIN_WIDTH, MAX_WIDTH)?;
+            Ok(v)
+        };
+        Ok(ExactParams {
+            a_bits: pick("a_bits", raw.a_bits)?,
+            b_bits: pick("b_bits", raw.b_bits)?,
+            signed: raw.signed,
+        })
+    }
+
+    pub fn product_bits(&self) -> u32 {
+        self.a_bits + self.b_bits
+    }
+
+    /// `u8x8` / `s12x12`: the part of the module name that both exact and TMR share.
+    pub fn name_part(&self) -> String {
+        let s = if self.signed { 's' } else { 'u' };
+        format!("{s}{}x{}", self.a_bits, self.b_bits)
+    }
+
+    pub fn params_json(&self) -> serde_json::Value {
+        serde_json::json!({"a_bits": self.a_bits, "b_bits": self.b_bits, "signed": self.signed})
+    }
+
+    /// Operand ports `a`, `b` and the product port `p`.
+    pub fn ports(&self) -> Vec<Port> {
+        vec![
+            Port::input("a", self.a_bits as usize, self.signed),
+            Port::input("b", self.b_bits as usize, self.signed),
+            Port::output("p", self.product_bits() as usize, self.signed),
+        ]
+    }
+
+    /// Golden model: the product as a raw `a_bits + b_bits` bit pattern.
+    pub fn product(&self, a: u64, b: u64) -> u64 {
+        let pw = self.product_bits() as usize;
+        if self.signed {
+            let v = sign_extend(a, self.a_bits as usize) * sign_extend(b, self.b_bits as usize);
+            to_raw(v, pw)
+        } else {
+            (a * b) & mask(pw)
+        }
+    }
+
+    /// Corner cases: zero, one, all ones, most negative, alternating bits, on both operands.
+    pub fn corner_cases(&self) -> Vec<Vec<u64>> {
+        let values = |w: u32| -> Vec<u64> {
+            let m = mask(w as usize);
+            let mut v = vec![
+                0,
+                1,
+                2,
+                m,
+                m - 1,
+                m >> 1,
+                (m >> 1) + 1,
+                0x5555 & m,
+                0xaaaa & m,
+            ];
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let (va, vb) = (values(self.a_bits), values(self.b_bits));
+        va.iter()
+            .flat_map(|&a| vb.iter().map(move |&b| vec![a, b]))
+            .collect()
+    }
+}
+
+impl Unit for ExactParams {
+    fn family(&self) -> &'static str {
+        "exact"
+    }
+    fn base_name(&self) -> String {
+        format!("exact_{}", self.name_part())
+    }
+    fn ports(&self) -> Vec<Port> {
+        ExactParams::ports(self)
+    }
+    fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
+        outputs[0] = self.product(inputs[0], inputs[1]);
+    }
+    fn verilog(&self, registered: bool) -> String {
+        exact_verilog(self, registered)
+    }
+    fn corner_cases(&self) -> Vec<Vec<u64>> {
+        ExactParams::corner_cases(self)
+    }
+    fn params(&self) -> serde_json::Value {
+        self.params_json()
+    }
+}
+
+/// Shift-add multiplier core: `p = a * b` over A+B = P bits.
+#[derive(LogicBlock)]
+pub struct ExactMultiplier<const A: usize, const B: usize, const P: usize> {
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub p: Signal<Out, Bits<P>>,
+    /// `a` sign- or zero-extended to P bits, then shifted left once per bit of `b`.
+    a_shifted: Signal<Local, Bits<P>>,
+    acc: Signal<Local, Bits<P>>,
+    is_signed: Constant<Bit>,
+    /// Only the MSB set: `a & a_msb` is non-zero when a signed `a` is negative.
+    a_msb: Constant<Bits<A>>,
+    b_msb: Constant<Bits<B>>,
+    /// Ones in bits P-1..A: or-ed into the extended `a` when it is negative.
+    a_sign_fill: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+}
+
+impl<const A: usize, const B: usize, const P: usize> ExactMultiplier<A, B, P> {
+    pub fn new(signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            a_shifted: Default::default(),
+            acc: Default::default(),
+            is_signed: Constant::new(signed),
+            a_msb: Constant::new((1u64 << (A - 1)).into()),
+            b_msb: Constant::new((1u64 << (B - 1)).into()),
+            a_sign_fill: Constant::new((mask(P) & !mask(A)).into()),
+            zero: Constant::new(0u64.into()),
+        }
+    }
+}
+
+impl<const A: usize, const B: usize, const P: usize> Logic for ExactMultiplier<A, B, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.a_shifted.next = bit_cast::<P, A>(self.a.val());
+        if self.is_signed.val() & (self.a.val() & self.a_msb.val()).any() {
+            self.a_shifted.next = self.a_shifted.val() | self.a_sign_fill.val();
+        }
+        self.acc.next = self.zero.val();
+        for i in 0..B {
+            if self.b.val().get_bit(i) {
+                self.acc.next = self.acc.val() + self.a_shifted.val();
+            }
+            self.a_shifted.next = self.a_shifted.val() << 1;
+        }
+        // A set MSB of a signed b weighs -2^(B-1): it was added once, so take a << B away.
+        if self.is_signed.val() & (self.b.val() & self.b_msb.val()).any() {
+            self.acc.next = self.acc.val() - self.a_shifted.val();
+        }
+        self.p.next = self.acc.val();
+    }
+}
+
+crate::registered_wrapper!(
+    RegisteredExact<A, B, P>,
+    ExactMultiplier<A, B, P>,
+    inputs [a / a_reg: Bits<A>, b / b_reg: Bits<B>],
+    outputs [p / p_reg: Bits<P>]
+);
+
+fn exact_verilog(params: &ExactParams, registered: bool) -> String {
+    crate::dispatch_ab!(
+        params.a_bits,
+        params.b_bits,
+        exact_verilog_for(params.signed, registered)
+    )
+}
+
+fn exact_verilog_for<const A: usize, const B: usize, const P: usize>(
+    signed: bool,
+    registered: bool,
+) -> String {
+    let core = ExactMultiplier::<A, B, P>::new(signed);
+    if registered {
+        crate::rtl::verilog_of(RegisteredExact::<A, B, P>::new(core))
+    } else {
+        crate::rtl::verilog_of(core)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(a: u32, b: u32, signed: bool) -> ExactParams {
+        ExactParams {
+            a_bits: a,
+            b_bits: b,
+            signed,
+        }
+    }
+
+    #[test]
+    fn golden_unsigned_products() {
+        let p = params(8, 8, false);
+        assert_eq!(p.product(13, 11), 143);
+        assert_eq!(p.product(255, 255), 65025);
+        assert_eq!(p.product(0, 200), 0);
+    }
+
+    #[test]
+    fn golden_signed_products_are_twos_complement() {
+        let p = params(4, 4, true);
+        // -8 * -8 = 64 = 0b0100_0000; -8 * 7 = -56 = 0b1100_1000; -1 * 1 = -1 = 0xff
+        assert_eq!(p.product(0b1000, 0b1000), 64);
+        assert_eq!(p.product(0b1000, 0b0111), 0b1100_1000);
+        assert_eq!(p.product(0b1111, 0b0001), 0xff);
+    }
+
+    #[test]
+    fn width_sets_both_operands_and_conflicts_are_reported() {
+        let mut m = ParamMap::new();
+        m.insert("width".into(), 12.into());
+        let p = ExactParams::from_map("exact", &m).unwrap();
+        assert_eq!((p.a_bits, p.b_bits), (12, 12));
+        m.insert("a_bits".into(), 10.into());
+        let e = ExactParams::from_map("exact", &m).unwrap_err();
+        assert!(e.0.contains("a_bits = 10 contradicts width = 12"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_width_names_field_and_range() {
+        for bad in [0u32, 1, 17] {
+            let mut m = ParamMap::new();
+            m.insert("a_bits".into(), bad.into());
+            let e = ExactParams::from_map("exact", &m).unwrap_err();
+            assert_eq!(
+                e.0,
+                format!("exact: a_bits = {bad} is out of range, allowed 2..=16")
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let mut m = ParamMap::new();
+        m.insert("a_bit".into(), 8.into());
+        let e = ExactParams::from_map("exact", &m).unwrap_err();
+        assert!(e.0.contains("unknown field `a_bit`"), "{e}");
+    }
+}
