@@ -3,6 +3,7 @@
 //! talks to units only through [`Unit`] and [`Family`].
 
 pub mod exact;
+pub mod tmr;
 
 use crate::spec::{ParamMap, SpecError};
 
@@ -78,7 +79,7 @@ pub struct Family {
 }
 
 /// Every family qmulgen knows, in the order `qmulgen list` shows them.
-pub const FAMILIES: &[&Family] = &[&exact::FAMILY];
+pub const FAMILIES: &[&Family] = &[&exact::FAMILY, &tmr::FAMILY];
 
 /// Look a family up by name.
 pub fn family(name: &str) -> Option<&'static Family> {

@@ -1,0 +1,447 @@
+//! The `qmulgen` command line: parse, call the library, print. Exit status 0 on success,
+//! 1 when verification finds a mismatch or a tool fails, 2 for bad input.
+
+use crate::rtl::{self, Generated};
+use crate::sim::{self, Model, VectorSource, Verilator};
+use crate::spec::{Design, ParamMap, SpecError, UnitSpec};
+use crate::units::{self, Dir, Unit};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+const ABOUT: &str =
+    "Generate Verilog for quantized-DNN multipliers (exact, TMR, ...) with rust-hdl, \
+and prove it in Verilator against bit-exact golden models.";
+
+#[derive(Parser)]
+#[command(name = "qmulgen", version, about = ABOUT, after_help = "Examples:
+  qmulgen list
+  qmulgen gen exact --width 8
+  qmulgen gen --config designs/default.yaml --out rtl_out
+  qmulgen verify tmr --width 12 --signed
+  qmulgen eval exact --width 8 13 11")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List families, their parameters, ranges and defaults
+    #[command(after_help = "Example:\n  qmulgen list")]
+    List,
+    /// Write Verilog, a JSON manifest and Vivado TCL/XDC for one unit or a YAML design
+    #[command(after_help = "Examples:
+  qmulgen gen exact --a-bits 8 --b-bits 6 --signed
+  qmulgen gen tmr --width 12 --pipeline --name tmr12 --out build/
+  qmulgen gen --config designs/default.yaml")]
+    Gen {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Output folder
+        #[arg(long, default_value = "rtl_out")]
+        out: PathBuf,
+        /// Clock for the XDC of a single unit (a design file sets its own clock_mhz)
+        #[arg(long, default_value_t = 300.0)]
+        clock_mhz: f64,
+    },
+    /// Generate, build the Verilator model and compare every output with the golden model
+    #[command(
+        after_help = "Default: exhaustive when the inputs span at most 2^24 combinations,
+otherwise the unit's corner cases plus 1,000,000 seeded random vectors.
+
+Examples:
+  qmulgen verify exact --width 8
+  qmulgen verify exact --width 16 --signed --vectors 5000000 --seed 7
+  qmulgen verify tmr --width 6 --pipeline --exhaustive
+  qmulgen verify --config designs/default.yaml"
+    )]
+    Verify {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Check every input combination (at most 2^32)
+        #[arg(long, conflicts_with = "vectors")]
+        exhaustive: bool,
+        /// Corner cases plus this many seeded random vectors
+        #[arg(long)]
+        vectors: Option<u64>,
+        /// Seed for the random vectors
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Print the golden model's outputs for the given operands
+    #[command(
+        after_help = "Operands are given in port order (see `qmulgen list`); signed ports take
+negative numbers.
+
+Examples:
+  qmulgen eval exact --width 8 13 11        # p=143
+  qmulgen eval exact --width 4 --signed -8 7 --json"
+    )]
+    Eval {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Operand values, one per input port
+        #[arg(allow_negative_numbers = true, required = true)]
+        operands: Vec<String>,
+        /// Print JSON instead of name=value
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The unit, by family and parameters, or a YAML design. Flag names are the YAML keys with
+/// `-` for `_`; a flag a family does not take is an error.
+#[derive(Args, Default)]
+struct UnitArgs {
+    /// Family (see `qmulgen list`)
+    #[arg(required_unless_present = "config", conflicts_with = "config")]
+    family: Option<String>,
+    /// YAML design file with a list of units
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Width of operand a
+    #[arg(long)]
+    a_bits: Option<u32>,
+    /// Width of operand b
+    #[arg(long)]
+    b_bits: Option<u32>,
+    /// Width of both operands
+    #[arg(long)]
+    width: Option<u32>,
+    /// Two's complement operands and product
+    #[arg(long)]
+    signed: bool,
+    /// Wrap the core in input and output registers (clk, ce), latency 2
+    #[arg(long)]
+    pipeline: bool,
+    /// Module name (default: derived from the parameters)
+    #[arg(long)]
+    name: Option<String>,
+    /// Add fault-injection inputs (tmr)
+    #[arg(long)]
+    fault_ports: bool,
+}
+
+impl UnitArgs {
+    fn params(&self) -> ParamMap {
+        let mut m = ParamMap::new();
+        let mut num = |k: &str, v: Option<u32>| {
+            if let Some(v) = v {
+                m.insert(k.into(), v.into());
+            }
+        };
+        num("a_bits", self.a_bits);
+        num("b_bits", self.b_bits);
+        num("width", self.width);
+        for (k, on) in [
+            ("signed", self.signed),
+            ("pipeline", self.pipeline),
+            ("fault_ports", self.fault_ports),
+        ] {
+            if on {
+                m.insert(k.into(), true.into());
+            }
+        }
+        if let Some(n) = &self.name {
+            m.insert("name".into(), n.clone().into());
+        }
+        m
+    }
+
+    fn has_unit_flags(&self) -> bool {
+        !self.params().is_empty()
+    }
+
+    /// The units named on the command line, with the clock of their design.
+    fn design(&self, clock_mhz: f64) -> Result<Design, SpecError> {
+        match (&self.config, &self.family) {
+            (Some(path), _) => {
+                if self.has_unit_flags() {
+                    return Err(SpecError(
+                        "unit flags cannot be combined with --config; put them in the YAML file"
+                            .into(),
+                    ));
+                }
+                Design::load(path)
+            }
+            (None, Some(family)) => Ok(Design {
+                clock_mhz,
+                units: vec![UnitSpec::from_params(family, &self.params())?],
+            }),
+            (None, None) => Err(SpecError("give a family or --config FILE".into())),
+        }
+    }
+}
+
+/// Failure of a command: bad input (exit 2) or a failed check/tool (exit 1).
+pub enum Failure {
+    BadInput(String),
+    Failed(String),
+}
+
+impl From<SpecError> for Failure {
+    fn from(e: SpecError) -> Self {
+        Failure::BadInput(e.0)
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List => {
+            print!("{}", list_text());
+            Ok(())
+        }
+        Command::Gen {
+            unit,
+            out,
+            clock_mhz,
+        } => cmd_gen(&unit, &out, clock_mhz),
+        Command::Verify {
+            unit,
+            exhaustive,
+            vectors,
+            seed,
+        } => cmd_verify(&unit, exhaustive, vectors, seed),
+        Command::Eval {
+            unit,
+            operands,
+            json,
+        } => cmd_eval(&unit, &operands, json),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(Failure::BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            2
+        }
+        Err(Failure::Failed(msg)) => {
+            eprintln!("error: {msg}");
+            1
+        }
+    }
+}
+
+/// The text of `qmulgen list`.
+pub fn list_text() -> String {
+    let mut s = String::new();
+    for f in units::FAMILIES {
+        s.push_str(&format!("{}  {}\n", f.name, f.summary));
+        for p in f.params {
+            s.push_str(&format!(
+                "    --{:<14} {:<12} default {:<14} {}\n",
+                p.key.replace('_', "-"),
+                p.range,
+                p.default,
+                p.help
+            ));
+        }
+        s.push_str("    --pipeline       true/false   default false          input/output registers, latency 2\n");
+        s.push_str("    --name           identifier   default derived        module name\n\n");
+    }
+    s
+}
+
+/// Every file of a design, in memory: Verilog, manifest, Vivado TCL and XDC per unit.
+pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) {
+    let mut gens = Vec::new();
+    let mut files = Vec::new();
+    for spec in &design.units {
+        let g = rtl::generate(spec);
+        files.push((format!("{}.v", g.name), g.verilog.clone()));
+        let json = serde_json::to_string_pretty(&g.manifest).expect("manifest serializes");
+        files.push((format!("{}.json", g.name), json + "\n"));
+        files.extend(crate::vivado::files(&g.manifest, design.clock_mhz));
+        gens.push(g);
+    }
+    (gens, files)
+}
+
+fn cmd_gen(unit: &UnitArgs, out: &Path, clock_mhz: f64) -> Result<(), Failure> {
+    if !(clock_mhz > 0.0 && clock_mhz <= 1000.0) {
+        return Err(Failure::BadInput(format!(
+            "--clock-mhz = {clock_mhz} is out of range, allowed 0 < clock-mhz <= 1000"
+        )));
+    }
+    let design = unit.design(clock_mhz)?;
+    let (gens, files) = design_files(&design);
+    rtl::write_files_atomically(out, &files).map_err(|e| {
+        Failure::BadInput(format!(
+            "cannot write to output folder {}: {e}",
+            out.display()
+        ))
+    })?;
+    for g in &gens {
+        println!(
+            "wrote {}/{}.v (+ .json, _ooc.tcl, .xdc)  latency {}",
+            out.display(),
+            g.name,
+            g.manifest.latency
+        );
+    }
+    Ok(())
+}
+
+fn cmd_verify(
+    unit: &UnitArgs,
+    exhaustive: bool,
+    vectors: Option<u64>,
+    seed: u64,
+) -> Result<(), Failure> {
+    let design = unit.design(300.0)?;
+    let verilator = Verilator::locate().map_err(Failure::Failed)?;
+    let mut failed = Vec::new();
+    for spec in &design.units {
+        let g = rtl::generate(spec);
+        let sources = sources_for(spec.unit.as_ref(), exhaustive, vectors, seed)?;
+        if let Err(report) = sim::lint(&verilator, &g) {
+            return Err(Failure::Failed(format!("{} fails lint:\n{report}", g.name)));
+        }
+        eprintln!("{}: building Verilator model ...", g.name);
+        let model = Model::build(&verilator, &g).map_err(Failure::Failed)?;
+        let mut total = 0u64;
+        let mut mismatches = 0u64;
+        let mut seconds = 0.0;
+        for src in &sources {
+            let r = sim::check(&model, spec.unit.as_ref(), src.as_ref())
+                .map_err(|e| Failure::Failed(format!("{}: {e}", g.name)))?;
+            total += r.vectors;
+            mismatches += r.mismatches;
+            seconds += r.elapsed.as_secs_f64();
+            for m in &r.first_mismatches {
+                println!("  MISMATCH {}: {m}", g.name);
+            }
+        }
+        let what: Vec<String> = sources.iter().map(|s| s.describe()).collect();
+        println!(
+            "{}: {} {} vectors ({}), {} mismatches, {:.2} s, {:.1} M vectors/s{}",
+            g.name,
+            if mismatches == 0 { "PASS" } else { "FAIL" },
+            total,
+            what.join(" + "),
+            mismatches,
+            seconds,
+            total as f64 / seconds.max(1e-9) / 1e6,
+            match model.build_time {
+                Some(t) => format!(", model built in {:.1} s", t.as_secs_f64()),
+                None => ", model from cache".into(),
+            }
+        );
+        if mismatches > 0 {
+            failed.push(g.name.clone());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Failed(format!(
+            "mismatches in {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+fn sources_for(
+    unit: &dyn Unit,
+    exhaustive: bool,
+    vectors: Option<u64>,
+    seed: u64,
+) -> Result<Vec<Box<dyn VectorSource>>, Failure> {
+    let widths: Vec<usize> = unit
+        .ports()
+        .iter()
+        .filter(|p| p.dir == Dir::Input)
+        .map(|p| p.width)
+        .collect();
+    let bits: usize = widths.iter().sum();
+    if exhaustive {
+        if bits > 32 {
+            return Err(Failure::BadInput(format!(
+                "--exhaustive: {bits} input bits is 2^{bits} vectors, at most 2^32 allowed; use --vectors N"
+            )));
+        }
+        return Ok(vec![Box::new(sim::Exhaustive::new(widths))]);
+    }
+    Ok(match vectors {
+        Some(n) => vec![
+            Box::new(sim::Corners::new(unit.corner_cases())),
+            Box::new(sim::Random::new(widths, n, seed)),
+        ],
+        None => sim::default_sources(unit, 1_000_000, seed),
+    })
+}
+
+fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Failure> {
+    if unit.config.is_some() {
+        return Err(Failure::BadInput(
+            "eval takes one unit (a family and its flags), not --config".into(),
+        ));
+    }
+    let design = unit.design(300.0)?;
+    let spec = &design.units[0];
+    let ports = spec.unit.ports();
+    let (inputs, outputs): (Vec<_>, Vec<_>) = ports.iter().partition(|p| p.dir == Dir::Input);
+    if operands.len() != inputs.len() {
+        let names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
+        return Err(Failure::BadInput(format!(
+            "{} takes {} operands ({}), got {}",
+            spec.unit.family(),
+            inputs.len(),
+            names.join(" "),
+            operands.len()
+        )));
+    }
+    let mut raw = Vec::new();
+    for (text, port) in operands.iter().zip(&inputs) {
+        raw.push(parse_operand(text, port)?);
+    }
+    let mut out = vec![0u64; outputs.len()];
+    spec.unit.golden(&raw, &mut out);
+    let shown: Vec<(String, i128)> = outputs
+        .iter()
+        .zip(&out)
+        .map(|(p, &v)| {
+            let v = if p.signed {
+                units::sign_extend(v, p.width) as i128
+            } else {
+                v as i128
+            };
+            (p.name.clone(), v)
+        })
+        .collect();
+    if json {
+        let obj: serde_json::Map<String, serde_json::Value> = shown
+            .iter()
+            .map(|(n, v)| (n.clone(), serde_json::Value::from(*v as i64)))
+            .collect();
+        println!("{}", serde_json::Value::Object(obj));
+    } else {
+        let parts: Vec<String> = shown.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        println!("{}", parts.join(" "));
+    }
+    Ok(())
+}
+
+/// An operand for `port`: unsigned 0..2^w-1, or for signed ports -2^(w-1)..2^(w-1)-1.
+fn parse_operand(text: &str, port: &units::Port) -> Result<u64, Failure> {
+    let v: i128 = text.parse().map_err(|_| {
+        Failure::BadInput(format!(
+            "operand {} = `{text}` is not an integer",
+            port.name
+        ))
+    })?;
+    let w = port.width as u32;
+    let (lo, hi) = if port.signed {
+        (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+    } else {
+        (0, (1i128 << w) - 1)
+    };
+    if v < lo || v > hi {
+        return Err(Failure::BadInput(format!(
+            "operand {} = {v} does not fit {w} bits {}, allowed {lo}..={hi}",
+            port.name,
+            if port.signed { "signed" } else { "unsigned" }
+        )));
+    }
+    Ok((v as u64) & units::mask(port.width))
+}

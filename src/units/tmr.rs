@@ -1,0 +1,428 @@
+//! `tmr`: Pro-TMR baseline (ARITHMETIC.md §3.4): three exact multipliers, a bitwise majority
+//! voter, `err` = any disagreement between the copies.
+//!
+//! With `fault_ports`, the unit gets two extra inputs that force a fault on one output bit of
+//! one copy: `fault_site` (0 = no fault, 1 + copy·P + bit otherwise) and `fault_kind`
+//! (0 flip, 1 stuck-at-0, 2 stuck-at-1, 3 no fault). Without the flag no trace of them remains.
+
+use crate::spec::{parse_params, ParamMap, SpecError};
+use crate::units::exact::{ExactMultiplier, ExactParams};
+use crate::units::{mask, Family, ParamInfo, Port, Unit};
+use rust_hdl::prelude::*;
+use serde::Deserialize;
+
+pub static FAMILY: Family = Family {
+    name: "tmr",
+    summary: "three exact multipliers + bitwise majority voter, err = any disagreement (Pro-TMR)",
+    params: &[
+        ParamInfo {
+            key: "a_bits",
+            range: "2..=16",
+            default: "8 (or width)",
+            help: "width of operand a",
+        },
+        ParamInfo {
+            key: "b_bits",
+            range: "2..=16",
+            default: "8 (or width)",
+            help: "width of operand b",
+        },
+        ParamInfo {
+            key: "width",
+            range: "2..=16",
+            default: "-",
+            help: "sets a_bits and b_bits together",
+        },
+        ParamInfo {
+            key: "signed",
+            range: "true/false",
+            default: "false",
+            help: "two's complement operands and product",
+        },
+        ParamInfo {
+            key: "fault_ports",
+            range: "true/false",
+            default: "false",
+            help: "add fault_site/fault_kind inputs for fault-injection campaigns",
+        },
+    ],
+    build: |m| Ok(Box::new(TmrParams::from_map(m)?)),
+};
+
+/// Width of `fault_site`: enough for 1 + 3·P sites with P <= 32.
+pub const SITE_BITS: usize = 8;
+pub const KIND_FLIP: u64 = 0;
+pub const KIND_STUCK0: u64 = 1;
+pub const KIND_STUCK1: u64 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TmrParams {
+    pub exact: ExactParams,
+    pub fault_ports: bool,
+}
+
+impl TmrParams {
+    fn from_map(map: &ParamMap) -> Result<TmrParams, SpecError> {
+        #[derive(Deserialize)]
+        struct Flags {
+            #[serde(default)]
+            fault_ports: bool,
+        }
+        let mut rest = map.clone();
+        let mut flags = ParamMap::new();
+        if let Some(v) = rest.remove("fault_ports") {
+            flags.insert("fault_ports".into(), v);
+        }
+        let f: Flags = parse_params("tmr", &flags)?;
+        Ok(TmrParams {
+            exact: ExactParams::from_map("tmr", &rest)?,
+            fault_ports: f.fault_ports,
+        })
+    }
+
+    /// Golden model of one copy's output after an optional fault on one of its bits.
+    pub fn faulty_copy(&self, copy: u64, product: u64, site: u64, kind: u64) -> u64 {
+        let pw = self.exact.product_bits() as u64;
+        if site == 0 || kind > KIND_STUCK1 || (site - 1) / pw != copy {
+            return product;
+        }
+        let bit = 1u64 << ((site - 1) % pw);
+        match kind {
+            KIND_FLIP => product ^ bit,
+            KIND_STUCK0 => product & !bit,
+            _ => product | bit,
+        }
+    }
+}
+
+impl Unit for TmrParams {
+    fn family(&self) -> &'static str {
+        "tmr"
+    }
+    fn base_name(&self) -> String {
+        let f = if self.fault_ports { "_f" } else { "" };
+        format!("tmr_{}{f}", self.exact.name_part())
+    }
+    fn ports(&self) -> Vec<Port> {
+        let mut ports = self.exact.ports();
+        if self.fault_ports {
+            ports.insert(2, Port::input("fault_site", SITE_BITS, false));
+            ports.insert(3, Port::input("fault_kind", 2, false));
+        }
+        ports.push(Port::output("err", 1, false));
+        ports
+    }
+    fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
+        let product = self.exact.product(inputs[0], inputs[1]);
+        let (site, kind) = if self.fault_ports {
+            (inputs[2], inputs[3])
+        } else {
+            (0, 0)
+        };
+        let c: Vec<u64> = (0..3)
+            .map(|k| self.faulty_copy(k, product, site, kind))
+            .collect();
+        outputs[0] = (c[0] & c[1]) | (c[0] & c[2]) | (c[1] & c[2]);
+        outputs[1] = u64::from(c[0] != c[1] || c[0] != c[2]);
+    }
+    fn verilog(&self, registered: bool) -> String {
+        let e = &self.exact;
+        crate::dispatch_ab!(
+            e.a_bits,
+            e.b_bits,
+            tmr_verilog_for(e.signed, self.fault_ports, registered)
+        )
+    }
+    fn corner_cases(&self) -> Vec<Vec<u64>> {
+        let base = self.exact.corner_cases();
+        if !self.fault_ports {
+            return base;
+        }
+        let sites = 3 * self.exact.product_bits() as u64;
+        let mut out = Vec::new();
+        for v in &base {
+            for site in [0, 1, sites / 2, sites, sites + 1, mask(SITE_BITS)] {
+                for kind in 0..4 {
+                    out.push(vec![v[0], v[1], site, kind]);
+                }
+            }
+        }
+        out
+    }
+    fn params(&self) -> serde_json::Value {
+        let mut p = self.exact.params_json();
+        p["fault_ports"] = self.fault_ports.into();
+        p
+    }
+}
+
+/// Bitwise 2-of-3 majority and a disagreement flag.
+#[derive(LogicBlock, Default)]
+pub struct MajorityVoter<const P: usize> {
+    pub x0: Signal<In, Bits<P>>,
+    pub x1: Signal<In, Bits<P>>,
+    pub x2: Signal<In, Bits<P>>,
+    pub y: Signal<Out, Bits<P>>,
+    pub disagree: Signal<Out, Bit>,
+}
+
+impl<const P: usize> Logic for MajorityVoter<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.y.next = (self.x0.val() & self.x1.val())
+            | (self.x0.val() & self.x2.val())
+            | (self.x1.val() & self.x2.val());
+        self.disagree.next =
+            ((self.x0.val() ^ self.x1.val()) | (self.x0.val() ^ self.x2.val())).any();
+    }
+}
+
+/// Forces a fault on one bit of `x` when `site` selects one of its bits (see module doc).
+#[derive(LogicBlock)]
+pub struct FaultInjector<const P: usize> {
+    pub x: Signal<In, Bits<P>>,
+    pub site: Signal<In, Bits<SITE_BITS>>,
+    pub kind: Signal<In, Bits<2>>,
+    pub y: Signal<Out, Bits<P>>,
+    /// One-hot mask of the faulty bit (zero when the site lies outside this word: the
+    /// wrapped-around shift amount is then >= P).
+    hit: Signal<Local, Bits<P>>,
+    first_site: Constant<Bits<SITE_BITS>>,
+    one: Constant<Bits<P>>,
+    kind_flip: Constant<Bits<2>>,
+    kind_stuck0: Constant<Bits<2>>,
+    kind_stuck1: Constant<Bits<2>>,
+}
+
+impl<const P: usize> FaultInjector<P> {
+    /// An injector for the word whose bit 0 is site `first_site`.
+    pub fn new(first_site: u64) -> Self {
+        Self {
+            x: Default::default(),
+            site: Default::default(),
+            kind: Default::default(),
+            y: Default::default(),
+            hit: Default::default(),
+            first_site: Constant::new(first_site.into()),
+            one: Constant::new(1u64.into()),
+            kind_flip: Constant::new(KIND_FLIP.into()),
+            kind_stuck0: Constant::new(KIND_STUCK0.into()),
+            kind_stuck1: Constant::new(KIND_STUCK1.into()),
+        }
+    }
+}
+
+impl<const P: usize> Logic for FaultInjector<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.hit.next = self.one.val() << (self.site.val() - self.first_site.val());
+        self.y.next = self.x.val();
+        if self.kind.val() == self.kind_flip.val() {
+            self.y.next = self.x.val() ^ self.hit.val();
+        }
+        if self.kind.val() == self.kind_stuck0.val() {
+            self.y.next = self.x.val() & !self.hit.val();
+        }
+        if self.kind.val() == self.kind_stuck1.val() {
+            self.y.next = self.x.val() | self.hit.val();
+        }
+    }
+}
+
+/// Three exact copies and the voter.
+#[derive(LogicBlock)]
+pub struct TmrMultiplier<const A: usize, const B: usize, const P: usize> {
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub p: Signal<Out, Bits<P>>,
+    pub err: Signal<Out, Bit>,
+    copy0: ExactMultiplier<A, B, P>,
+    copy1: ExactMultiplier<A, B, P>,
+    copy2: ExactMultiplier<A, B, P>,
+    voter: MajorityVoter<P>,
+}
+
+impl<const A: usize, const B: usize, const P: usize> TmrMultiplier<A, B, P> {
+    pub fn new(signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            err: Default::default(),
+            copy0: ExactMultiplier::new(signed),
+            copy1: ExactMultiplier::new(signed),
+            copy2: ExactMultiplier::new(signed),
+            voter: Default::default(),
+        }
+    }
+}
+
+impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplier<A, B, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.copy0.a.next = self.a.val();
+        self.copy0.b.next = self.b.val();
+        self.copy1.a.next = self.a.val();
+        self.copy1.b.next = self.b.val();
+        self.copy2.a.next = self.a.val();
+        self.copy2.b.next = self.b.val();
+        self.voter.x0.next = self.copy0.p.val();
+        self.voter.x1.next = self.copy1.p.val();
+        self.voter.x2.next = self.copy2.p.val();
+        self.p.next = self.voter.y.val();
+        self.err.next = self.voter.disagree.val();
+    }
+}
+
+/// TMR with a fault injector on each copy's output.
+#[derive(LogicBlock)]
+pub struct TmrMultiplierFaultPorts<const A: usize, const B: usize, const P: usize> {
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub fault_site: Signal<In, Bits<SITE_BITS>>,
+    pub fault_kind: Signal<In, Bits<2>>,
+    pub p: Signal<Out, Bits<P>>,
+    pub err: Signal<Out, Bit>,
+    copy0: ExactMultiplier<A, B, P>,
+    copy1: ExactMultiplier<A, B, P>,
+    copy2: ExactMultiplier<A, B, P>,
+    inject0: FaultInjector<P>,
+    inject1: FaultInjector<P>,
+    inject2: FaultInjector<P>,
+    voter: MajorityVoter<P>,
+}
+
+impl<const A: usize, const B: usize, const P: usize> TmrMultiplierFaultPorts<A, B, P> {
+    pub fn new(signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            fault_site: Default::default(),
+            fault_kind: Default::default(),
+            p: Default::default(),
+            err: Default::default(),
+            copy0: ExactMultiplier::new(signed),
+            copy1: ExactMultiplier::new(signed),
+            copy2: ExactMultiplier::new(signed),
+            inject0: FaultInjector::new(1),
+            inject1: FaultInjector::new(1 + P as u64),
+            inject2: FaultInjector::new(1 + 2 * P as u64),
+            voter: Default::default(),
+        }
+    }
+}
+
+impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplierFaultPorts<A, B, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.copy0.a.next = self.a.val();
+        self.copy0.b.next = self.b.val();
+        self.copy1.a.next = self.a.val();
+        self.copy1.b.next = self.b.val();
+        self.copy2.a.next = self.a.val();
+        self.copy2.b.next = self.b.val();
+        self.inject0.x.next = self.copy0.p.val();
+        self.inject1.x.next = self.copy1.p.val();
+        self.inject2.x.next = self.copy2.p.val();
+        self.inject0.site.next = self.fault_site.val();
+        self.inject1.site.next = self.fault_site.val();
+        self.inject2.site.next = self.fault_site.val();
+        self.inject0.kind.next = self.fault_kind.val();
+        self.inject1.kind.next = self.fault_kind.val();
+        self.inject2.kind.next = self.fault_kind.val();
+        self.voter.x0.next = self.inject0.y.val();
+        self.voter.x1.next = self.inject1.y.val();
+        self.voter.x2.next = self.inject2.y.val();
+        self.p.next = self.voter.y.val();
+        self.err.next = self.voter.disagree.val();
+    }
+}
+
+crate::registered_wrapper!(
+    RegisteredTmr<A, B, P>,
+    TmrMultiplier<A, B, P>,
+    inputs [a / a_reg: Bits<A>, b / b_reg: Bits<B>],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+crate::registered_wrapper!(
+    RegisteredTmrFaultPorts<A, B, P>,
+    TmrMultiplierFaultPorts<A, B, P>,
+    inputs [
+        a / a_reg: Bits<A>,
+        b / b_reg: Bits<B>,
+        fault_site / fault_site_reg: Bits<SITE_BITS>,
+        fault_kind / fault_kind_reg: Bits<2>
+    ],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+fn tmr_verilog_for<const A: usize, const B: usize, const P: usize>(
+    signed: bool,
+    fault_ports: bool,
+    registered: bool,
+) -> String {
+    use crate::rtl::verilog_of;
+    match (fault_ports, registered) {
+        (false, false) => verilog_of(TmrMultiplier::<A, B, P>::new(signed)),
+        (false, true) => verilog_of(RegisteredTmr::new(TmrMultiplier::<A, B, P>::new(signed))),
+        (true, false) => verilog_of(TmrMultiplierFaultPorts::<A, B, P>::new(signed)),
+        (true, true) => verilog_of(RegisteredTmrFaultPorts::new(TmrMultiplierFaultPorts::<
+            A,
+            B,
+            P,
+        >::new(signed))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmr(width: u32, fault_ports: bool) -> TmrParams {
+        TmrParams {
+            exact: ExactParams {
+                a_bits: width,
+                b_bits: width,
+                signed: false,
+            },
+            fault_ports,
+        }
+    }
+
+    #[test]
+    fn fault_free_tmr_is_the_exact_product_without_err() {
+        let t = tmr(4, false);
+        let mut out = [0u64; 2];
+        for a in 0..16 {
+            for b in 0..16 {
+                t.golden(&[a, b], &mut out);
+                assert_eq!(out, [a * b, 0]);
+            }
+        }
+    }
+
+    #[test]
+    fn any_single_copy_fault_is_outvoted_and_flagged_when_it_changes_the_copy() {
+        let t = tmr(4, true);
+        let mut out = [0u64; 2];
+        // 13 * 11 = 143 = 0b1000_1111 over P = 8 bits: sites 1..=24.
+        for site in 1..=24u64 {
+            let bit = (site - 1) % 8;
+            let is_set = (143 >> bit) & 1 == 1;
+            for (kind, changes) in [
+                (KIND_FLIP, true),
+                (KIND_STUCK0, is_set),
+                (KIND_STUCK1, !is_set),
+            ] {
+                t.golden(&[13, 11, site, kind], &mut out);
+                assert_eq!(out, [143, u64::from(changes)], "site {site} kind {kind}");
+            }
+        }
+        // Site 0, a site past the last copy, and kind 3 inject nothing.
+        for (site, kind) in [(0, KIND_FLIP), (25, KIND_FLIP), (5, 3)] {
+            t.golden(&[13, 11, site, kind], &mut out);
+            assert_eq!(out, [143, 0]);
+        }
+    }
+}

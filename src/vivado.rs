@@ -1,0 +1,44 @@
+//! Vivado hand-off: out-of-context synthesis/implementation script and XDC per module, rendered
+//! from askama templates.
+
+use crate::rtl::Manifest;
+use askama::Template;
+
+/// ZCU102's device.
+pub const PART: &str = "xczu9eg-ffvb1156-2-e";
+
+#[derive(Template)]
+#[template(path = "vivado_ooc.tcl", escape = "none")]
+struct OocScript<'a> {
+    module: &'a str,
+    part: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "unit.xdc", escape = "none")]
+struct Constraints<'a> {
+    module: &'a str,
+    registered: bool,
+    clock_mhz: String,
+    period_ns: String,
+}
+
+/// `(NAME_ooc.tcl, NAME.xdc)` file names and texts for one module.
+pub fn files(manifest: &Manifest, clock_mhz: f64) -> [(String, String); 2] {
+    let m = &manifest.module;
+    let tcl = OocScript {
+        module: m,
+        part: PART,
+    }
+    .render()
+    .expect("tcl template renders");
+    let xdc = Constraints {
+        module: m,
+        registered: manifest.latency > 0,
+        clock_mhz: format!("{clock_mhz}"),
+        period_ns: format!("{:.3}", 1000.0 / clock_mhz),
+    }
+    .render()
+    .expect("xdc template renders");
+    [(format!("{m}_ooc.tcl"), tcl), (format!("{m}.xdc"), xdc)]
+}
