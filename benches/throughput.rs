@@ -1,0 +1,101 @@
+//! `make bench`: generation time, Verilator model build time and end-to-end verification
+//! throughput (real harness, golden compare) as a table. Targets: >= 10 M vectors/s for a
+//! 16×16 unit on one core; exhaustive 12×12 (16.7 M vectors) in under 5 s.
+
+use qmulgen::rtl;
+use qmulgen::sim::{self, Exhaustive, Model, Random, VectorSource, Verilator};
+use qmulgen::spec::{ParamMap, UnitSpec};
+use std::time::Instant;
+
+fn spec(family: &str, yaml: &str) -> UnitSpec {
+    let params: ParamMap = serde_yaml::from_str(yaml).expect("yaml");
+    UnitSpec::from_params(family, &params).expect("valid spec")
+}
+
+fn main() {
+    let verilator = Verilator::locate().expect("Verilator: run make deps");
+    let mut rows: Vec<(String, String)> = Vec::new();
+
+    let start = Instant::now();
+    let mut bytes = 0;
+    for a in 2..=16 {
+        for b in 2..=16 {
+            bytes += rtl::generate(&spec("exact", &format!("{{a_bits: {a}, b_bits: {b}}}")))
+                .verilog
+                .len();
+        }
+    }
+    rows.push((
+        "generate all exact widths 2..16 × 2..16 (225 modules)".into(),
+        format!(
+            "{:.1} ms ({} kB of Verilog)",
+            start.elapsed().as_secs_f64() * 1e3,
+            bytes / 1000
+        ),
+    ));
+
+    // A fresh cache so that the build is really timed.
+    let cache = std::env::temp_dir().join(format!("qmulgen-bench-{}", std::process::id()));
+    std::env::set_var("QMULGEN_CACHE", &cache);
+    let s16 = spec("exact", "{width: 16}");
+    let g16 = rtl::generate(&s16);
+    let m16 = Model::build(&verilator, &g16).expect("build");
+    rows.push((
+        "Verilator build of one model (exact_u16x16, -O3, 2 jobs)".into(),
+        format!(
+            "{:.2} s",
+            m16.build_time.map(|t| t.as_secs_f64()).unwrap_or(0.0)
+        ),
+    ));
+
+    let mut run = |label: &str, s: &UnitSpec, model: &Model, src: &dyn VectorSource| {
+        let r = sim::check(model, s.unit.as_ref(), src).expect("check");
+        assert!(r.passed(), "{label}: mismatches");
+        rows.push((
+            format!("{label}: {}", src.describe()),
+            format!(
+                "{:.3} s, {:.1} M vectors/s",
+                r.elapsed.as_secs_f64(),
+                r.vectors_per_second() / 1e6
+            ),
+        ));
+    };
+    let s8 = spec("exact", "{width: 8}");
+    let m8 = Model::build(&verilator, &rtl::generate(&s8)).expect("build");
+    run(
+        "exact_u8x8 exhaustive",
+        &s8,
+        &m8,
+        &Exhaustive::new(vec![8, 8]),
+    );
+    let s12 = spec("exact", "{width: 12}");
+    let m12 = Model::build(&verilator, &rtl::generate(&s12)).expect("build");
+    run(
+        "exact_u12x12 exhaustive",
+        &s12,
+        &m12,
+        &Exhaustive::new(vec![12, 12]),
+    );
+    run(
+        "exact_u16x16 random",
+        &s16,
+        &m16,
+        &Random::new(vec![16, 16], 20_000_000, 1),
+    );
+    let st = spec("tmr", "{width: 16}");
+    let mt = Model::build(&verilator, &rtl::generate(&st)).expect("build");
+    run(
+        "tmr_u16x16 random",
+        &st,
+        &mt,
+        &Random::new(vec![16, 16], 10_000_000, 1),
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+
+    let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    println!("\n| {:w$} | result |", "benchmark");
+    println!("|{}|--------|", "-".repeat(w + 2));
+    for (k, v) in rows {
+        println!("| {k:w$} | {v} |");
+    }
+}

@@ -1,0 +1,282 @@
+//! The command line as a user meets it: bad input gives one clear line, exit status 2 and no
+//! files; good input writes every file, byte-identical across runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn qmulgen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qmulgen"))
+        .args(args)
+        .output()
+        .expect("qmulgen runs")
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("qmulgen-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Exit 2, exactly one line on stderr containing every `needle`, nothing in `out`.
+fn assert_bad_input(args: &[&str], needles: &[&str], out: &Path) {
+    let o = qmulgen(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    let first = err.lines().next().unwrap_or("");
+    for n in needles {
+        assert!(first.contains(n), "{args:?}: `{first}` lacks `{n}`");
+    }
+    assert!(
+        files_in(out).is_empty(),
+        "{args:?} wrote {:?}",
+        files_in(out)
+    );
+}
+
+#[test]
+fn bad_flags_are_rejected_with_the_field_and_range() {
+    let out = scratch("flags");
+    let o = out.to_str().unwrap();
+    for (args, needles) in [
+        (
+            vec!["gen", "exakt"],
+            vec!["unknown family `exakt`", "exact, tmr"],
+        ),
+        (
+            vec!["gen", "exact", "--a-bits", "0"],
+            vec!["a_bits = 0", "2..=16"],
+        ),
+        (
+            vec!["gen", "exact", "--a-bits", "1"],
+            vec!["a_bits = 1", "2..=16"],
+        ),
+        (
+            vec!["gen", "exact", "--b-bits", "17"],
+            vec!["b_bits = 17", "2..=16"],
+        ),
+        (
+            vec!["gen", "tmr", "--width", "40"],
+            vec!["tmr: width = 40", "2..=16"],
+        ),
+        (
+            vec!["gen", "exact", "--a-bits", "abc"],
+            vec!["--a-bits", "abc"],
+        ),
+        (
+            vec!["gen", "exact", "--fault-ports"],
+            vec!["unknown field `fault_ports`"],
+        ),
+        (
+            vec!["gen", "exact", "--name", "9bad"],
+            vec!["name `9bad`", "Verilog identifier"],
+        ),
+        (
+            vec!["gen", "exact", "--width", "8", "--a-bits", "6"],
+            vec!["a_bits = 6 contradicts width = 8"],
+        ),
+    ] {
+        let mut full = args.clone();
+        full.extend(["--out", o]);
+        assert_bad_input(&full, &needles, &out);
+    }
+}
+
+#[test]
+fn bad_yaml_is_rejected_with_the_unit_and_field() {
+    let out = scratch("yaml");
+    let o = out.to_str().unwrap();
+    for (name, text, needles) in [
+        (
+            "misspelt.yaml",
+            "units:\n  - {family: exact, a_bit: 8}\n",
+            vec!["units[0]", "unknown field `a_bit`"],
+        ),
+        (
+            "type.yaml",
+            "units:\n  - {family: tmr, width: eight}\n",
+            vec!["units[0]", "tmr", "width"],
+        ),
+        (
+            "toplevel.yaml",
+            "unit:\n  - {family: exact}\n",
+            vec!["unknown field `unit`"],
+        ),
+        (
+            "range.yaml",
+            "units:\n  - {family: exact}\n  - {family: exact, b_bits: 20}\n",
+            vec!["units[1]", "b_bits = 20", "2..=16"],
+        ),
+        (
+            "dup.yaml",
+            "units:\n  - {family: exact}\n  - {family: exact, width: 8}\n",
+            vec!["both named `exact_u8x8`"],
+        ),
+        (
+            "clock.yaml",
+            "clock_mhz: -5\nunits:\n  - {family: exact}\n",
+            vec!["clock_mhz = -5"],
+        ),
+        (
+            "nofamily.yaml",
+            "units:\n  - {width: 8}\n",
+            vec!["units[0] has no `family`"],
+        ),
+        ("broken.yaml", "units: [\n", vec!["broken.yaml"]),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, text).unwrap();
+        let dest = out.join("rtl");
+        let full = [
+            "gen",
+            "--config",
+            path.to_str().unwrap(),
+            "--out",
+            dest.to_str().unwrap(),
+        ];
+        assert_bad_input(&full, &needles, &dest);
+    }
+    let missing = out.join("missing.yaml");
+    assert_bad_input(
+        &["gen", "--config", missing.to_str().unwrap(), "--out", o],
+        &["cannot read", "missing.yaml"],
+        &out.join("none"),
+    );
+}
+
+#[test]
+fn unwritable_output_folder_is_bad_input() {
+    let base = scratch("ro");
+    let blocker = base.join("file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let target = blocker.join("rtl");
+    let o = qmulgen(&["gen", "exact", "--out", target.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write to output folder"));
+    assert_eq!(files_in(&base), vec!["file"]);
+}
+
+#[test]
+fn gen_writes_every_file_and_is_byte_identical_across_runs() {
+    let design = concat!(env!("CARGO_MANIFEST_DIR"), "/designs/default.yaml");
+    let (a, b) = (scratch("det-a"), scratch("det-b"));
+    for d in [&a, &b] {
+        let o = qmulgen(&["gen", "--config", design, "--out", d.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let names = files_in(&a);
+    assert_eq!(names, files_in(&b));
+    assert!(names.iter().any(|n| n.ends_with(".v")));
+    for ext in [".v", ".json", "_ooc.tcl", ".xdc"] {
+        assert_eq!(
+            names.iter().filter(|n| n.ends_with(ext)).count(),
+            names.iter().filter(|n| n.ends_with(".v")).count(),
+            "one {ext} per unit"
+        );
+    }
+    for n in &names {
+        assert_eq!(
+            std::fs::read(a.join(n)).unwrap(),
+            std::fs::read(b.join(n)).unwrap(),
+            "{n} differs"
+        );
+    }
+    assert!(!names.iter().any(|n| n.contains(".tmp")));
+}
+
+#[test]
+fn single_unit_gen_names_and_writes_the_module() {
+    let out = scratch("single");
+    let o = qmulgen(&[
+        "gen",
+        "tmr",
+        "--width",
+        "12",
+        "--signed",
+        "--pipeline",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert_eq!(
+        files_in(&out),
+        vec![
+            "tmr_s12x12_p.json",
+            "tmr_s12x12_p.v",
+            "tmr_s12x12_p.xdc",
+            "tmr_s12x12_p_ooc.tcl"
+        ]
+    );
+    let v = std::fs::read_to_string(out.join("tmr_s12x12_p.v")).unwrap();
+    assert!(v.contains("module tmr_s12x12_p(clk,ce,a,b,p,err);"));
+}
+
+#[test]
+fn eval_prints_the_golden_outputs() {
+    let run = |args: &[&str]| {
+        let o = qmulgen(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(run(&["eval", "exact", "--width", "8", "13", "11"]), "p=143");
+    assert_eq!(
+        run(&["eval", "exact", "--width", "4", "--signed", "-8", "7"]),
+        "p=-56"
+    );
+    assert_eq!(
+        run(&["eval", "exact", "--width", "4", "--signed", "--json", "-8", "-8"]),
+        "{\"p\":64}"
+    );
+    assert_eq!(
+        run(&[
+            "eval",
+            "tmr",
+            "--width",
+            "4",
+            "--fault-ports",
+            "13",
+            "11",
+            "3",
+            "0"
+        ]),
+        "p=143 err=1"
+    );
+    let o = qmulgen(&["eval", "exact", "--width", "8", "300", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr)
+        .contains("operand a = 300 does not fit 8 bits unsigned, allowed 0..=255"));
+    let o = qmulgen(&["eval", "exact", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("takes 2 operands (a b), got 1"));
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for sub in ["list", "gen", "verify", "eval"] {
+        let o = qmulgen(&[sub, "--help"]);
+        assert!(o.status.success());
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("qmulgen "), "{sub} --help has no example");
+    }
+    let o = qmulgen(&["list"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in ["exact", "tmr", "--a-bits", "2..=16", "--fault-ports"] {
+        assert!(text.contains(needle), "list lacks {needle}");
+    }
+}
