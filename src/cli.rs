@@ -16,6 +16,7 @@ and prove it in Verilator against bit-exact golden models.";
 #[command(name = "qmulgen", version, about = ABOUT, after_help = "Examples:
   qmulgen list
   qmulgen gen exact --width 8
+  qmulgen gen esb --exp-bits 2 --frac-bits 2 --act-bits 8
   qmulgen gen --config designs/default.yaml --out rtl_out
   qmulgen verify tmr --width 12 --signed
   qmulgen eval exact --width 8 13 11")]
@@ -120,6 +121,21 @@ struct UnitArgs {
     /// Add fault-injection inputs (tmr)
     #[arg(long)]
     fault_ports: bool,
+    /// ESB exponent field width e
+    #[arg(long)]
+    exp_bits: Option<u32>,
+    /// ESB fraction field width k
+    #[arg(long)]
+    frac_bits: Option<u32>,
+    /// Unsigned activation width (esb)
+    #[arg(long)]
+    act_bits: Option<u32>,
+    /// ESB linear mode (word {s, j}, level 2j+1)
+    #[arg(long)]
+    linear: bool,
+    /// ESB linear-mode weight word width
+    #[arg(long)]
+    weight_bits: Option<u32>,
 }
 
 impl UnitArgs {
@@ -133,10 +149,15 @@ impl UnitArgs {
         num("a_bits", self.a_bits);
         num("b_bits", self.b_bits);
         num("width", self.width);
+        num("exp_bits", self.exp_bits);
+        num("frac_bits", self.frac_bits);
+        num("act_bits", self.act_bits);
+        num("weight_bits", self.weight_bits);
         for (k, on) in [
             ("signed", self.signed),
             ("pipeline", self.pipeline),
             ("fault_ports", self.fault_ports),
+            ("linear", self.linear),
         ] {
             if on {
                 m.insert(k.into(), true.into());

@@ -243,6 +243,7 @@ fn exact_verilog(params: &ExactParams, registered: bool) -> String {
     )
 }
 
+#[inline(never)]
 fn exact_verilog_for<const A: usize, const B: usize, const P: usize>(
     signed: bool,
     registered: bool,

@@ -2,6 +2,7 @@
 //! standard test cases. Shared machinery (spec parsing, Verilog writing, the Verilator harness)
 //! talks to units only through [`Unit`] and [`Family`].
 
+pub mod esb;
 pub mod exact;
 pub mod tmr;
 
@@ -79,7 +80,7 @@ pub struct Family {
 }
 
 /// Every family qmulgen knows, in the order `qmulgen list` shows them.
-pub const FAMILIES: &[&Family] = &[&exact::FAMILY, &tmr::FAMILY];
+pub const FAMILIES: &[&Family] = &[&exact::FAMILY, &tmr::FAMILY, &esb::FAMILY];
 
 /// Look a family up by name.
 pub fn family(name: &str) -> Option<&'static Family> {

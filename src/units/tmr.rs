@@ -357,6 +357,7 @@ crate::registered_wrapper!(
     outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
 );
 
+#[inline(never)]
 fn tmr_verilog_for<const A: usize, const B: usize, const P: usize>(
     signed: bool,
     fault_ports: bool,

@@ -1,0 +1,581 @@
+//! `esb`: Elastic Significant Bit weight × unsigned activation (ARITHMETIC.md §1).
+//!
+//! Weight word `w = {s, E, M}` (b = 1 + e + k bits), a tiny float with bias 1 and gradual
+//! underflow: level `q = M` for E = 0, else `(2^k + M) << (E-1)`. The unit computes
+//! `P = (-1)^s · sig · x << max(E-1, 0)` with `sig` the k+1 significant bits: a (k+1)×a
+//! shift-add product and a barrel shift. Linear mode: word `{s, j}`, `P = (-1)^s (2j+1) x`.
+
+use crate::spec::{check_range, parse_params, ParamMap, SpecError};
+use crate::units::{mask, to_raw, Family, ParamInfo, Port, Unit};
+use rust_hdl::prelude::*;
+use serde::Deserialize;
+
+pub static FAMILY: Family = Family {
+    name: "esb",
+    summary: "ESB weight {s,E,M} × unsigned activation: (k+1)×a shift-add product + barrel shift",
+    params: &[
+        ParamInfo {
+            key: "exp_bits",
+            range: "2..=5",
+            default: "2",
+            help: "exponent field width e (nonlinear mode)",
+        },
+        ParamInfo {
+            key: "frac_bits",
+            range: "0..=13",
+            default: "2",
+            help: "fraction field width k; weight word 1+e+k <= 16",
+        },
+        ParamInfo {
+            key: "act_bits",
+            range: "2..=16",
+            default: "8",
+            help: "unsigned activation width a",
+        },
+        ParamInfo {
+            key: "linear",
+            range: "true/false",
+            default: "false",
+            help: "linear mode: word {s, j}, level 2j+1 (half units)",
+        },
+        ParamInfo {
+            key: "weight_bits",
+            range: "2..=16",
+            default: "4",
+            help: "weight word width b (linear mode only)",
+        },
+    ],
+    build: |m| Ok(Box::new(EsbParams::from_map(m)?)),
+};
+
+/// Bit length: `floor(log2 v) + 1`, 0 for 0.
+pub const fn bitlen(v: u64) -> u32 {
+    64 - v.leading_zeros()
+}
+
+/// Width of `p` (exact magnitude width + 1) for nonlinear ESB(e, k) × a-bit activations.
+pub const fn nonlinear_p_bits(e: u32, k: u32, a: u32) -> usize {
+    (bitlen(((1u64 << (k + 1)) - 1) * ((1u64 << a) - 1)) + (1u32 << e) - 2 + 1) as usize
+}
+
+/// Width of `p` for linear ESB with b-bit words × a-bit activations.
+pub const fn linear_p_bits(b: u32, a: u32) -> usize {
+    (bitlen(((1u64 << b) - 1) * ((1u64 << a) - 1)) + 1) as usize
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EsbFormat {
+    /// `{s, E, M}` with e exponent and k fraction bits.
+    Nonlinear { e: u32, k: u32 },
+    /// `{s, j}` with `b - 1` magnitude bits, level 2j+1 in half units.
+    Linear { b: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EsbParams {
+    pub format: EsbFormat,
+    pub act_bits: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEsbParams {
+    exp_bits: Option<u32>,
+    frac_bits: Option<u32>,
+    #[serde(default = "default_act_bits")]
+    act_bits: u32,
+    #[serde(default)]
+    linear: bool,
+    weight_bits: Option<u32>,
+}
+
+fn default_act_bits() -> u32 {
+    8
+}
+
+impl EsbParams {
+    pub fn from_map(map: &ParamMap) -> Result<EsbParams, SpecError> {
+        let raw: RawEsbParams = parse_params("esb", map)?;
+        check_range("esb", "act_bits", raw.act_bits, 2, 16)?;
+        let format = if raw.linear {
+            if raw.exp_bits.is_some() || raw.frac_bits.is_some() {
+                return Err(SpecError(
+                    "esb: linear mode takes weight_bits, not exp_bits/frac_bits".into(),
+                ));
+            }
+            let b = raw.weight_bits.unwrap_or(4);
+            check_range("esb", "weight_bits", b, 2, 16)?;
+            EsbFormat::Linear { b }
+        } else {
+            if raw.weight_bits.is_some() {
+                return Err(SpecError(
+                    "esb: weight_bits is for linear mode; the nonlinear word is 1+exp_bits+frac_bits".into(),
+                ));
+            }
+            let e = raw.exp_bits.unwrap_or(2);
+            let k = raw.frac_bits.unwrap_or(2);
+            check_range("esb", "exp_bits", e, 2, 5)?;
+            let b = 1 + e + k;
+            if b > 16 {
+                return Err(SpecError(format!(
+                    "esb: weight word 1+exp_bits+frac_bits = 1+{e}+{k} = {b} bits, at most 16"
+                )));
+            }
+            EsbFormat::Nonlinear { e, k }
+        };
+        Ok(EsbParams {
+            format,
+            act_bits: raw.act_bits,
+        })
+    }
+
+    pub fn weight_bits(&self) -> u32 {
+        match self.format {
+            EsbFormat::Nonlinear { e, k } => 1 + e + k,
+            EsbFormat::Linear { b } => b,
+        }
+    }
+
+    pub fn p_bits(&self) -> usize {
+        match self.format {
+            EsbFormat::Nonlinear { e, k } => nonlinear_p_bits(e, k, self.act_bits),
+            EsbFormat::Linear { b } => linear_p_bits(b, self.act_bits),
+        }
+    }
+
+    /// Signed integer level of a weight code: q (units 2^-k), or 2j+1 (units 1/2) in linear mode.
+    pub fn level(&self, w: u64) -> i64 {
+        let b = self.weight_bits();
+        let negative = (w >> (b - 1)) & 1 == 1;
+        let q = match self.format {
+            EsbFormat::Nonlinear { e, k } => {
+                let exp = (w >> k) & mask(e as usize);
+                let m = w & mask(k as usize);
+                if exp == 0 {
+                    m
+                } else {
+                    ((1u64 << k) + m) << (exp - 1)
+                }
+            }
+            EsbFormat::Linear { .. } => 2 * (w & mask(b as usize - 1)) + 1,
+        } as i64;
+        if negative {
+            -q
+        } else {
+            q
+        }
+    }
+
+    /// Golden model: `P = level(w) · x` as a raw two's-complement pattern of `p_bits`.
+    pub fn product(&self, w: u64, x: u64) -> u64 {
+        to_raw(self.level(w) * x as i64, self.p_bits())
+    }
+
+    /// Code of a non-negative nonlinear level (§1.1 "code from a level").
+    pub fn code_of_level(k: u32, q: u64) -> u64 {
+        if q < (1 << k) {
+            return q;
+        }
+        let e = u64::from(bitlen(q) - k);
+        let m = (q >> (e - 1)) - (1 << k);
+        (e << k) | m
+    }
+}
+
+impl Unit for EsbParams {
+    fn family(&self) -> &'static str {
+        "esb"
+    }
+    fn base_name(&self) -> String {
+        match self.format {
+            EsbFormat::Nonlinear { e, k } => format!("esb_e{e}k{k}_a{}", self.act_bits),
+            EsbFormat::Linear { b } => format!("esb_lin_b{b}_a{}", self.act_bits),
+        }
+    }
+    fn ports(&self) -> Vec<Port> {
+        vec![
+            Port::input("w", self.weight_bits() as usize, false),
+            Port::input("x", self.act_bits as usize, false),
+            Port::output("p", self.p_bits(), true),
+        ]
+    }
+    fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
+        outputs[0] = self.product(inputs[0], inputs[1]);
+    }
+    fn verilog(&self, registered: bool) -> String {
+        let a = self.act_bits;
+        match self.format {
+            EsbFormat::Nonlinear { e, k } => {
+                crate::dispatch_esb!(e, k, a, esb_verilog_for(self, registered))
+            }
+            EsbFormat::Linear { b } => {
+                crate::dispatch_esb_linear!(b, a, esb_verilog_for(self, registered))
+            }
+        }
+    }
+    fn corner_cases(&self) -> Vec<Vec<u64>> {
+        let b = self.weight_bits() as usize;
+        let xm = mask(self.act_bits as usize);
+        let sign = 1u64 << (b - 1);
+        let mut ws = vec![
+            0,
+            1,
+            sign,
+            sign | 1,
+            sign - 1,
+            mask(b),
+            sign >> 1,
+            (sign >> 1) - 1,
+        ];
+        if let EsbFormat::Nonlinear { k, .. } = self.format {
+            ws.extend([1 << k, (1 << k) | sign, (1 << k) - 1]);
+        }
+        let xs = [0, 1, 2, xm, xm - 1, xm >> 1, (xm >> 1) + 1];
+        ws.iter()
+            .flat_map(|&w| xs.iter().map(move |&x| vec![w & mask(b), x]))
+            .collect()
+    }
+    fn params(&self) -> serde_json::Value {
+        match self.format {
+            EsbFormat::Nonlinear { e, k } => {
+                serde_json::json!({"exp_bits": e, "frac_bits": k, "act_bits": self.act_bits})
+            }
+            EsbFormat::Linear { b } => {
+                serde_json::json!({"linear": true, "weight_bits": b, "act_bits": self.act_bits})
+            }
+        }
+    }
+}
+
+/// ESB datapath at the product width P (weight and activation zero-extended to P bits):
+/// significand decode, (k+1)×a shift-add product, barrel shift, sign last. Generic over P only,
+/// so that the ~1000 (e, k, a) configurations share a few dozen instances of it.
+#[derive(LogicBlock)]
+pub struct EsbCore<const P: usize> {
+    pub w: Signal<In, Bits<P>>,
+    pub x: Signal<In, Bits<P>>,
+    pub p: Signal<Out, Bits<P>>,
+    exponent: Signal<Local, Bits<P>>,
+    significand: Signal<Local, Bits<P>>,
+    /// `x` shifted left once per significand bit.
+    x_shifted: Signal<Local, Bits<P>>,
+    product: Signal<Local, Bits<P>>,
+    magnitude: Signal<Local, Bits<P>>,
+    linear: Constant<Bit>,
+    frac_bits: Constant<Bits<P>>,
+    exponent_mask: Constant<Bits<P>>,
+    fraction_mask: Constant<Bits<P>>,
+    hidden_one: Constant<Bits<P>>,
+    sign_bit: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+    one: Constant<Bits<P>>,
+    /// Number of significand bits (k+1, or b in linear mode): the adder count.
+    _sig_bits: usize,
+}
+
+impl<const P: usize> EsbCore<P> {
+    pub fn new(format: EsbFormat) -> Self {
+        let (linear, k, e, b) = match format {
+            EsbFormat::Nonlinear { e, k } => (false, k as usize, e as usize, (1 + e + k) as usize),
+            EsbFormat::Linear { b } => (true, 0, 0, b as usize),
+        };
+        Self {
+            w: Default::default(),
+            x: Default::default(),
+            p: Default::default(),
+            exponent: Default::default(),
+            significand: Default::default(),
+            x_shifted: Default::default(),
+            product: Default::default(),
+            magnitude: Default::default(),
+            linear: Constant::new(linear),
+            frac_bits: Constant::new((k as u64).into()),
+            exponent_mask: Constant::new(mask(e).into()),
+            // Linear mode: the magnitude j is all bits below the sign.
+            fraction_mask: Constant::new(if linear { mask(b - 1) } else { mask(k) }.into()),
+            hidden_one: Constant::new((1u64 << k).into()),
+            sign_bit: Constant::new((1u64 << (b - 1)).into()),
+            zero: Constant::new(0u64.into()),
+            one: Constant::new(1u64.into()),
+            _sig_bits: if linear { b } else { k + 1 },
+        }
+    }
+}
+
+impl<const P: usize> Logic for EsbCore<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.linear.val() {
+            // 2j+1: the odd half-unit level.
+            self.exponent.next = self.zero.val();
+            self.significand.next =
+                ((self.w.val() & self.fraction_mask.val()) << 1) | self.one.val();
+        } else {
+            // Hidden leading one unless E = 0 (gradual underflow).
+            self.exponent.next = (self.w.val() >> self.frac_bits.val()) & self.exponent_mask.val();
+            self.significand.next = self.w.val() & self.fraction_mask.val();
+            if self.exponent.val().any() {
+                self.significand.next = self.significand.val() | self.hidden_one.val();
+            }
+        }
+        self.x_shifted.next = self.x.val();
+        self.product.next = self.zero.val();
+        for i in 0..self._sig_bits {
+            if self.significand.val().get_bit(i) {
+                self.product.next = self.product.val() + self.x_shifted.val();
+            }
+            self.x_shifted.next = self.x_shifted.val() << 1;
+        }
+        self.magnitude.next = self.product.val();
+        if self.exponent.val().any() {
+            self.magnitude.next = self.product.val() << (self.exponent.val() - self.one.val());
+        }
+        self.p.next = self.magnitude.val();
+        if (self.w.val() & self.sign_bit.val()).any() {
+            self.p.next = !self.magnitude.val() + self.one.val();
+        }
+    }
+}
+
+/// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
+#[derive(LogicBlock)]
+pub struct EsbMultiplier<const W: usize, const X: usize, const P: usize> {
+    pub w: Signal<In, Bits<W>>,
+    pub x: Signal<In, Bits<X>>,
+    pub p: Signal<Out, Bits<P>>,
+    core: EsbCore<P>,
+}
+
+impl<const W: usize, const X: usize, const P: usize> EsbMultiplier<W, X, P> {
+    pub fn new(format: EsbFormat) -> Self {
+        Self {
+            w: Default::default(),
+            x: Default::default(),
+            p: Default::default(),
+            core: EsbCore::new(format),
+        }
+    }
+}
+
+impl<const W: usize, const X: usize, const P: usize> Logic for EsbMultiplier<W, X, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.core.w.next = bit_cast::<P, W>(self.w.val());
+        self.core.x.next = bit_cast::<P, X>(self.x.val());
+        self.p.next = self.core.p.val();
+    }
+}
+
+crate::registered_wrapper!(
+    RegisteredEsb<W, X, P>,
+    EsbMultiplier<W, X, P>,
+    inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
+    outputs [p / p_reg: Bits<P>]
+);
+
+#[inline(never)]
+fn esb_verilog_for<const W: usize, const X: usize, const P: usize>(
+    params: &EsbParams,
+    registered: bool,
+) -> String {
+    debug_assert_eq!(
+        (W, X, P),
+        (
+            params.weight_bits() as usize,
+            params.act_bits as usize,
+            params.p_bits()
+        )
+    );
+    let core = EsbMultiplier::<W, X, P>::new(params.format);
+    if registered {
+        crate::rtl::verilog_of(RegisteredEsb::new(core))
+    } else {
+        crate::rtl::verilog_of(core)
+    }
+}
+
+/// Monomorphize `$f::<1+E+K, A, P>` over every valid nonlinear (e, k, a).
+#[macro_export]
+macro_rules! dispatch_esb {
+    ($e:expr, $k:expr, $a:expr, $f:ident ( $($arg:expr),* )) => {
+        match $e {
+            2 => $crate::dispatch_esb_k!(2, 13, $k, $a, $f($($arg),*)),
+            3 => $crate::dispatch_esb_k!(3, 12, $k, $a, $f($($arg),*)),
+            4 => $crate::dispatch_esb_k!(4, 11, $k, $a, $f($($arg),*)),
+            5 => $crate::dispatch_esb_k!(5, 10, $k, $a, $f($($arg),*)),
+            other => unreachable!("exp_bits {other} passed validation"),
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! dispatch_esb_k {
+    ($e:literal, $kmax:literal, $k:expr, $a:expr, $f:ident ( $($arg:expr),* )) => {
+        seq_macro::seq!(K in 0..=$kmax {
+            match $k {
+                #( K => $crate::dispatch_esb_a!($e, K, $a, $f($($arg),*)), )*
+                other => unreachable!("frac_bits {other} passed validation"),
+            }
+        })
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! dispatch_esb_a {
+    ($e:literal, $k:literal, $a:expr, $f:ident ( $($arg:expr),* )) => {
+        seq_macro::seq!(A in 2..=16 {
+            match $a {
+                #( A => $f::<{ 1 + $e + $k }, A, { $crate::units::esb::nonlinear_p_bits($e, $k, A) }>($($arg),*), )*
+                other => unreachable!("act_bits {other} passed validation"),
+            }
+        })
+    };
+}
+
+/// Monomorphize `$f::<B, A, P>` over every linear (b, a).
+#[macro_export]
+macro_rules! dispatch_esb_linear {
+    ($b:expr, $a:expr, $f:ident ( $($arg:expr),* )) => {
+        seq_macro::seq!(B in 2..=16 {
+            match $b {
+                #( B => $crate::dispatch_esb_linear_a!(B, $a, $f($($arg),*)), )*
+                other => unreachable!("weight_bits {other} passed validation"),
+            }
+        })
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! dispatch_esb_linear_a {
+    ($b:literal, $a:expr, $f:ident ( $($arg:expr),* )) => {
+        seq_macro::seq!(A in 2..=16 {
+            match $a {
+                #( A => $f::<$b, A, { $crate::units::esb::linear_p_bits($b, A) }>($($arg),*), )*
+                other => unreachable!("act_bits {other} passed validation"),
+            }
+        })
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nl(e: u32, k: u32, a: u32) -> EsbParams {
+        EsbParams {
+            format: EsbFormat::Nonlinear { e, k },
+            act_bits: a,
+        }
+    }
+
+    fn levels(p: &EsbParams) -> Vec<i64> {
+        let half = 1u64 << (p.weight_bits() - 1);
+        (0..half).map(|w| p.level(w)).collect()
+    }
+
+    /// §1.1 level tables, non-negative half.
+    #[test]
+    fn level_tables_of_arithmetic_md() {
+        assert_eq!(levels(&nl(2, 1, 8)), vec![0, 1, 2, 3, 4, 6, 8, 12]);
+        assert_eq!(levels(&nl(3, 0, 8)), vec![0, 1, 2, 4, 8, 16, 32, 64]);
+        assert_eq!(
+            levels(&nl(2, 2, 8)),
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28]
+        );
+        assert_eq!(
+            levels(&nl(3, 1, 8)),
+            vec![0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192]
+        );
+        let l6 = levels(&nl(3, 2, 8));
+        assert_eq!(l6.len(), 32);
+        assert_eq!(&l6[..9], &[0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(&l6[9..13], &[10, 12, 14, 16]);
+        assert_eq!(l6[13], 20);
+        assert_eq!(&l6[30..], &[384, 448]);
+        let l8 = levels(&nl(4, 3, 8));
+        assert_eq!(&l8[..16], &(0..16).collect::<Vec<i64>>()[..]);
+        for (i, &q) in l8.iter().enumerate().skip(16) {
+            let (e, m) = (i as i64 / 8, i as i64 % 8);
+            assert_eq!(q, (8 + m) << (e - 1));
+        }
+        assert_eq!(*l8.last().unwrap(), 245760);
+    }
+
+    #[test]
+    fn levels_are_monotone_and_qmax_matches_formula() {
+        for e in 2..=5u32 {
+            for k in 0..=(15 - e) {
+                let p = nl(e, k, 8);
+                let l = levels(&p);
+                assert!(l.windows(2).all(|w| w[0] < w[1]), "e{e} k{k}");
+                let qmax = ((1i64 << (k + 1)) - 1) << ((1 << e) - 2);
+                assert_eq!(*l.last().unwrap(), qmax, "e{e} k{k}");
+                for (code, &q) in l.iter().enumerate() {
+                    assert_eq!(EsbParams::code_of_level(k, q as u64), code as u64);
+                }
+            }
+        }
+    }
+
+    /// §1.3 worked examples, b = 5 (e2, k2), a = 8, and the b = 8 (e4, k3) examples.
+    #[test]
+    fn worked_examples() {
+        let p = nl(2, 2, 8);
+        let code = |s: u64, e: u64, m: u64| (s << 4) | (e << 2) | m;
+        let signed = |raw: u64| crate::units::sign_extend(raw, p.p_bits());
+        for (s, e, m, x, want) in [
+            (0, 0, 3, 13, 39),
+            (0, 1, 2, 13, 78),
+            (0, 2, 0, 7, 56),
+            (1, 3, 1, 200, -4000),
+            (0, 3, 3, 255, 7140),
+        ] {
+            assert_eq!(signed(p.product(code(s, e, m), x)), want);
+        }
+        let p8 = nl(4, 3, 8);
+        let code8 = |s: u64, e: u64, m: u64| (s << 7) | (e << 3) | m;
+        let signed8 = |raw: u64| crate::units::sign_extend(raw, p8.p_bits());
+        assert_eq!(signed8(p8.product(code8(0, 15, 7), 255)), 62668800);
+        assert_eq!(signed8(p8.product(code8(1, 9, 4), 37)), -113664);
+    }
+
+    #[test]
+    fn product_widths_follow_section_1_3() {
+        // a + k + 1 + 2^e - 2 (+1 sign) for k >= 1, a >= 2; a + 2^e - 2 (+1) for k = 0.
+        assert_eq!(nl(2, 2, 8).p_bits(), 8 + 2 + 1 + 2 + 1);
+        assert_eq!(nl(3, 0, 8).p_bits(), 8 + 6 + 1);
+        assert_eq!(nl(5, 10, 16).p_bits(), 16 + 11 + 30 + 1);
+        let lin = EsbParams {
+            format: EsbFormat::Linear { b: 6 },
+            act_bits: 6,
+        };
+        assert_eq!(lin.p_bits(), 13);
+        // Linear: (2j+1)·x with sign; j = 3, negative, x = 10 -> -70.
+        assert_eq!(
+            crate::units::sign_extend(lin.product(0b100011, 10), 13),
+            -70
+        );
+        // Negative zero is emitted as 0.
+        assert_eq!(nl(2, 2, 8).product(0b10000, 200), 0);
+    }
+
+    #[test]
+    fn parameter_errors_name_the_field() {
+        let err = |yaml: &str| {
+            let m: ParamMap = serde_yaml::from_str(yaml).unwrap();
+            EsbParams::from_map(&m).unwrap_err().0
+        };
+        assert_eq!(
+            err("{exp_bits: 5, frac_bits: 12}"),
+            "esb: weight word 1+exp_bits+frac_bits = 1+5+12 = 18 bits, at most 16"
+        );
+        assert!(err("{exp_bits: 6}").contains("exp_bits = 6 is out of range, allowed 2..=5"));
+        assert!(err("{act_bits: 17}").contains("act_bits = 17"));
+        assert!(err("{linear: true, weight_bits: 1}").contains("weight_bits = 1"));
+        assert!(err("{linear: true, exp_bits: 2}").contains("linear mode takes weight_bits"));
+        assert!(err("{weight_bits: 6}").contains("weight_bits is for linear mode"));
+    }
+}
