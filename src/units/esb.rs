@@ -6,7 +6,7 @@
 //! shift-add product and a barrel shift. Linear mode: word `{s, j}`, `P = (-1)^s (2j+1) x`.
 
 use crate::spec::{check_range, parse_params, ParamMap, SpecError};
-use crate::units::{mask, to_raw, Family, ParamInfo, Port, Unit};
+use crate::units::{mask, to_raw, Family, ParamInfo, Port, Quantized, Unit};
 use rust_hdl::prelude::*;
 use serde::Deserialize;
 
@@ -45,8 +45,120 @@ pub static FAMILY: Family = Family {
             help: "weight word width b (linear mode only)",
         },
     ],
+    sweep,
+    quantize: Some(quantize),
     build: |m| Ok(Box::new(EsbParams::from_map(m)?)),
 };
+
+/// DDA scale factors λ(b, k) of the reference code that ARITHMETIC.md §1.2 lists (nonlinear).
+const DDA_LAMBDA: [((u32, u32), f64); 4] = [
+    ((4, 1), 0.4871),
+    ((4, 0), 0.0381),
+    ((5, 2), 0.4828),
+    ((6, 3), 0.4997),
+];
+
+/// `floor(log2 |y|)` exactly, from the binary exponent (None for 0).
+fn floor_log2(y: f64) -> Option<i32> {
+    if y == 0.0 {
+        return None;
+    }
+    let bits = y.abs().to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // Subnormal: below every level's step.
+        return Some(-1075);
+    }
+    Some(biased - 1023)
+}
+
+/// §1.2 quantizer (nonlinear ESB): `n = clip(floor(log2|y|), 0, N)`, step `2^(n-k)`, round half
+/// to even, clip to `±(2^(N+1) - 2^(N-k))`. Returns the signed level q in units of 2^-k.
+pub fn quantize_level(e: u32, k: u32, y: f64) -> (i64, bool) {
+    let big_n = (1i32 << e) - 2;
+    let n = floor_log2(y).unwrap_or(0).clamp(0, big_n);
+    let step = 2f64.powi(n - k as i32);
+    let q_max = ((1u64 << (k + 1)) - 1) << big_n;
+    let rounded = (y.abs() / step).round_ties_even() * step * 2f64.powi(k as i32);
+    // "Clipped": |y| lies beyond the largest level (saturated), whatever the rounding.
+    let clipped = y.abs() > q_max as f64 * 2f64.powi(-(k as i32));
+    let q = (rounded as u64).min(q_max) as i64;
+    (if y < 0.0 { -q } else { q }, clipped)
+}
+
+fn quantize(map: &ParamMap, weights: &[f64], alpha: Option<f64>) -> Result<Quantized, SpecError> {
+    let p = EsbParams::from_map(map)?;
+    let EsbFormat::Nonlinear { e, k } = p.format else {
+        return Err(SpecError(
+            "esb: quantize supports the nonlinear format only (exp_bits, frac_bits)".into(),
+        ));
+    };
+    let b = 1 + e + k;
+    let alpha = match alpha {
+        Some(a) if a.is_finite() && a > 0.0 => a,
+        Some(a) => {
+            return Err(SpecError(format!(
+                "--alpha = {a} must be a positive number"
+            )))
+        }
+        None => {
+            let lambda = DDA_LAMBDA.iter().find(|(bk, _)| *bk == (b, k)).map(|x| x.1).ok_or_else(|| {
+                SpecError(format!("esb: no DDA λ for b = {b}, k = {k} (known: (4,1) (4,0) (5,2) (6,3)); give --alpha"))
+            })?;
+            if weights.len() < 2 {
+                return Err(SpecError(
+                    "esb: DDA needs at least 2 weights for the std; give --alpha".into(),
+                ));
+            }
+            let n = weights.len() as f64;
+            let mean = weights.iter().sum::<f64>() / n;
+            let var = weights.iter().map(|w| (w - mean) * (w - mean)).sum::<f64>() / (n - 1.0);
+            lambda * var.sqrt() + 1e-5
+        }
+    };
+    let mut out = Quantized {
+        code_bits: b,
+        codes: Vec::new(),
+        values: Vec::new(),
+        alpha,
+        clipped: 0,
+    };
+    for &w in weights {
+        let (q, clipped) = quantize_level(e, k, w / alpha);
+        let sign = if q < 0 { 1u64 << (b - 1) } else { 0 };
+        out.codes
+            .push(sign | EsbParams::code_of_level(k, q.unsigned_abs()));
+        out.values.push(q as f64 * 2f64.powi(-(k as i32)) * alpha);
+        out.clipped += usize::from(clipped);
+    }
+    Ok(out)
+}
+
+/// Every (e, k, a) and linear (b, a) with b + a <= 24: exhaustive `verify --all`.
+fn sweep() -> Vec<ParamMap> {
+    let mut v = Vec::new();
+    for e in 2..=5u32 {
+        for k in 0..=(15 - e) {
+            for a in 2..=16u32.min(24 - (1 + e + k)) {
+                v.push(crate::units::param_map([
+                    ("exp_bits", e.into()),
+                    ("frac_bits", k.into()),
+                    ("act_bits", a.into()),
+                ]));
+            }
+        }
+    }
+    for b in 2..=16u32 {
+        for a in 2..=16u32.min(24 - b) {
+            v.push(crate::units::param_map([
+                ("linear", true.into()),
+                ("weight_bits", b.into()),
+                ("act_bits", a.into()),
+            ]));
+        }
+    }
+    v
+}
 
 /// Bit length: `floor(log2 v) + 1`, 0 for 0.
 pub const fn bitlen(v: u64) -> u32 {
@@ -560,6 +672,51 @@ mod tests {
         );
         // Negative zero is emitted as 0.
         assert_eq!(nl(2, 2, 8).product(0b10000, 200), 0);
+    }
+
+    #[test]
+    fn quantizer_rounds_half_to_even_and_clips() {
+        // e = 2, k = 1: N = 2, levels (units 1/2) 0 1 2 3 4 6 8 12, max value 6.
+        let lv = |y: f64| quantize_level(2, 1, y);
+        assert_eq!(lv(0.0), (0, false));
+        assert_eq!(lv(0.25), (0, false)); // 0.25/0.5 = 0.5 -> 0 (even)
+        assert_eq!(lv(0.75), (2, false)); // 1.5 -> 2: value 1.0
+        assert_eq!(lv(1.25), (2, false)); // n = 0, step 0.5: 2.5 -> 2
+        assert_eq!(lv(2.5), (4, false)); // n = 1, step 1: 2.5 -> 2 -> q = 4 (value 2)
+        assert_eq!(lv(3.5), (8, false)); // 3.5 -> 4 -> q = 8 (value 4)
+        assert_eq!(lv(5.0), (8, false)); // n = 2, step 2: 2.5 -> 2 -> value 4
+        assert_eq!(lv(6.0), (12, false)); // the largest value itself
+        assert_eq!(lv(7.0), (12, true)); // n = 2, 3.5 -> 4 -> 8, clipped to 6
+        assert_eq!(lv(-100.0), (-12, true));
+        assert_eq!(lv(-0.75), (-2, false));
+    }
+
+    #[test]
+    fn quantized_codes_decode_to_the_quantizer_levels() {
+        let m: ParamMap = serde_yaml::from_str("{exp_bits: 3, frac_bits: 2, act_bits: 8}").unwrap();
+        let p = EsbParams::from_map(&m).unwrap();
+        let weights: Vec<f64> = (-400..400).map(|i| i as f64 * 0.37 + 0.01).collect();
+        let q = quantize(&m, &weights, Some(0.5)).unwrap();
+        for ((code, value), w) in q.codes.iter().zip(&q.values).zip(&weights) {
+            let decoded = p.level(*code) as f64 * 0.25 * 0.5;
+            assert_eq!(decoded, *value, "w = {w}");
+            assert!(*code < 64);
+        }
+        // Every level is reachable and the largest value is q_max·2^-k·alpha = 448/4/2.
+        assert_eq!(q.values.iter().cloned().fold(0.0, f64::max), 56.0);
+        assert!(q.clipped > 0);
+        assert!(quantize(&m, &weights, None)
+            .unwrap_err()
+            .0
+            .contains("give --alpha"));
+    }
+
+    #[test]
+    fn dda_scale_uses_the_lambda_table_and_unbiased_std() {
+        let m: ParamMap = serde_yaml::from_str("{exp_bits: 2, frac_bits: 2}").unwrap();
+        let q = quantize(&m, &[1.0, 3.0], None).unwrap();
+        // std (N-1) of {1, 3} = sqrt(2); λ(5, 2) = 0.4828.
+        assert!((q.alpha - (0.4828 * 2f64.sqrt() + 1e-5)).abs() < 1e-12);
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub static FAMILY: Family = Family {
             help: "two's complement operands and product",
         },
     ],
+    sweep: crate::units::sweep_ab,
+    quantize: None,
     build: |m| Ok(Box::new(ExactParams::from_map("exact", m)?)),
 };
 

@@ -77,6 +77,75 @@ pub struct Family {
     pub summary: &'static str,
     pub params: &'static [ParamInfo],
     pub build: fn(&ParamMap) -> Result<Box<dyn Unit>, SpecError>,
+    /// Every configuration whose input space is at most 2^24 (for `verify --all`).
+    pub sweep: fn() -> Vec<ParamMap>,
+    /// Weight quantizer for `qmulgen quantize`, where the family has one.
+    pub quantize: Option<QuantizeFn>,
+}
+
+/// Quantize real weights for a unit given by its parameters, with an optional scale alpha.
+pub type QuantizeFn = fn(&ParamMap, &[f64], Option<f64>) -> Result<Quantized, SpecError>;
+
+/// Real weights quantized to codes of a unit's weight port.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantized {
+    /// Width of a code (bits of the `w` port).
+    pub code_bits: u32,
+    pub codes: Vec<u64>,
+    /// Dequantized values (level × step × alpha), one per weight.
+    pub values: Vec<f64>,
+    pub alpha: f64,
+    /// Weights whose |w/alpha| exceeded the largest level.
+    pub clipped: usize,
+}
+
+impl Quantized {
+    pub fn mse(&self, weights: &[f64]) -> f64 {
+        let n = weights.len().max(1) as f64;
+        weights
+            .iter()
+            .zip(&self.values)
+            .map(|(w, v)| (w - v) * (w - v))
+            .sum::<f64>()
+            / n
+    }
+    pub fn max_abs_error(&self, weights: &[f64]) -> f64 {
+        weights
+            .iter()
+            .zip(&self.values)
+            .map(|(w, v)| (w - v).abs())
+            .fold(0.0, f64::max)
+    }
+    /// `$readmemh` text: one code per line, zero-padded hex.
+    pub fn readmemh(&self) -> String {
+        let digits = self.code_bits.div_ceil(4) as usize;
+        self.codes
+            .iter()
+            .map(|c| format!("{c:0digits$x}\n"))
+            .collect()
+    }
+}
+
+/// A [`ParamMap`] from `(key, value)` pairs.
+pub fn param_map<const N: usize>(pairs: [(&str, serde_yaml::Value); N]) -> ParamMap {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Operand pairs (a, b) in 2..=16 with a + b <= 24, unsigned and signed.
+pub fn sweep_ab() -> Vec<ParamMap> {
+    let mut v = Vec::new();
+    for signed in [false, true] {
+        for a in 2..=16u32 {
+            for b in 2..=16u32.min(24 - a) {
+                v.push(param_map([
+                    ("a_bits", a.into()),
+                    ("b_bits", b.into()),
+                    ("signed", signed.into()),
+                ]));
+            }
+        }
+    }
+    v
 }
 
 /// Every family qmulgen knows, in the order `qmulgen list` shows them.

@@ -46,6 +46,8 @@ pub static FAMILY: Family = Family {
             help: "add fault_site/fault_kind inputs for fault-injection campaigns",
         },
     ],
+    sweep: crate::units::sweep_ab,
+    quantize: None,
     build: |m| Ok(Box::new(TmrParams::from_map(m)?)),
 };
 
