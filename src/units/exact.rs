@@ -238,9 +238,12 @@ crate::registered_wrapper!(
 );
 
 fn exact_verilog(params: &ExactParams, registered: bool) -> String {
-    crate::dispatch_ab!(
+    crate::dispatch_wxp!(
         params.a_bits,
+        2..=16,
         params.b_bits,
+        W = (BB),
+        P = (BB + AA),
         exact_verilog_for(params.signed, registered)
     )
 }

@@ -2,6 +2,7 @@
 //! standard test cases. Shared machinery (spec parsing, Verilog writing, the Verilator harness)
 //! talks to units only through [`Unit`] and [`Family`].
 
+pub mod apot;
 pub mod esb;
 pub mod exact;
 pub mod tmr;
@@ -61,6 +62,10 @@ pub trait Unit: Send + Sync {
     fn corner_cases(&self) -> Vec<Vec<u64>>;
     /// Parameters as they appear in YAML and in the manifest.
     fn params(&self) -> serde_json::Value;
+    /// Warnings for the user (e.g. an experimental configuration).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Description of one parameter, used by `qmulgen list`, `--help` and error messages.
@@ -149,7 +154,13 @@ pub fn sweep_ab() -> Vec<ParamMap> {
 }
 
 /// Every family qmulgen knows, in the order `qmulgen list` shows them.
-pub const FAMILIES: &[&Family] = &[&exact::FAMILY, &tmr::FAMILY, &esb::FAMILY];
+pub const FAMILIES: &[&Family] = &[
+    &exact::FAMILY,
+    &tmr::FAMILY,
+    &esb::FAMILY,
+    &apot::APOT,
+    &apot::POT,
+];
 
 /// Look a family up by name.
 pub fn family(name: &str) -> Option<&'static Family> {

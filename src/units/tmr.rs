@@ -129,9 +129,12 @@ impl Unit for TmrParams {
     }
     fn verilog(&self, registered: bool) -> String {
         let e = &self.exact;
-        crate::dispatch_ab!(
+        crate::dispatch_wxp!(
             e.a_bits,
+            2..=16,
             e.b_bits,
+            W = (BB),
+            P = (BB + AA),
             tmr_verilog_for(e.signed, self.fault_ports, registered)
         )
     }

@@ -1,0 +1,737 @@
+//! `apot` and `pot`: additive powers-of-two weight × unsigned activation, multiplier-free
+//! (ARITHMETIC.md §2).
+//!
+//! A level is a sum of one element of each term set `{0} ∪ {2^-e : e in exps}`. Weight code
+//! `w = {sign, idx_0, idx_1, ..., [one-bit idx]}` (B+1 bits); the unit computes
+//! `P = (-1)^s Σ_{idx_t != 0} x << (Emax - exps_t[idx_t - 1])`: per term a shift mux with zero
+//! gating (constant shift amounts), an adder over the terms, the sign last. Plain PoT has one
+//! term with exponents 1..2^B-1 (a barrel shifter).
+
+use crate::spec::{check_range, parse_params, ParamMap, SpecError};
+use crate::units::{mask, to_raw, Family, ParamInfo, Port, Quantized, Unit};
+use rust_hdl::prelude::*;
+use serde::Deserialize;
+
+pub static APOT: Family = Family {
+    name: "apot",
+    summary:
+        "APoT weight {sign, idx_0, ...} × unsigned activation: shift muxes + adder, no multiplier",
+    params: &[
+        ParamInfo {
+            key: "mag_bits",
+            range: "1..=15",
+            default: "4",
+            help: "magnitude bits B (1 ternary; 9..15 experimental)",
+        },
+        ParamInfo {
+            key: "act_bits",
+            range: "2..=16",
+            default: "8",
+            help: "unsigned activation width a",
+        },
+    ],
+    sweep: || sweep(true),
+    quantize: Some(|m, w, a| quantize(true, m, w, a)),
+    build: |m| Ok(Box::new(ApotParams::from_map(true, m)?)),
+};
+
+pub static POT: Family = Family {
+    name: "pot",
+    summary: "PoT weight {sign, j} × unsigned activation: one barrel shift, no multiplier",
+    params: &[
+        ParamInfo {
+            key: "mag_bits",
+            range: "1..=4",
+            default: "3",
+            help: "magnitude bits B: levels 0 and 2^-1..2^-(2^B-1)",
+        },
+        ParamInfo {
+            key: "act_bits",
+            range: "2..=16",
+            default: "8",
+            help: "unsigned activation width a",
+        },
+    ],
+    sweep: || sweep(false),
+    quantize: Some(|m, w, a| quantize(false, m, w, a)),
+    build: |m| Ok(Box::new(ApotParams::from_map(false, m)?)),
+};
+
+/// At most 7 two-bit terms and one one-bit term (B <= 15).
+pub const MAX_TWO_BIT_TERMS: usize = 7;
+
+/// The term structure of APoT with B magnitude bits (§2.1 general rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApotTerms {
+    /// Exponents of each two-bit term, ascending; only the first `n_two` are used.
+    pub two_bit: [[u32; 3]; MAX_TWO_BIT_TERMS],
+    pub n_two: usize,
+    /// Exponent of the one-bit term (odd B).
+    pub one_bit: Option<u32>,
+    pub emax: u32,
+}
+
+impl ApotTerms {
+    /// §2.1: exponents are dealt in increasing order: two rounds over the two-bit terms, one
+    /// exponent to the one-bit term (odd B), a third round. B = 1 is ternary: {0, 2^0}.
+    pub const fn new(b: u32) -> ApotTerms {
+        let mut t = ApotTerms {
+            two_bit: [[0; 3]; MAX_TWO_BIT_TERMS],
+            n_two: (b / 2) as usize,
+            one_bit: None,
+            emax: 0,
+        };
+        if b == 1 {
+            t.one_bit = Some(0);
+            return t;
+        }
+        let mut next = 1;
+        let mut round = 0;
+        while round < 3 {
+            if round == 2 && b % 2 == 1 {
+                t.one_bit = Some(next);
+                next += 1;
+            }
+            let mut i = 0;
+            while i < t.n_two {
+                t.two_bit[i][round] = next;
+                next += 1;
+                i += 1;
+            }
+            round += 1;
+        }
+        t.emax = next - 1;
+        t
+    }
+
+    /// Largest level: every term at its largest element.
+    pub const fn lmax(&self) -> u64 {
+        let mut l = 0;
+        let mut i = 0;
+        while i < self.n_two {
+            l += 1 << (self.emax - self.two_bit[i][0]);
+            i += 1;
+        }
+        if let Some(e) = self.one_bit {
+            l += 1 << (self.emax - e);
+        }
+        l
+    }
+}
+
+/// Width of `p` for APoT(B) × a-bit activations: `bitlen(Lmax (2^a - 1)) + 1`.
+pub const fn apot_p_bits(b: u32, a: u32) -> usize {
+    p_bits(ApotTerms::new(b).lmax(), a)
+}
+
+/// Width of `p` for PoT(B): Lmax = 2^(2^B - 2).
+pub const fn pot_p_bits(b: u32, a: u32) -> usize {
+    p_bits(1 << ((1u64 << b) - 2), a)
+}
+
+const fn p_bits(lmax: u64, a: u32) -> usize {
+    (crate::units::esb::bitlen(lmax * ((1u64 << a) - 1)) + 1) as usize
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApotParams {
+    /// `false`: plain PoT.
+    pub additive: bool,
+    pub mag_bits: u32,
+    pub act_bits: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApotParams {
+    mag_bits: Option<u32>,
+    #[serde(default = "default_act_bits")]
+    act_bits: u32,
+}
+
+fn default_act_bits() -> u32 {
+    8
+}
+
+impl ApotParams {
+    fn from_map(additive: bool, map: &ParamMap) -> Result<ApotParams, SpecError> {
+        let family = if additive { "apot" } else { "pot" };
+        let raw: RawApotParams = parse_params(family, map)?;
+        let b = raw.mag_bits.unwrap_or(if additive { 4 } else { 3 });
+        check_range(family, "mag_bits", b, 1, if additive { 15 } else { 4 })?;
+        check_range(family, "act_bits", raw.act_bits, 2, 16)?;
+        Ok(ApotParams {
+            additive,
+            mag_bits: b,
+            act_bits: raw.act_bits,
+        })
+    }
+
+    pub fn terms(&self) -> ApotTerms {
+        ApotTerms::new(self.mag_bits)
+    }
+
+    pub fn emax(&self) -> u32 {
+        if self.additive {
+            self.terms().emax
+        } else {
+            (1 << self.mag_bits) - 1
+        }
+    }
+
+    pub fn lmax(&self) -> u64 {
+        if self.additive {
+            self.terms().lmax()
+        } else {
+            1 << (self.emax() - 1)
+        }
+    }
+
+    pub fn p_bits(&self) -> usize {
+        p_bits(self.lmax(), self.act_bits)
+    }
+
+    /// Integer level L (units 2^-Emax) of a magnitude code (the B bits below the sign).
+    pub fn level(&self, magnitude: u64) -> u64 {
+        let b = self.mag_bits;
+        if !self.additive {
+            return if magnitude == 0 {
+                0
+            } else {
+                1 << (self.emax() as u64 - magnitude)
+            };
+        }
+        let t = self.terms();
+        let mut l = 0;
+        for (i, exps) in t.two_bit[..t.n_two].iter().enumerate() {
+            let idx = (magnitude >> (b as usize - 2 * (i + 1))) & 3;
+            if idx != 0 {
+                l += 1 << (t.emax - exps[idx as usize - 1]);
+            }
+        }
+        if let Some(e) = t.one_bit {
+            if magnitude & 1 == 1 {
+                l += 1 << (t.emax - e);
+            }
+        }
+        l
+    }
+
+    /// Golden model: `P = (-1)^s L(w) x` as a raw two's-complement pattern.
+    pub fn product(&self, w: u64, x: u64) -> u64 {
+        let b = self.mag_bits;
+        let l = (self.level(w & mask(b as usize)) * x) as i64;
+        to_raw(if (w >> b) & 1 == 1 { -l } else { l }, self.p_bits())
+    }
+}
+
+impl Unit for ApotParams {
+    fn family(&self) -> &'static str {
+        if self.additive {
+            "apot"
+        } else {
+            "pot"
+        }
+    }
+    fn base_name(&self) -> String {
+        format!("{}_b{}_a{}", self.family(), self.mag_bits, self.act_bits)
+    }
+    fn ports(&self) -> Vec<Port> {
+        vec![
+            Port::input("w", self.mag_bits as usize + 1, false),
+            Port::input("x", self.act_bits as usize, false),
+            Port::output("p", self.p_bits(), true),
+        ]
+    }
+    fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
+        outputs[0] = self.product(inputs[0], inputs[1]);
+    }
+    fn verilog(&self, registered: bool) -> String {
+        use crate::dispatch_wxp as d;
+        let (b, a) = (self.mag_bits, self.act_bits);
+        if self.additive {
+            d!(
+                b,
+                1..=15,
+                a,
+                W = (BB + 1),
+                P = (apot_p_bits(BB, AA)),
+                apot_verilog_for(self, registered)
+            )
+        } else {
+            d!(
+                b,
+                1..=4,
+                a,
+                W = (BB + 1),
+                P = (pot_p_bits(BB, AA)),
+                apot_verilog_for(self, registered)
+            )
+        }
+    }
+    fn corner_cases(&self) -> Vec<Vec<u64>> {
+        let wm = mask(self.mag_bits as usize + 1);
+        let xm = mask(self.act_bits as usize);
+        let half = 1 << self.mag_bits;
+        let ws = [0, 1, half - 1, half, half + 1, wm, half >> 1];
+        let xs = [0, 1, 2, xm, xm - 1, xm >> 1];
+        ws.iter()
+            .flat_map(|&w| xs.iter().map(move |&x| vec![w & wm, x]))
+            .collect()
+    }
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({"mag_bits": self.mag_bits, "act_bits": self.act_bits})
+    }
+    fn notes(&self) -> Vec<String> {
+        if self.additive && self.mag_bits >= 9 {
+            vec![format!(
+                "apot: mag_bits = {} follows the general rule beyond the published B <= 8 and is experimental",
+                self.mag_bits
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// One APoT term: picks its index field out of `w` and outputs `x << shift_i` for index i,
+/// or 0 for index 0. The shift amounts are constants of the configuration.
+#[derive(LogicBlock)]
+pub struct ApotTerm<const P: usize> {
+    pub w: Signal<In, Bits<P>>,
+    pub x: Signal<In, Bits<P>>,
+    pub y: Signal<Out, Bits<P>>,
+    index: Signal<Local, Bits<P>>,
+    field_shift: Constant<Bits<P>>,
+    field_mask: Constant<Bits<P>>,
+    index1: Constant<Bits<P>>,
+    index2: Constant<Bits<P>>,
+    index3: Constant<Bits<P>>,
+    shift1: Constant<Bits<P>>,
+    shift2: Constant<Bits<P>>,
+    shift3: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+}
+
+impl<const P: usize> ApotTerm<P> {
+    /// A term whose index field starts at bit `field_shift` of `w`, `field_bits` wide, with
+    /// output shifts `shifts[i-1]` for index i.
+    fn new(field_shift: u32, field_bits: u32, shifts: [u32; 3]) -> Self {
+        let c = |v: u64| Constant::new(v.into());
+        Self {
+            w: Default::default(),
+            x: Default::default(),
+            y: Default::default(),
+            index: Default::default(),
+            field_shift: c(field_shift.into()),
+            field_mask: c(mask(field_bits as usize)),
+            index1: c(1),
+            index2: c(2),
+            index3: c(3),
+            shift1: c(shifts[0].into()),
+            shift2: c(shifts[1].into()),
+            shift3: c(shifts[2].into()),
+            zero: c(0),
+        }
+    }
+}
+
+impl<const P: usize> Logic for ApotTerm<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.index.next = (self.w.val() >> self.field_shift.val()) & self.field_mask.val();
+        self.y.next = self.zero.val();
+        if self.index.val() == self.index1.val() {
+            self.y.next = self.x.val() << self.shift1.val();
+        }
+        if self.index.val() == self.index2.val() {
+            self.y.next = self.x.val() << self.shift2.val();
+        }
+        if self.index.val() == self.index3.val() {
+            self.y.next = self.x.val() << self.shift3.val();
+        }
+    }
+}
+
+/// APoT datapath at the product width: the terms, their sum, the sign last.
+#[derive(LogicBlock)]
+pub struct ApotCore<const P: usize> {
+    pub w: Signal<In, Bits<P>>,
+    pub x: Signal<In, Bits<P>>,
+    pub p: Signal<Out, Bits<P>>,
+    terms: Vec<ApotTerm<P>>,
+    sum: Signal<Local, Bits<P>>,
+    sign_bit: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+    one: Constant<Bits<P>>,
+    _n_terms: usize,
+}
+
+impl<const P: usize> ApotCore<P> {
+    pub fn new(mag_bits: u32) -> Self {
+        let t = ApotTerms::new(mag_bits);
+        let mut terms = Vec::new();
+        for (i, exps) in t.two_bit[..t.n_two].iter().enumerate() {
+            let shifts = exps.map(|e| t.emax - e);
+            terms.push(ApotTerm::new(mag_bits - 2 * (i as u32 + 1), 2, shifts));
+        }
+        if let Some(e) = t.one_bit {
+            terms.push(ApotTerm::new(0, 1, [t.emax - e; 3]));
+        }
+        Self {
+            w: Default::default(),
+            x: Default::default(),
+            p: Default::default(),
+            _n_terms: terms.len(),
+            terms,
+            sum: Default::default(),
+            sign_bit: Constant::new((1u64 << mag_bits).into()),
+            zero: Constant::new(0u64.into()),
+            one: Constant::new(1u64.into()),
+        }
+    }
+}
+
+impl<const P: usize> Logic for ApotCore<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.sum.next = self.zero.val();
+        for t in 0..self._n_terms {
+            self.terms[t].w.next = self.w.val();
+            self.terms[t].x.next = self.x.val();
+            self.sum.next = self.sum.val() + self.terms[t].y.val();
+        }
+        self.p.next = self.sum.val();
+        if (self.w.val() & self.sign_bit.val()).any() {
+            self.p.next = !self.sum.val() + self.one.val();
+        }
+    }
+}
+
+/// PoT datapath: `x << (Emax - j)` for j != 0, 0 for j = 0, the sign last.
+#[derive(LogicBlock)]
+pub struct PotCore<const P: usize> {
+    pub w: Signal<In, Bits<P>>,
+    pub x: Signal<In, Bits<P>>,
+    pub p: Signal<Out, Bits<P>>,
+    j: Signal<Local, Bits<P>>,
+    magnitude: Signal<Local, Bits<P>>,
+    j_mask: Constant<Bits<P>>,
+    emax: Constant<Bits<P>>,
+    sign_bit: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+    one: Constant<Bits<P>>,
+}
+
+impl<const P: usize> PotCore<P> {
+    pub fn new(mag_bits: u32) -> Self {
+        let c = |v: u64| Constant::new(v.into());
+        Self {
+            w: Default::default(),
+            x: Default::default(),
+            p: Default::default(),
+            j: Default::default(),
+            magnitude: Default::default(),
+            j_mask: c(mask(mag_bits as usize)),
+            emax: c((1u64 << mag_bits) - 1),
+            sign_bit: c(1 << mag_bits),
+            zero: c(0),
+            one: c(1),
+        }
+    }
+}
+
+impl<const P: usize> Logic for PotCore<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.j.next = self.w.val() & self.j_mask.val();
+        self.magnitude.next = self.zero.val();
+        if self.j.val().any() {
+            self.magnitude.next = self.x.val() << (self.emax.val() - self.j.val());
+        }
+        self.p.next = self.magnitude.val();
+        if (self.w.val() & self.sign_bit.val()).any() {
+            self.p.next = !self.magnitude.val() + self.one.val();
+        }
+    }
+}
+
+crate::weight_activation_shell!(
+    /// The APoT unit with its exact port widths.
+    ApotMultiplier,
+    ApotCore,
+    u32
+);
+
+crate::weight_activation_shell!(
+    /// The PoT unit with its exact port widths.
+    PotMultiplier,
+    PotCore,
+    u32
+);
+
+crate::registered_wrapper!(
+    RegisteredApot<W, X, P>,
+    ApotMultiplier<W, X, P>,
+    inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
+    outputs [p / p_reg: Bits<P>]
+);
+
+crate::registered_wrapper!(
+    RegisteredPot<W, X, P>,
+    PotMultiplier<W, X, P>,
+    inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
+    outputs [p / p_reg: Bits<P>]
+);
+
+#[inline(never)]
+fn apot_verilog_for<const W: usize, const X: usize, const P: usize>(
+    params: &ApotParams,
+    registered: bool,
+) -> String {
+    use crate::rtl::verilog_of;
+    let b = params.mag_bits;
+    match (params.additive, registered) {
+        (true, false) => verilog_of(ApotMultiplier::<W, X, P>::new(b)),
+        (true, true) => verilog_of(RegisteredApot::new(ApotMultiplier::<W, X, P>::new(b))),
+        (false, false) => verilog_of(PotMultiplier::<W, X, P>::new(b)),
+        (false, true) => verilog_of(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b))),
+    }
+}
+
+/// Every (B, a) with B + 1 + a <= 24 (B <= 8 for APoT).
+fn sweep(additive: bool) -> Vec<ParamMap> {
+    let mut v = Vec::new();
+    for b in 1..=if additive { 8u32 } else { 4 } {
+        for a in 2..=16u32.min(23 - b) {
+            v.push(crate::units::param_map([
+                ("mag_bits", b.into()),
+                ("act_bits", a.into()),
+            ]));
+        }
+    }
+    v
+}
+
+/// `|y| · lmax` compared with `half_sum / 2` exactly: sign of `2 |y| lmax - half_sum`.
+fn compare_scaled(y: f64, lmax: u64, half_sum: u64) -> std::cmp::Ordering {
+    // y = mantissa · 2^exp exactly (y is finite, 0 <= y <= 1).
+    let bits = y.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let (mantissa, exp) = if biased == 0 {
+        (bits & ((1 << 52) - 1), -1074)
+    } else {
+        ((bits & ((1 << 52) - 1)) | (1 << 52), biased - 1075)
+    };
+    let lhs = u128::from(mantissa) * 2 * u128::from(lmax);
+    if exp >= 0 {
+        (lhs << exp).cmp(&u128::from(half_sum))
+    } else {
+        let shift = (-exp) as u32;
+        match u128::from(half_sum)
+            .checked_shl(shift)
+            .filter(|r| r >> shift == u128::from(half_sum))
+        {
+            Some(rhs) => lhs.cmp(&rhs),
+            None => std::cmp::Ordering::Less,
+        }
+    }
+}
+
+/// §2.3 quantizer: clamp to [-1, 1], nearest normalised level L/Lmax in exact arithmetic, ties
+/// to the smaller magnitude, sign restored.
+fn quantize(
+    additive: bool,
+    map: &ParamMap,
+    weights: &[f64],
+    alpha: Option<f64>,
+) -> Result<Quantized, SpecError> {
+    let p = ApotParams::from_map(additive, map)?;
+    let alpha = match alpha {
+        Some(a) if a.is_finite() && a > 0.0 => a,
+        Some(a) => {
+            return Err(SpecError(format!(
+                "--alpha = {a} must be a positive number"
+            )))
+        }
+        None => return Err(SpecError(format!("{}: quantize needs --alpha", p.family()))),
+    };
+    let b = p.mag_bits;
+    let lmax = p.lmax();
+    // (level, magnitude code), ascending.
+    let mut levels: Vec<(u64, u64)> = (0..1u64 << b).map(|c| (p.level(c), c)).collect();
+    levels.sort_unstable();
+    let mut out = Quantized {
+        code_bits: b + 1,
+        codes: Vec::new(),
+        values: Vec::new(),
+        alpha,
+        clipped: 0,
+    };
+    for &w in weights {
+        let y = w / alpha;
+        out.clipped += usize::from(y.abs() > 1.0);
+        let ya = y.abs().min(1.0);
+        // First level whose midpoint with the next one is >= |y|: ties go to the smaller.
+        let mut pick = levels[levels.len() - 1];
+        for pair in levels.windows(2) {
+            if compare_scaled(ya, lmax, pair[0].0 + pair[1].0) != std::cmp::Ordering::Greater {
+                pick = pair[0];
+                break;
+            }
+        }
+        let negative = y < 0.0 && pick.0 != 0;
+        out.codes.push(pick.1 | if negative { 1 << b } else { 0 });
+        let v = pick.0 as f64 / lmax as f64 * alpha;
+        out.values.push(if negative { -v } else { v });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apot(b: u32) -> ApotParams {
+        ApotParams {
+            additive: true,
+            mag_bits: b,
+            act_bits: 8,
+        }
+    }
+
+    fn level_set(p: &ApotParams) -> Vec<u64> {
+        let mut l: Vec<u64> = (0..1u64 << p.mag_bits).map(|c| p.level(c)).collect();
+        l.sort_unstable();
+        l
+    }
+
+    /// §2.1 table: exponent lists, Emax, Lmax.
+    #[test]
+    fn term_exponents_follow_the_table() {
+        type Row = (u32, &'static [[u32; 3]], Option<u32>, u32, u64);
+        let rows: [Row; 8] = [
+            (1, &[], Some(0), 0, 1),
+            (2, &[[1, 2, 3]], None, 3, 4),
+            (3, &[[1, 2, 4]], Some(3), 4, 10),
+            (4, &[[1, 3, 5], [2, 4, 6]], None, 6, 48),
+            (5, &[[1, 3, 6], [2, 4, 7]], Some(5), 7, 100),
+            (6, &[[1, 4, 7], [2, 5, 8], [3, 6, 9]], None, 9, 448),
+            (7, &[[1, 4, 8], [2, 5, 9], [3, 6, 10]], Some(7), 10, 904),
+            (
+                8,
+                &[[1, 5, 9], [2, 6, 10], [3, 7, 11], [4, 8, 12]],
+                None,
+                12,
+                3840,
+            ),
+        ];
+        for (b, two, one, emax, lmax) in rows {
+            let t = ApotTerms::new(b);
+            assert_eq!(&t.two_bit[..t.n_two], two, "B = {b}");
+            assert_eq!((t.one_bit, t.emax, t.lmax()), (one, emax, lmax), "B = {b}");
+        }
+    }
+
+    #[test]
+    fn level_sets_follow_the_table_and_all_sums_are_distinct() {
+        assert_eq!(level_set(&apot(1)), vec![0, 1]);
+        assert_eq!(level_set(&apot(2)), vec![0, 1, 2, 4]);
+        assert_eq!(level_set(&apot(3)), vec![0, 1, 2, 3, 4, 6, 8, 10]);
+        assert_eq!(
+            level_set(&apot(4)),
+            vec![0, 1, 2, 3, 4, 6, 8, 9, 12, 16, 18, 24, 32, 33, 36, 48]
+        );
+        let l5 = level_set(&apot(5));
+        assert_eq!(l5.len(), 32);
+        assert_eq!(&l5[24..], &[64, 65, 68, 69, 72, 76, 96, 100]);
+        assert_eq!(*l5.last().unwrap(), 100);
+        for (b, lmax) in [(6, 448), (7, 904), (8, 3840)] {
+            let l = level_set(&apot(b));
+            assert_eq!(l.len(), 1 << b);
+            assert_eq!(*l.last().unwrap(), lmax);
+        }
+        for b in 1..=15 {
+            let l = level_set(&apot(b));
+            assert!(
+                l.windows(2).all(|w| w[0] < w[1]),
+                "B = {b}: sums not distinct"
+            );
+        }
+        // PoT equals APoT at B = 2, and in general is 0 and 2^(Emax - j).
+        let pot = |b| ApotParams {
+            additive: false,
+            mag_bits: b,
+            act_bits: 8,
+        };
+        assert_eq!(level_set(&pot(2)), level_set(&apot(2)));
+        assert_eq!(level_set(&pot(3)), vec![0, 1, 2, 4, 8, 16, 32, 64]);
+        assert_eq!(pot(4).lmax(), 1 << 14);
+    }
+
+    /// §2.3 worked examples (sign is the MSB, idx_0 next, one-bit index last).
+    #[test]
+    #[allow(clippy::unusual_byte_groupings)] // literals grouped as the code fields {s, idx_0, ...}
+    fn worked_examples() {
+        let signed =
+            |p: &ApotParams, w: u64, x: u64| crate::units::sign_extend(p.product(w, x), p.p_bits());
+        assert_eq!(signed(&apot(4), 0b0_01_10, 100), 3600);
+        assert_eq!(signed(&apot(4), 0b1_11_11, 255), -765);
+        assert_eq!(signed(&apot(3), 0b0_10_1, 9), 54);
+        assert_eq!(signed(&apot(5), 0b1_01_11_1, 17), -1173);
+        assert_eq!(signed(&apot(6), 0b0_01_00_10, 50), 13200);
+        let pot3 = ApotParams {
+            additive: false,
+            mag_bits: 3,
+            act_bits: 8,
+        };
+        assert_eq!(signed(&pot3, 3, 25), 400);
+        // Negative zero is 0; widths are bitlen(Lmax (2^a - 1)) + 1.
+        assert_eq!(apot(4).product(0b1_00_00, 77), 0);
+        assert_eq!(apot(4).p_bits(), 14 + 1);
+        assert_eq!(apot(8).p_bits(), 20 + 1);
+    }
+
+    #[test]
+    fn quantizer_picks_the_nearest_level_ties_to_smaller_and_clamps() {
+        let m: ParamMap = serde_yaml::from_str("{mag_bits: 2}").unwrap();
+        // Normalised levels 0, 1/4, 1/2, 1 (codes 0, 3, 2, 1).
+        let q = quantize(
+            true,
+            &m,
+            &[0.125, 0.126, 0.375, 0.75, 0.76, -2.0, -0.0001],
+            Some(1.0),
+        )
+        .unwrap();
+        assert_eq!(q.values, vec![0.0, 0.25, 0.25, 0.5, 1.0, -1.0, 0.0]);
+        assert_eq!(q.codes, vec![0, 3, 3, 2, 1, 0b101, 0]);
+        assert_eq!(q.clipped, 1);
+        let p = ApotParams::from_map(true, &m).unwrap();
+        for (c, v) in q.codes.iter().zip(&q.values) {
+            let l = p.level(c & 3) as f64 / 4.0;
+            assert_eq!(if c & 4 != 0 { -l } else { l }, *v);
+        }
+        assert!(quantize(true, &m, &[0.1], None)
+            .unwrap_err()
+            .0
+            .contains("--alpha"));
+    }
+
+    #[test]
+    fn parameter_errors_name_the_field() {
+        let err = |additive, yaml: &str| {
+            let m: ParamMap = serde_yaml::from_str(yaml).unwrap();
+            ApotParams::from_map(additive, &m).unwrap_err().0
+        };
+        assert_eq!(
+            err(true, "{mag_bits: 16}"),
+            "apot: mag_bits = 16 is out of range, allowed 1..=15"
+        );
+        assert_eq!(
+            err(false, "{mag_bits: 5}"),
+            "pot: mag_bits = 5 is out of range, allowed 1..=4"
+        );
+        assert!(err(true, "{act_bits: 1}").contains("act_bits = 1"));
+        assert!(err(true, "{exp_bits: 2}").contains("unknown field `exp_bits`"));
+    }
+}
