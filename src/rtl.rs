@@ -102,9 +102,10 @@ macro_rules! registered_wrapper {
 /// zero-extends both inputs into a core generic over P only, with ports `w`, `x`, `p` of P
 /// bits. Keeping the datapath generic over P alone means the hundreds of (W, X, P) port
 /// combinations share a few dozen core instances, which keeps compile time in check.
+/// Also defines `$registered`, the shell inside input and output registers.
 #[macro_export]
 macro_rules! weight_activation_shell {
-    ($(#[$doc:meta])* $name:ident, $core:ident, $config:ty) => {
+    ($(#[$doc:meta])* $name:ident, $registered:ident, $core:ident, $config:ty) => {
         $(#[$doc])*
         #[derive(LogicBlock)]
         pub struct $name<const W: usize, const X: usize, const P: usize> {
@@ -133,6 +134,13 @@ macro_rules! weight_activation_shell {
                 self.p.next = self.core.p.val();
             }
         }
+
+        $crate::registered_wrapper!(
+            $registered<W, X, P>,
+            $name<W, X, P>,
+            inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
+            outputs [p / p_reg: Bits<P>]
+        );
     };
 }
 

@@ -8,7 +8,7 @@
 //! term with exponents 1..2^B-1 (a barrel shifter).
 
 use crate::spec::{check_range, parse_params, ParamMap, SpecError};
-use crate::units::{mask, to_raw, Family, ParamInfo, Port, Quantized, Unit};
+use crate::units::{mask, to_raw, ApplySign, Family, ParamInfo, Port, Quantized, Unit};
 use rust_hdl::prelude::*;
 use serde::Deserialize;
 
@@ -361,9 +361,9 @@ pub struct ApotCore<const P: usize> {
     pub p: Signal<Out, Bits<P>>,
     terms: Vec<ApotTerm<P>>,
     sum: Signal<Local, Bits<P>>,
+    sign: ApplySign<P>,
     sign_bit: Constant<Bits<P>>,
     zero: Constant<Bits<P>>,
-    one: Constant<Bits<P>>,
     _n_terms: usize,
 }
 
@@ -385,9 +385,9 @@ impl<const P: usize> ApotCore<P> {
             _n_terms: terms.len(),
             terms,
             sum: Default::default(),
+            sign: Default::default(),
             sign_bit: Constant::new((1u64 << mag_bits).into()),
             zero: Constant::new(0u64.into()),
-            one: Constant::new(1u64.into()),
         }
     }
 }
@@ -401,10 +401,9 @@ impl<const P: usize> Logic for ApotCore<P> {
             self.terms[t].x.next = self.x.val();
             self.sum.next = self.sum.val() + self.terms[t].y.val();
         }
-        self.p.next = self.sum.val();
-        if (self.w.val() & self.sign_bit.val()).any() {
-            self.p.next = !self.sum.val() + self.one.val();
-        }
+        self.sign.magnitude.next = self.sum.val();
+        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
+        self.p.next = self.sign.p.val();
     }
 }
 
@@ -416,11 +415,11 @@ pub struct PotCore<const P: usize> {
     pub p: Signal<Out, Bits<P>>,
     j: Signal<Local, Bits<P>>,
     magnitude: Signal<Local, Bits<P>>,
+    sign: ApplySign<P>,
     j_mask: Constant<Bits<P>>,
     emax: Constant<Bits<P>>,
     sign_bit: Constant<Bits<P>>,
     zero: Constant<Bits<P>>,
-    one: Constant<Bits<P>>,
 }
 
 impl<const P: usize> PotCore<P> {
@@ -432,11 +431,11 @@ impl<const P: usize> PotCore<P> {
             p: Default::default(),
             j: Default::default(),
             magnitude: Default::default(),
+            sign: Default::default(),
             j_mask: c(mask(mag_bits as usize)),
             emax: c((1u64 << mag_bits) - 1),
             sign_bit: c(1 << mag_bits),
             zero: c(0),
-            one: c(1),
         }
     }
 }
@@ -449,16 +448,16 @@ impl<const P: usize> Logic for PotCore<P> {
         if self.j.val().any() {
             self.magnitude.next = self.x.val() << (self.emax.val() - self.j.val());
         }
-        self.p.next = self.magnitude.val();
-        if (self.w.val() & self.sign_bit.val()).any() {
-            self.p.next = !self.magnitude.val() + self.one.val();
-        }
+        self.sign.magnitude.next = self.magnitude.val();
+        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
+        self.p.next = self.sign.p.val();
     }
 }
 
 crate::weight_activation_shell!(
     /// The APoT unit with its exact port widths.
     ApotMultiplier,
+    RegisteredApot,
     ApotCore,
     u32
 );
@@ -466,22 +465,9 @@ crate::weight_activation_shell!(
 crate::weight_activation_shell!(
     /// The PoT unit with its exact port widths.
     PotMultiplier,
+    RegisteredPot,
     PotCore,
     u32
-);
-
-crate::registered_wrapper!(
-    RegisteredApot<W, X, P>,
-    ApotMultiplier<W, X, P>,
-    inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
-    outputs [p / p_reg: Bits<P>]
-);
-
-crate::registered_wrapper!(
-    RegisteredPot<W, X, P>,
-    PotMultiplier<W, X, P>,
-    inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
-    outputs [p / p_reg: Bits<P>]
 );
 
 #[inline(never)]

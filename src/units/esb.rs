@@ -6,7 +6,7 @@
 //! shift-add product and a barrel shift. Linear mode: word `{s, j}`, `P = (-1)^s (2j+1) x`.
 
 use crate::spec::{check_range, parse_params, ParamMap, SpecError};
-use crate::units::{mask, to_raw, Family, ParamInfo, Port, Quantized, Unit};
+use crate::units::{mask, to_raw, ApplySign, Family, ParamInfo, Port, Quantized, Unit};
 use rust_hdl::prelude::*;
 use serde::Deserialize;
 
@@ -409,6 +409,7 @@ pub struct EsbCore<const P: usize> {
     x_shifted: Signal<Local, Bits<P>>,
     product: Signal<Local, Bits<P>>,
     magnitude: Signal<Local, Bits<P>>,
+    sign: ApplySign<P>,
     linear: Constant<Bit>,
     frac_bits: Constant<Bits<P>>,
     exponent_mask: Constant<Bits<P>>,
@@ -436,6 +437,7 @@ impl<const P: usize> EsbCore<P> {
             x_shifted: Default::default(),
             product: Default::default(),
             magnitude: Default::default(),
+            sign: Default::default(),
             linear: Constant::new(linear),
             frac_bits: Constant::new((k as u64).into()),
             exponent_mask: Constant::new(mask(e).into()),
@@ -478,25 +480,18 @@ impl<const P: usize> Logic for EsbCore<P> {
         if self.exponent.val().any() {
             self.magnitude.next = self.product.val() << (self.exponent.val() - self.one.val());
         }
-        self.p.next = self.magnitude.val();
-        if (self.w.val() & self.sign_bit.val()).any() {
-            self.p.next = !self.magnitude.val() + self.one.val();
-        }
+        self.sign.magnitude.next = self.magnitude.val();
+        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
+        self.p.next = self.sign.p.val();
     }
 }
 
 crate::weight_activation_shell!(
     /// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
     EsbMultiplier,
+    RegisteredEsb,
     EsbCore,
     EsbFormat
-);
-
-crate::registered_wrapper!(
-    RegisteredEsb<W, X, P>,
-    EsbMultiplier<W, X, P>,
-    inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
-    outputs [p / p_reg: Bits<P>]
 );
 
 #[inline(never)]

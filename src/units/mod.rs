@@ -167,6 +167,44 @@ pub fn family(name: &str) -> Option<&'static Family> {
     FAMILIES.iter().copied().find(|f| f.name == name)
 }
 
+pub use blocks::ApplySign;
+
+/// Building blocks shared by several families.
+mod blocks {
+    use rust_hdl::prelude::*;
+
+    /// Applies a sign last: `p = negative ? -magnitude : magnitude` in two's complement (a
+    /// negative zero comes out as 0). Used by the sign-magnitude weight families.
+    #[derive(LogicBlock)]
+    pub struct ApplySign<const P: usize> {
+        pub magnitude: Signal<In, Bits<P>>,
+        pub negative: Signal<In, Bit>,
+        pub p: Signal<Out, Bits<P>>,
+        one: Constant<Bits<P>>,
+    }
+
+    impl<const P: usize> Default for ApplySign<P> {
+        fn default() -> Self {
+            Self {
+                magnitude: Default::default(),
+                negative: Default::default(),
+                p: Default::default(),
+                one: Constant::new(1u64.into()),
+            }
+        }
+    }
+
+    impl<const P: usize> Logic for ApplySign<P> {
+        #[hdl_gen]
+        fn update(&mut self) {
+            self.p.next = self.magnitude.val();
+            if self.negative.val() {
+                self.p.next = !self.magnitude.val() + self.one.val();
+            }
+        }
+    }
+}
+
 /// All-ones mask of `width` bits.
 pub fn mask(width: usize) -> u64 {
     if width >= 64 {
