@@ -11,35 +11,38 @@ use serde::Deserialize;
 pub const MIN_WIDTH: u32 = 2;
 pub const MAX_WIDTH: u32 = 16;
 
+/// Operand parameters of `exact`, shared with `tmr`.
+pub const OPERAND_PARAMS: [ParamInfo; 4] = [
+    ParamInfo {
+        key: "a_bits",
+        range: "2..=16",
+        default: "8 (or width)",
+        help: "width of operand a",
+    },
+    ParamInfo {
+        key: "b_bits",
+        range: "2..=16",
+        default: "8 (or width)",
+        help: "width of operand b",
+    },
+    ParamInfo {
+        key: "width",
+        range: "2..=16",
+        default: "-",
+        help: "sets a_bits and b_bits together",
+    },
+    ParamInfo {
+        key: "signed",
+        range: "true/false",
+        default: "false",
+        help: "two's complement operands and product",
+    },
+];
+
 pub static FAMILY: Family = Family {
     name: "exact",
     summary: "exact A×B multiplier (Unp-exact baseline), unsigned or two's complement",
-    params: &[
-        ParamInfo {
-            key: "a_bits",
-            range: "2..=16",
-            default: "8 (or width)",
-            help: "width of operand a",
-        },
-        ParamInfo {
-            key: "b_bits",
-            range: "2..=16",
-            default: "8 (or width)",
-            help: "width of operand b",
-        },
-        ParamInfo {
-            key: "width",
-            range: "2..=16",
-            default: "-",
-            help: "sets a_bits and b_bits together",
-        },
-        ParamInfo {
-            key: "signed",
-            range: "true/false",
-            default: "false",
-            help: "two's complement operands and product",
-        },
-    ],
+    params: &OPERAND_PARAMS,
     sweep: crate::units::sweep_ab,
     quantize: None,
     build: |m| Ok(Box::new(ExactParams::from_map("exact", m)?)),

@@ -69,6 +69,7 @@ pub trait Unit: Send + Sync {
 }
 
 /// Description of one parameter, used by `qmulgen list`, `--help` and error messages.
+#[derive(Clone, Copy)]
 pub struct ParamInfo {
     pub key: &'static str,
     pub range: &'static str,

@@ -6,7 +6,7 @@
 //! (0 flip, 1 stuck-at-0, 2 stuck-at-1, 3 no fault). Without the flag no trace of them remains.
 
 use crate::spec::{parse_params, ParamMap, SpecError};
-use crate::units::exact::{ExactMultiplier, ExactParams};
+use crate::units::exact::{ExactMultiplier, ExactParams, OPERAND_PARAMS};
 use crate::units::{mask, Family, ParamInfo, Port, Unit};
 use rust_hdl::prelude::*;
 use serde::Deserialize;
@@ -15,30 +15,10 @@ pub static FAMILY: Family = Family {
     name: "tmr",
     summary: "three exact multipliers + bitwise majority voter, err = any disagreement (Pro-TMR)",
     params: &[
-        ParamInfo {
-            key: "a_bits",
-            range: "2..=16",
-            default: "8 (or width)",
-            help: "width of operand a",
-        },
-        ParamInfo {
-            key: "b_bits",
-            range: "2..=16",
-            default: "8 (or width)",
-            help: "width of operand b",
-        },
-        ParamInfo {
-            key: "width",
-            range: "2..=16",
-            default: "-",
-            help: "sets a_bits and b_bits together",
-        },
-        ParamInfo {
-            key: "signed",
-            range: "true/false",
-            default: "false",
-            help: "two's complement operands and product",
-        },
+        OPERAND_PARAMS[0],
+        OPERAND_PARAMS[1],
+        OPERAND_PARAMS[2],
+        OPERAND_PARAMS[3],
         ParamInfo {
             key: "fault_ports",
             range: "true/false",
@@ -241,9 +221,7 @@ pub struct TmrMultiplier<const A: usize, const B: usize, const P: usize> {
     pub b: Signal<In, Bits<B>>,
     pub p: Signal<Out, Bits<P>>,
     pub err: Signal<Out, Bit>,
-    copy0: ExactMultiplier<A, B, P>,
-    copy1: ExactMultiplier<A, B, P>,
-    copy2: ExactMultiplier<A, B, P>,
+    copies: [ExactMultiplier<A, B, P>; 3],
     voter: MajorityVoter<P>,
 }
 
@@ -254,9 +232,7 @@ impl<const A: usize, const B: usize, const P: usize> TmrMultiplier<A, B, P> {
             b: Default::default(),
             p: Default::default(),
             err: Default::default(),
-            copy0: ExactMultiplier::new(signed),
-            copy1: ExactMultiplier::new(signed),
-            copy2: ExactMultiplier::new(signed),
+            copies: std::array::from_fn(|_| ExactMultiplier::new(signed)),
             voter: Default::default(),
         }
     }
@@ -265,15 +241,13 @@ impl<const A: usize, const B: usize, const P: usize> TmrMultiplier<A, B, P> {
 impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplier<A, B, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.copy0.a.next = self.a.val();
-        self.copy0.b.next = self.b.val();
-        self.copy1.a.next = self.a.val();
-        self.copy1.b.next = self.b.val();
-        self.copy2.a.next = self.a.val();
-        self.copy2.b.next = self.b.val();
-        self.voter.x0.next = self.copy0.p.val();
-        self.voter.x1.next = self.copy1.p.val();
-        self.voter.x2.next = self.copy2.p.val();
+        for k in 0..3 {
+            self.copies[k].a.next = self.a.val();
+            self.copies[k].b.next = self.b.val();
+        }
+        self.voter.x0.next = self.copies[0].p.val();
+        self.voter.x1.next = self.copies[1].p.val();
+        self.voter.x2.next = self.copies[2].p.val();
         self.p.next = self.voter.y.val();
         self.err.next = self.voter.disagree.val();
     }
@@ -288,12 +262,8 @@ pub struct TmrMultiplierFaultPorts<const A: usize, const B: usize, const P: usiz
     pub fault_kind: Signal<In, Bits<2>>,
     pub p: Signal<Out, Bits<P>>,
     pub err: Signal<Out, Bit>,
-    copy0: ExactMultiplier<A, B, P>,
-    copy1: ExactMultiplier<A, B, P>,
-    copy2: ExactMultiplier<A, B, P>,
-    inject0: FaultInjector<P>,
-    inject1: FaultInjector<P>,
-    inject2: FaultInjector<P>,
+    copies: [ExactMultiplier<A, B, P>; 3],
+    injectors: [FaultInjector<P>; 3],
     voter: MajorityVoter<P>,
 }
 
@@ -306,12 +276,9 @@ impl<const A: usize, const B: usize, const P: usize> TmrMultiplierFaultPorts<A, 
             fault_kind: Default::default(),
             p: Default::default(),
             err: Default::default(),
-            copy0: ExactMultiplier::new(signed),
-            copy1: ExactMultiplier::new(signed),
-            copy2: ExactMultiplier::new(signed),
-            inject0: FaultInjector::new(1),
-            inject1: FaultInjector::new(1 + P as u64),
-            inject2: FaultInjector::new(1 + 2 * P as u64),
+            copies: std::array::from_fn(|_| ExactMultiplier::new(signed)),
+            // Copy k's bit i is site 1 + k·P + i.
+            injectors: std::array::from_fn(|k| FaultInjector::new(1 + (k * P) as u64)),
             voter: Default::default(),
         }
     }
@@ -320,24 +287,16 @@ impl<const A: usize, const B: usize, const P: usize> TmrMultiplierFaultPorts<A, 
 impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplierFaultPorts<A, B, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.copy0.a.next = self.a.val();
-        self.copy0.b.next = self.b.val();
-        self.copy1.a.next = self.a.val();
-        self.copy1.b.next = self.b.val();
-        self.copy2.a.next = self.a.val();
-        self.copy2.b.next = self.b.val();
-        self.inject0.x.next = self.copy0.p.val();
-        self.inject1.x.next = self.copy1.p.val();
-        self.inject2.x.next = self.copy2.p.val();
-        self.inject0.site.next = self.fault_site.val();
-        self.inject1.site.next = self.fault_site.val();
-        self.inject2.site.next = self.fault_site.val();
-        self.inject0.kind.next = self.fault_kind.val();
-        self.inject1.kind.next = self.fault_kind.val();
-        self.inject2.kind.next = self.fault_kind.val();
-        self.voter.x0.next = self.inject0.y.val();
-        self.voter.x1.next = self.inject1.y.val();
-        self.voter.x2.next = self.inject2.y.val();
+        for k in 0..3 {
+            self.copies[k].a.next = self.a.val();
+            self.copies[k].b.next = self.b.val();
+            self.injectors[k].x.next = self.copies[k].p.val();
+            self.injectors[k].site.next = self.fault_site.val();
+            self.injectors[k].kind.next = self.fault_kind.val();
+        }
+        self.voter.x0.next = self.injectors[0].y.val();
+        self.voter.x1.next = self.injectors[1].y.val();
+        self.voter.x2.next = self.injectors[2].y.val();
         self.p.next = self.voter.y.val();
         self.err.next = self.voter.disagree.val();
     }
