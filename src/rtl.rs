@@ -32,6 +32,20 @@ macro_rules! dispatch_wxp {
     };
 }
 
+/// Width dispatch over one run-time operand width `n` in 2..=16: `$f::<N, {2 N}>(args)`,
+/// for units with two n-bit operands and a 2n-bit product.
+#[macro_export]
+macro_rules! dispatch_n_2n {
+    ($n:expr, $f:ident ( $($arg:expr),* )) => {
+        seq_macro::seq!(NN in 2..=16 {
+            match $n {
+                #( NN => $f::<NN, { 2 * NN }>($($arg),*), )*
+                other => unreachable!("width parameter {other} passed validation"),
+            }
+        })
+    };
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! dispatch_wxp_second {

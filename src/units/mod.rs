@@ -2,6 +2,7 @@
 //! standard test cases. Shared machinery (spec parsing, Verilog writing, the Verilator harness)
 //! talks to units only through [`Unit`] and [`Family`].
 
+pub mod adam;
 pub mod apot;
 pub mod esb;
 pub mod exact;
@@ -62,6 +63,11 @@ pub trait Unit: Send + Sync {
     fn corner_cases(&self) -> Vec<Vec<u64>>;
     /// Parameters as they appear in YAML and in the manifest.
     fn params(&self) -> serde_json::Value;
+    /// For approximate units: the exact value that output `p` approximates for these inputs
+    /// (the reference of the error metrics, ARITHMETIC.md §3.4).
+    fn exact_product(&self, _inputs: &[u64]) -> Option<i64> {
+        None
+    }
     /// Warnings for the user (e.g. an experimental configuration).
     fn notes(&self) -> Vec<String> {
         Vec::new()
@@ -83,7 +89,7 @@ pub struct Family {
     pub summary: &'static str,
     pub params: &'static [ParamInfo],
     pub build: fn(&ParamMap) -> Result<Box<dyn Unit>, SpecError>,
-    /// Every configuration whose input space is at most 2^24 (for `verify --all`).
+    /// Every configuration `verify --all` checks (exhaustively up to 2^24 input combinations).
     pub sweep: fn() -> Vec<ParamMap>,
     /// Weight quantizer for `qmulgen quantize`, where the family has one.
     pub quantize: Option<QuantizeFn>,
@@ -161,6 +167,8 @@ pub const FAMILIES: &[&Family] = &[
     &esb::FAMILY,
     &apot::APOT,
     &apot::POT,
+    &adam::MITCHELL,
+    &adam::ADAM,
 ];
 
 /// Look a family up by name.

@@ -1,0 +1,1244 @@
+//! `mitchell` (Unp-AxM) and `adam` (Pro-AdAM): logarithmic approximate multipliers
+//! (ARITHMETIC.md §3).
+//!
+//! Both take unsigned n-bit operands (or two's complement, through the unsigned core): two
+//! leading-one detectors give `kA`, `kB`; two alignment shifters give the t-bit fractions
+//! `FA`, `FB`; a t-bit adder gives `c`, `s`; the antilog shifter gives
+//! `P = ((2^t + s) << (kA + kB + c)) >> t`. AdAM's adder is adaptive: the low adder positions
+//! that receive zeros for this operand pair (known from the LODs) recompute the top `d` bit
+//! pairs as a duplicate lane; a checker zeroes every primary bit (and `c`) that disagrees with
+//! its copy and raises `err`.
+//!
+//! With `fault_ports` (adam only), `fault_site` selects one physical output of the adaptive
+//! adder (0 = none, `1 + i` = sum output `s_i` for i < t, `t + 1` = carry `c`, `t + 2` =
+//! duplicate carry `c'`, larger = none) and `fault_kind` the fault (0 flip, 1 stuck-at-0,
+//! 2 stuck-at-1, 3 none), with the encoding of `tmr`'s fault ports.
+
+use crate::spec::{check_range, parse_params, ParamMap, SpecError};
+use crate::units::tmr::{FaultInjector, KIND_FLIP, KIND_STUCK0, KIND_STUCK1, SITE_BITS};
+use crate::units::{
+    mask, param_map, sign_extend, to_raw, ApplySign, Family, ParamInfo, Port, Unit,
+};
+use rust_hdl::prelude::*;
+use serde::Deserialize;
+
+const WIDTH_PARAMS: [ParamInfo; 3] = [
+    ParamInfo {
+        key: "width",
+        range: "2..=16",
+        default: "8",
+        help: "operand width n (a and b)",
+    },
+    ParamInfo {
+        key: "frac_bits",
+        range: "1..=width-1",
+        default: "width-1",
+        help: "fraction width t of the log adder (t < n-1 truncates)",
+    },
+    ParamInfo {
+        key: "signed",
+        range: "true/false",
+        default: "false",
+        help: "two's complement operands through the unsigned core",
+    },
+];
+
+pub static MITCHELL: Family = Family {
+    name: "mitchell",
+    summary:
+        "Mitchell log multiplier: 2 LODs, fraction shifters, t-bit adder, antilog shift (Unp-AxM)",
+    params: &WIDTH_PARAMS,
+    sweep,
+    quantize: None,
+    build: |m| Ok(Box::new(LogParams::from_map(false, m)?)),
+};
+
+pub static ADAM: Family = Family {
+    name: "adam",
+    summary: "AdAM: Mitchell core with an adaptive adder whose idle bits duplicate and check the top bits (Pro-AdAM)",
+    params: &[
+        WIDTH_PARAMS[0],
+        WIDTH_PARAMS[1],
+        WIDTH_PARAMS[2],
+        ParamInfo {
+            key: "fault_ports",
+            range: "true/false",
+            default: "false",
+            help: "add fault_site/fault_kind inputs (one adder output, flip/stuck-at)",
+        },
+    ],
+    sweep,
+    quantize: None,
+    build: |m| Ok(Box::new(LogParams::from_map(true, m)?)),
+};
+
+/// Every (n, t, signed): exhaustive up to n = 12, corner cases plus random vectors above.
+fn sweep() -> Vec<ParamMap> {
+    let mut v = Vec::new();
+    for signed in [false, true] {
+        for n in 2..=16u32 {
+            for t in 1..n {
+                v.push(param_map([
+                    ("width", n.into()),
+                    ("frac_bits", t.into()),
+                    ("signed", signed.into()),
+                ]));
+            }
+        }
+    }
+    v
+}
+
+/// Golden models written from ARITHMETIC.md §3.1 (Mitchell, word level) and §3.2 (AdAM's
+/// adaptive adder, bit by bit, with its fault model). Unsigned n-bit operands.
+pub mod golden {
+    /// Position of the leading one (`x` > 0).
+    pub fn msb(x: u64) -> u32 {
+        63 - x.leading_zeros()
+    }
+
+    /// The t-bit left-aligned fraction of `x` > 0: `((x - 2^k) << (n-1-k)) >> (n-1-t)`.
+    pub fn fraction(x: u64, n: u32, t: u32) -> u64 {
+        let k = msb(x);
+        ((x - (1 << k)) << (n - 1 - k)) >> (n - 1 - t)
+    }
+
+    /// The antilog: `((2^t + s) << e) >> t` with `e = kA + kB + c`.
+    pub fn antilog(t: u32, s: u64, e: u32) -> u64 {
+        (((1u64 << t) + s) << e) >> t
+    }
+
+    /// The §3.1 quantities of one product of non-zero operands (the §3.3 table columns).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct MitchellTrace {
+        pub ka: u32,
+        pub kb: u32,
+        pub fa: u64,
+        pub fb: u64,
+        pub c: u64,
+        pub s: u64,
+        pub p: u64,
+    }
+
+    /// §3.1 for non-zero operands; None when `a` or `b` is 0 (P = 0).
+    pub fn mitchell(n: u32, t: u32, a: u64, b: u64) -> Option<MitchellTrace> {
+        if a == 0 || b == 0 {
+            return None;
+        }
+        let (ka, kb) = (msb(a), msb(b));
+        let (fa, fb) = (fraction(a, n, t), fraction(b, n, t));
+        let sum = fa + fb;
+        let (c, s) = (sum >> t, sum & ((1 << t) - 1));
+        Some(MitchellTrace {
+            ka,
+            kb,
+            fa,
+            fb,
+            c,
+            s,
+            p: antilog(t, s, ka + kb + c as u32),
+        })
+    }
+
+    /// §3.1: the Mitchell product of unsigned n-bit operands.
+    pub fn mitchell_product(n: u32, t: u32, a: u64, b: u64) -> u64 {
+        mitchell(n, t, a, b).map_or(0, |m| m.p)
+    }
+
+    /// One physical output of the t-bit adaptive adder (§3.2 fault sites).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Site {
+        /// Sum output of adder position i (i < t).
+        Sum(u32),
+        /// Primary carry out `c` (of position t-1).
+        Carry,
+        /// Duplicate-lane carry out `c'` (of position d-1).
+        DupCarry,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum FaultKind {
+        Flip,
+        StuckAt0,
+        StuckAt1,
+    }
+
+    impl FaultKind {
+        fn apply(self, bit: bool) -> bool {
+            match self {
+                FaultKind::Flip => !bit,
+                FaultKind::StuckAt0 => false,
+                FaultKind::StuckAt1 => true,
+            }
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Fault {
+        pub site: Site,
+        pub kind: FaultKind,
+    }
+
+    /// What AdAM outputs for one operand pair, with the lane plan it used.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct AdamOutcome {
+        pub p: u64,
+        pub err: bool,
+        /// Informative positions `[t-q, t)`.
+        pub q: u32,
+        /// Duplicated positions.
+        pub d: u32,
+    }
+
+    fn full_add(x: bool, y: bool, carry: bool) -> (bool, bool) {
+        (x ^ y ^ carry, (x & y) | (x & carry) | (y & carry))
+    }
+
+    /// §3.2: AdAM on unsigned n-bit operands, the adaptive adder modelled position by position,
+    /// with at most one fault on one physical adder output.
+    pub fn adam_product(n: u32, t: u32, a: u64, b: u64, fault: Option<Fault>) -> AdamOutcome {
+        if a == 0 || b == 0 {
+            return AdamOutcome {
+                p: 0,
+                err: false,
+                q: 0,
+                d: 0,
+            };
+        }
+        let t = t as usize;
+        let (ka, kb) = (msb(a), msb(b));
+        let (fa, fb) = (fraction(a, n, t as u32), fraction(b, n, t as u32));
+        let bit = |x: u64, i: usize| (x >> i) & 1 == 1;
+        let q = (ka.max(kb) as usize).min(t);
+        let d = (t - q).min(q);
+
+        // Sum outputs of the t physical positions; idle positions add 0 + 0 + 0.
+        let mut sum = [false; 16];
+        // Primary lane: positions [t-q, t), carry-in forced to 0 at t-q.
+        let mut carry_into = [false; 17];
+        let mut carry = false;
+        for i in t - q..t {
+            carry_into[i] = carry;
+            (sum[i], carry) = full_add(bit(fa, i), bit(fb, i), carry);
+        }
+        let mut c = carry;
+        // Duplicate lane: position j < d adds pair t-d+j; its carry-in is the primary carry
+        // into position t-d (0 when d = q, where t-d = t-q); chain cut after position d-1.
+        let mut carry = if d > 0 { carry_into[t - d] } else { false };
+        for j in 0..d {
+            (sum[j], carry) = full_add(bit(fa, t - d + j), bit(fb, t - d + j), carry);
+        }
+        let mut c_dup = d > 0 && carry;
+
+        if let Some(f) = fault {
+            match f.site {
+                Site::Sum(i) if (i as usize) < t => sum[i as usize] = f.kind.apply(sum[i as usize]),
+                Site::Sum(_) => {}
+                Site::Carry => c = f.kind.apply(c),
+                Site::DupCarry => c_dup = f.kind.apply(c_dup),
+            }
+        }
+
+        // Checker: zero every primary bit (and c) that disagrees with its copy.
+        let mut err = false;
+        for j in 0..d {
+            if sum[t - d + j] != sum[j] {
+                sum[t - d + j] = false;
+                err = true;
+            }
+        }
+        if d > 0 && c != c_dup {
+            c = false;
+            err = true;
+        }
+        // Positions [0, t-q) (duplicate lane, idle) are masked before the output shift.
+        let s: u64 = (t - q..t).filter(|&i| sum[i]).map(|i| 1u64 << i).sum();
+        AdamOutcome {
+            p: antilog(t as u32, s, ka + kb + u32::from(c)),
+            err,
+            q: q as u32,
+            d: d as u32,
+        }
+    }
+
+    /// The fault that `fault_site`/`fault_kind` port values select for fraction width t.
+    pub fn fault_from_ports(t: u32, site: u64, kind: u64) -> Option<Fault> {
+        let kind = match kind {
+            super::KIND_FLIP => FaultKind::Flip,
+            super::KIND_STUCK0 => FaultKind::StuckAt0,
+            super::KIND_STUCK1 => FaultKind::StuckAt1,
+            _ => return None,
+        };
+        let t = u64::from(t);
+        let site = match site {
+            s if (1..=t).contains(&s) => Site::Sum((s - 1) as u32),
+            s if s == t + 1 => Site::Carry,
+            s if s == t + 2 => Site::DupCarry,
+            _ => return None,
+        };
+        Some(Fault { site, kind })
+    }
+}
+
+/// Validated parameters of `mitchell` (`protected` false) and `adam` (true).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogParams {
+    pub n: u32,
+    pub t: u32,
+    pub signed: bool,
+    pub protected: bool,
+    pub fault_ports: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogParams {
+    #[serde(default = "default_width")]
+    width: u32,
+    frac_bits: Option<u32>,
+    #[serde(default)]
+    signed: bool,
+    #[serde(default)]
+    fault_ports: bool,
+}
+
+fn default_width() -> u32 {
+    8
+}
+
+impl LogParams {
+    pub fn from_map(protected: bool, map: &ParamMap) -> Result<LogParams, SpecError> {
+        let family = if protected { "adam" } else { "mitchell" };
+        let raw: RawLogParams = parse_params(family, map)?;
+        check_range(family, "width", raw.width, 2, 16)?;
+        let t = raw.frac_bits.unwrap_or(raw.width - 1);
+        check_range(family, "frac_bits", t, 1, raw.width - 1)?;
+        if raw.fault_ports && !protected {
+            return Err(SpecError(
+                "mitchell: fault_ports is not available (no checker to observe); use adam or tmr"
+                    .into(),
+            ));
+        }
+        Ok(LogParams {
+            n: raw.width,
+            t,
+            signed: raw.signed,
+            protected,
+            fault_ports: raw.fault_ports,
+        })
+    }
+
+    /// Magnitude of an operand: the unsigned value, or |x| of a two's complement operand.
+    fn magnitude(&self, x: u64) -> (u64, bool) {
+        if self.signed {
+            let v = sign_extend(x, self.n as usize);
+            (v.unsigned_abs(), v < 0)
+        } else {
+            (x, false)
+        }
+    }
+
+    /// Golden product and `err` for raw operands, with an optional fault (adam only).
+    pub fn product(&self, a: u64, b: u64, fault: Option<golden::Fault>) -> (u64, bool) {
+        let ((ma, na), (mb, nb)) = (self.magnitude(a), self.magnitude(b));
+        let (p, err) = if self.protected {
+            let o = golden::adam_product(self.n, self.t, ma, mb, fault);
+            (o.p, o.err)
+        } else {
+            (golden::mitchell_product(self.n, self.t, ma, mb), false)
+        };
+        let p = if na != nb { -(p as i64) } else { p as i64 };
+        (to_raw(p, 2 * self.n as usize), err)
+    }
+}
+
+impl Unit for LogParams {
+    fn family(&self) -> &'static str {
+        if self.protected {
+            "adam"
+        } else {
+            "mitchell"
+        }
+    }
+    fn base_name(&self) -> String {
+        let s = if self.signed { 's' } else { 'u' };
+        let f = if self.fault_ports { "_f" } else { "" };
+        format!("{}_{s}{}_t{}{f}", self.family(), self.n, self.t)
+    }
+    fn ports(&self) -> Vec<Port> {
+        let n = self.n as usize;
+        let mut ports = vec![
+            Port::input("a", n, self.signed),
+            Port::input("b", n, self.signed),
+        ];
+        if self.fault_ports {
+            ports.push(Port::input("fault_site", SITE_BITS, false));
+            ports.push(Port::input("fault_kind", 2, false));
+        }
+        ports.push(Port::output("p", 2 * n, self.signed));
+        if self.protected {
+            ports.push(Port::output("err", 1, false));
+        }
+        ports
+    }
+    fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
+        let fault = if self.fault_ports {
+            golden::fault_from_ports(self.t, inputs[2], inputs[3])
+        } else {
+            None
+        };
+        let (p, err) = self.product(inputs[0], inputs[1], fault);
+        outputs[0] = p;
+        if self.protected {
+            outputs[1] = u64::from(err);
+        }
+    }
+    fn verilog(&self, registered: bool) -> String {
+        crate::dispatch_n_2n!(self.n, log_verilog_for(self, registered))
+    }
+    fn corner_cases(&self) -> Vec<Vec<u64>> {
+        let m = mask(self.n as usize);
+        let mut values = vec![0, m, m - 1, 0x5555 & m, 0xaaaa & m];
+        for k in 0..self.n {
+            values.extend([1 << k, (1 << k) - 1, ((1 << k) + 1) & m]);
+        }
+        values.sort_unstable();
+        values.dedup();
+        let pairs = values
+            .iter()
+            .flat_map(|&a| values.iter().map(move |&b| [a, b]));
+        if !self.fault_ports {
+            return pairs.map(|p| p.to_vec()).collect();
+        }
+        let sites = 0..=u64::from(self.t) + 3;
+        pairs
+            .flat_map(|[a, b]| {
+                sites
+                    .clone()
+                    .flat_map(move |site| (0..4).map(move |kind| vec![a, b, site, kind]))
+            })
+            .collect()
+    }
+    fn params(&self) -> serde_json::Value {
+        let mut p =
+            serde_json::json!({"width": self.n, "frac_bits": self.t, "signed": self.signed});
+        if self.protected {
+            p["fault_ports"] = self.fault_ports.into();
+        }
+        p
+    }
+    fn exact_product(&self, inputs: &[u64]) -> Option<i64> {
+        let (ma, na) = self.magnitude(inputs[0]);
+        let (mb, nb) = self.magnitude(inputs[1]);
+        let p = (ma * mb) as i64;
+        Some(if na != nb { -p } else { p })
+    }
+}
+
+/// Position of the leading one of `x` (0 for x = 0, which the caller handles).
+#[derive(LogicBlock)]
+pub struct LeadingOneDetector<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub k: Signal<Out, Bits<N>>,
+    index: Signal<Local, Bits<N>>,
+    zero: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+}
+
+impl<const N: usize> Default for LeadingOneDetector<N> {
+    fn default() -> Self {
+        Self {
+            x: Default::default(),
+            k: Default::default(),
+            index: Default::default(),
+            zero: Constant::new(0u64.into()),
+            one: Constant::new(1u64.into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for LeadingOneDetector<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.k.next = self.zero.val();
+        self.index.next = self.zero.val();
+        for i in 0..N {
+            if self.x.val().get_bit(i) {
+                self.k.next = self.index.val();
+            }
+            self.index.next = self.index.val() + self.one.val();
+        }
+    }
+}
+
+/// The t-bit fraction: shift the leading one to bit n-1, keep the t bits below it.
+#[derive(LogicBlock)]
+pub struct FractionAligner<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub k: Signal<In, Bits<N>>,
+    pub f: Signal<Out, Bits<N>>,
+    top: Constant<Bits<N>>,
+    drop: Constant<Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+}
+
+impl<const N: usize> FractionAligner<N> {
+    fn new(t: u32) -> Self {
+        Self {
+            x: Default::default(),
+            k: Default::default(),
+            f: Default::default(),
+            top: Constant::new(((N - 1) as u64).into()),
+            drop: Constant::new(((N as u64) - 1 - u64::from(t)).into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for FractionAligner<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.f.next = ((self.x.val() << (self.top.val() - self.k.val())) >> self.drop.val())
+            & self.frac_mask.val();
+    }
+}
+
+/// Operand side of the log multiplier: magnitudes (signed option), both LODs and both
+/// fraction aligners, the product's sign and the zero test.
+#[derive(LogicBlock)]
+pub struct LogOperands<const N: usize> {
+    pub a: Signal<In, Bits<N>>,
+    pub b: Signal<In, Bits<N>>,
+    pub ka: Signal<Out, Bits<N>>,
+    pub kb: Signal<Out, Bits<N>>,
+    pub fa: Signal<Out, Bits<N>>,
+    pub fb: Signal<Out, Bits<N>>,
+    pub negative: Signal<Out, Bit>,
+    pub nonzero: Signal<Out, Bit>,
+    magnitude_a: Signal<Local, Bits<N>>,
+    magnitude_b: Signal<Local, Bits<N>>,
+    lod_a: LeadingOneDetector<N>,
+    lod_b: LeadingOneDetector<N>,
+    align_a: FractionAligner<N>,
+    align_b: FractionAligner<N>,
+    is_signed: Constant<Bit>,
+    msb: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+}
+
+impl<const N: usize> LogOperands<N> {
+    fn new(t: u32, signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            ka: Default::default(),
+            kb: Default::default(),
+            fa: Default::default(),
+            fb: Default::default(),
+            negative: Default::default(),
+            nonzero: Default::default(),
+            magnitude_a: Default::default(),
+            magnitude_b: Default::default(),
+            lod_a: Default::default(),
+            lod_b: Default::default(),
+            align_a: FractionAligner::new(t),
+            align_b: FractionAligner::new(t),
+            is_signed: Constant::new(signed),
+            msb: Constant::new((1u64 << (N - 1)).into()),
+            one: Constant::new(1u64.into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for LogOperands<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.magnitude_a.next = self.a.val();
+        if self.is_signed.val() & (self.a.val() & self.msb.val()).any() {
+            self.magnitude_a.next = !self.a.val() + self.one.val();
+        }
+        self.magnitude_b.next = self.b.val();
+        if self.is_signed.val() & (self.b.val() & self.msb.val()).any() {
+            self.magnitude_b.next = !self.b.val() + self.one.val();
+        }
+        self.negative.next =
+            self.is_signed.val() & ((self.a.val() ^ self.b.val()) & self.msb.val()).any();
+        self.nonzero.next = self.a.val().any() & self.b.val().any();
+        self.lod_a.x.next = self.magnitude_a.val();
+        self.lod_b.x.next = self.magnitude_b.val();
+        self.align_a.x.next = self.magnitude_a.val();
+        self.align_b.x.next = self.magnitude_b.val();
+        self.align_a.k.next = self.lod_a.k.val();
+        self.align_b.k.next = self.lod_b.k.val();
+        self.ka.next = self.lod_a.k.val();
+        self.kb.next = self.lod_b.k.val();
+        self.fa.next = self.align_a.f.val();
+        self.fb.next = self.align_b.f.val();
+    }
+}
+
+/// Mitchell's plain t-bit fraction adder: `s` = sum mod 2^t, `c` = carry out.
+#[derive(LogicBlock)]
+pub struct FractionAdder<const N: usize> {
+    pub fa: Signal<In, Bits<N>>,
+    pub fb: Signal<In, Bits<N>>,
+    pub s: Signal<Out, Bits<N>>,
+    pub c: Signal<Out, Bit>,
+    sum: Signal<Local, Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+    carry_bit: Constant<Bits<N>>,
+}
+
+impl<const N: usize> FractionAdder<N> {
+    fn new(t: u32) -> Self {
+        Self {
+            fa: Default::default(),
+            fb: Default::default(),
+            s: Default::default(),
+            c: Default::default(),
+            sum: Default::default(),
+            frac_mask: Constant::new(mask(t as usize).into()),
+            carry_bit: Constant::new((1u64 << t).into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for FractionAdder<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // t <= n-1, so the sum and its carry fit in n bits.
+        self.sum.next = self.fa.val() + self.fb.val();
+        self.s.next = self.sum.val() & self.frac_mask.val();
+        self.c.next = (self.sum.val() & self.carry_bit.val()).any();
+    }
+}
+
+/// AdAM's t-bit adaptive adder. Lane plan from the LOD outputs: `q = min(max(kA, kB), t)`
+/// informative positions `[t-q, t)`, `d = min(t-q, q)` duplicated ones. Positions `[0, d)`
+/// add the top d bit pairs again, with the primary carry into position t-d as carry-in and
+/// the chain cut after position d-1. `sums` carries the adder's physical outputs: bit i < t
+/// the sum output of position i (a duplicate bit for i < d), bit t the carry `c`, bit t+1
+/// the duplicate carry `c'`; one word so that one fault injector reaches every site.
+#[derive(LogicBlock)]
+pub struct AdaptiveAdder<const N: usize, const P: usize> {
+    pub fa: Signal<In, Bits<N>>,
+    pub fb: Signal<In, Bits<N>>,
+    pub ka: Signal<In, Bits<N>>,
+    pub kb: Signal<In, Bits<N>>,
+    pub sums: Signal<Out, Bits<P>>,
+    pub q: Signal<Out, Bits<N>>,
+    pub d: Signal<Out, Bits<N>>,
+    kmax: Signal<Local, Bits<N>>,
+    free: Signal<Local, Bits<N>>,
+    dup_mask: Signal<Local, Bits<N>>,
+    primary: Signal<Local, Bits<N>>,
+    carries: Signal<Local, Bits<N>>,
+    dup_carry_in: Signal<Local, Bit>,
+    dup: Signal<Local, Bits<N>>,
+    /// Sum outputs of the t positions: primary bits at `[t-q, t)`, duplicates at `[0, d)`.
+    positions: Signal<Local, Bits<N>>,
+    t: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+    carry_bit: Constant<Bits<N>>,
+    carry_site: Constant<Bits<P>>,
+    dup_carry_site: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
+    fn new(t: u32) -> Self {
+        Self {
+            fa: Default::default(),
+            fb: Default::default(),
+            ka: Default::default(),
+            kb: Default::default(),
+            sums: Default::default(),
+            q: Default::default(),
+            d: Default::default(),
+            kmax: Default::default(),
+            free: Default::default(),
+            dup_mask: Default::default(),
+            primary: Default::default(),
+            carries: Default::default(),
+            dup_carry_in: Default::default(),
+            dup: Default::default(),
+            positions: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            one: Constant::new(1u64.into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+            carry_bit: Constant::new((1u64 << t).into()),
+            carry_site: Constant::new((1u64 << t).into()),
+            dup_carry_site: Constant::new((1u64 << (t + 1)).into()),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.kmax.next = self.ka.val();
+        if self.kb.val() > self.ka.val() {
+            self.kmax.next = self.kb.val();
+        }
+        self.q.next = self.kmax.val();
+        if self.kmax.val() > self.t.val() {
+            self.q.next = self.t.val();
+        }
+        self.free.next = self.t.val() - self.q.val();
+        self.d.next = self.free.val();
+        if self.q.val() < self.free.val() {
+            self.d.next = self.q.val();
+        }
+        self.dup_mask.next = (self.one.val() << self.d.val()) - self.one.val();
+        // Primary lane: both fractions are 0 below t-q, so its chain starts there with 0.
+        self.primary.next = self.fa.val() + self.fb.val();
+        // Carry into each position of the primary lane: sum ^ a ^ b.
+        self.carries.next = self.primary.val() ^ self.fa.val() ^ self.fb.val();
+        self.dup_carry_in.next =
+            ((self.carries.val() >> (self.t.val() - self.d.val())) & self.one.val()).any();
+        self.dup.next = ((self.fa.val() >> (self.t.val() - self.d.val())) & self.dup_mask.val())
+            + ((self.fb.val() >> (self.t.val() - self.d.val())) & self.dup_mask.val());
+        if self.dup_carry_in.val() {
+            self.dup.next = self.dup.val() + self.one.val();
+        }
+        self.positions.next =
+            (self.primary.val() & self.frac_mask.val()) | (self.dup.val() & self.dup_mask.val());
+        self.sums.next = bit_cast::<P, N>(self.positions.val());
+        if (self.primary.val() & self.carry_bit.val()).any() {
+            self.sums.next = self.sums.val() | self.carry_site.val();
+        }
+        if (self.dup.val() & (self.one.val() << self.d.val())).any() & self.d.val().any() {
+            self.sums.next = self.sums.val() | self.dup_carry_site.val();
+        }
+    }
+}
+
+/// AdAM's checker: compares the top d primary bits and `c` with the duplicate lane, zeroes
+/// every primary bit (and `c`) that disagrees, masks positions `[0, t-q)` and flags a
+/// mismatch.
+#[derive(LogicBlock)]
+pub struct DuplicateChecker<const N: usize, const P: usize> {
+    pub sums: Signal<In, Bits<P>>,
+    pub q: Signal<In, Bits<N>>,
+    pub d: Signal<In, Bits<N>>,
+    pub s: Signal<Out, Bits<N>>,
+    pub c: Signal<Out, Bit>,
+    pub mismatch: Signal<Out, Bit>,
+    positions: Signal<Local, Bits<N>>,
+    primary: Signal<Local, Bits<N>>,
+    copies: Signal<Local, Bits<N>>,
+    dup_mask: Signal<Local, Bits<N>>,
+    differ: Signal<Local, Bits<N>>,
+    carry: Signal<Local, Bit>,
+    dup_carry: Signal<Local, Bit>,
+    carry_differs: Signal<Local, Bit>,
+    t: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+    carry_site: Constant<Bits<P>>,
+    dup_carry_site: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
+    fn new(t: u32) -> Self {
+        Self {
+            sums: Default::default(),
+            q: Default::default(),
+            d: Default::default(),
+            s: Default::default(),
+            c: Default::default(),
+            mismatch: Default::default(),
+            positions: Default::default(),
+            primary: Default::default(),
+            copies: Default::default(),
+            dup_mask: Default::default(),
+            differ: Default::default(),
+            carry: Default::default(),
+            dup_carry: Default::default(),
+            carry_differs: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            one: Constant::new(1u64.into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+            carry_site: Constant::new((1u64 << t).into()),
+            dup_carry_site: Constant::new((1u64 << (t + 1)).into()),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.positions.next = self.sums.val().get_bits::<N>(0) & self.frac_mask.val();
+        self.primary.next = self.positions.val()
+            & !((self.one.val() << (self.t.val() - self.q.val())) - self.one.val());
+        self.dup_mask.next = (self.one.val() << self.d.val()) - self.one.val();
+        self.copies.next = self.positions.val() & self.dup_mask.val();
+        self.differ.next = ((self.primary.val() >> (self.t.val() - self.d.val()))
+            ^ self.copies.val())
+            & self.dup_mask.val();
+        self.s.next = self.primary.val() & !(self.differ.val() << (self.t.val() - self.d.val()));
+        self.carry.next = (self.sums.val() & self.carry_site.val()).any();
+        self.dup_carry.next = (self.sums.val() & self.dup_carry_site.val()).any();
+        self.carry_differs.next = (self.carry.val() ^ self.dup_carry.val()) & self.d.val().any();
+        self.c.next = self.carry.val() & !self.carry_differs.val();
+        self.mismatch.next = self.differ.val().any() | self.carry_differs.val();
+    }
+}
+
+/// Antilog: `((2^t + s) << (kA + kB + c)) >> t` as one left or right shift; 0 when an
+/// operand is 0.
+#[derive(LogicBlock)]
+pub struct AntilogShifter<const N: usize, const P: usize> {
+    pub s: Signal<In, Bits<N>>,
+    pub c: Signal<In, Bit>,
+    pub ka: Signal<In, Bits<N>>,
+    pub kb: Signal<In, Bits<N>>,
+    pub nonzero: Signal<In, Bit>,
+    pub p: Signal<Out, Bits<P>>,
+    exponent: Signal<Local, Bits<P>>,
+    mantissa: Signal<Local, Bits<P>>,
+    t: Constant<Bits<P>>,
+    lead: Constant<Bits<P>>,
+    one: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> AntilogShifter<N, P> {
+    fn new(t: u32) -> Self {
+        Self {
+            s: Default::default(),
+            c: Default::default(),
+            ka: Default::default(),
+            kb: Default::default(),
+            nonzero: Default::default(),
+            p: Default::default(),
+            exponent: Default::default(),
+            mantissa: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            lead: Constant::new((1u64 << t).into()),
+            one: Constant::new(1u64.into()),
+            zero: Constant::new(0u64.into()),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for AntilogShifter<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.exponent.next = bit_cast::<P, N>(self.ka.val()) + bit_cast::<P, N>(self.kb.val());
+        if self.c.val() {
+            self.exponent.next = self.exponent.val() + self.one.val();
+        }
+        self.mantissa.next = bit_cast::<P, N>(self.s.val()) | self.lead.val();
+        // The product fits 2n bits either way: shift left by e - t or right by t - e.
+        self.p.next = self.mantissa.val() >> (self.t.val() - self.exponent.val());
+        if self.exponent.val() >= self.t.val() {
+            self.p.next = self.mantissa.val() << (self.exponent.val() - self.t.val());
+        }
+        if !self.nonzero.val() {
+            self.p.next = self.zero.val();
+        }
+    }
+}
+
+/// Unp-AxM: Mitchell's multiplier with a plain fraction adder.
+#[derive(LogicBlock)]
+pub struct MitchellMultiplier<const N: usize, const P: usize> {
+    pub a: Signal<In, Bits<N>>,
+    pub b: Signal<In, Bits<N>>,
+    pub p: Signal<Out, Bits<P>>,
+    operands: LogOperands<N>,
+    adder: FractionAdder<N>,
+    antilog: AntilogShifter<N, P>,
+    sign: ApplySign<P>,
+}
+
+impl<const N: usize, const P: usize> MitchellMultiplier<N, P> {
+    pub fn new(t: u32, signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            operands: LogOperands::new(t, signed),
+            adder: FractionAdder::new(t),
+            antilog: AntilogShifter::new(t),
+            sign: Default::default(),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for MitchellMultiplier<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.operands.a.next = self.a.val();
+        self.operands.b.next = self.b.val();
+        self.adder.fa.next = self.operands.fa.val();
+        self.adder.fb.next = self.operands.fb.val();
+        self.antilog.s.next = self.adder.s.val();
+        self.antilog.c.next = self.adder.c.val();
+        self.antilog.ka.next = self.operands.ka.val();
+        self.antilog.kb.next = self.operands.kb.val();
+        self.antilog.nonzero.next = self.operands.nonzero.val();
+        self.sign.magnitude.next = self.antilog.p.val();
+        self.sign.negative.next = self.operands.negative.val();
+        self.p.next = self.sign.p.val();
+    }
+}
+
+/// Defines an AdAM top level; with `$injector`, a fault injector sits between adder and checker.
+macro_rules! adam_multiplier {
+    ($(#[$doc:meta])* $name:ident, [$($fault:ident: $fault_ty:ty),*],
+     injector [$($injector:ident)?], checker input $src:ident . $src_port:ident) => {
+        $(#[$doc])*
+        #[derive(LogicBlock)]
+        pub struct $name<const N: usize, const P: usize> {
+            pub a: Signal<In, Bits<N>>,
+            pub b: Signal<In, Bits<N>>,
+            $(pub $fault: Signal<In, $fault_ty>,)*
+            pub p: Signal<Out, Bits<P>>,
+            pub err: Signal<Out, Bit>,
+            operands: LogOperands<N>,
+            adder: AdaptiveAdder<N, P>,
+            $($injector: FaultInjector<P>,)?
+            duplicate_checker: DuplicateChecker<N, P>,
+            antilog: AntilogShifter<N, P>,
+            sign: ApplySign<P>,
+        }
+
+        impl<const N: usize, const P: usize> $name<N, P> {
+            pub fn new(t: u32, signed: bool) -> Self {
+                Self {
+                    a: Default::default(),
+                    b: Default::default(),
+                    $($fault: Default::default(),)*
+                    p: Default::default(),
+                    err: Default::default(),
+                    operands: LogOperands::new(t, signed),
+                    adder: AdaptiveAdder::new(t),
+                    // Bit i of the adder's output word is fault site 1 + i.
+                    $($injector: FaultInjector::new(1),)?
+                    duplicate_checker: DuplicateChecker::new(t),
+                    antilog: AntilogShifter::new(t),
+                    sign: Default::default(),
+                }
+            }
+        }
+
+        impl<const N: usize, const P: usize> Logic for $name<N, P> {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.operands.a.next = self.a.val();
+                self.operands.b.next = self.b.val();
+                self.adder.fa.next = self.operands.fa.val();
+                self.adder.fb.next = self.operands.fb.val();
+                self.adder.ka.next = self.operands.ka.val();
+                self.adder.kb.next = self.operands.kb.val();
+                $(
+                    self.$injector.x.next = self.adder.sums.val();
+                    self.$injector.site.next = self.fault_site.val();
+                    self.$injector.kind.next = self.fault_kind.val();
+                )?
+                self.duplicate_checker.sums.next = self.$src.$src_port.val();
+                self.duplicate_checker.q.next = self.adder.q.val();
+                self.duplicate_checker.d.next = self.adder.d.val();
+                self.antilog.s.next = self.duplicate_checker.s.val();
+                self.antilog.c.next = self.duplicate_checker.c.val();
+                self.antilog.ka.next = self.operands.ka.val();
+                self.antilog.kb.next = self.operands.kb.val();
+                self.antilog.nonzero.next = self.operands.nonzero.val();
+                self.sign.magnitude.next = self.antilog.p.val();
+                self.sign.negative.next = self.operands.negative.val();
+                self.p.next = self.sign.p.val();
+                self.err.next = self.duplicate_checker.mismatch.val() & self.operands.nonzero.val();
+            }
+        }
+    };
+}
+
+adam_multiplier!(
+    /// Pro-AdAM: the log multiplier with the adaptive adder and its checker.
+    AdamMultiplier,
+    [],
+    injector [],
+    checker input adder.sums
+);
+
+adam_multiplier!(
+    /// Pro-AdAM with `fault_site`/`fault_kind` inputs driving one fault on one adder output.
+    AdamMultiplierFaultPorts,
+    [fault_site: Bits<SITE_BITS>, fault_kind: Bits<2>],
+    injector [injector],
+    checker input injector.y
+);
+
+crate::registered_wrapper!(
+    RegisteredMitchell<N, P>,
+    MitchellMultiplier<N, P>,
+    inputs [a / a_reg: Bits<N>, b / b_reg: Bits<N>],
+    outputs [p / p_reg: Bits<P>]
+);
+
+crate::registered_wrapper!(
+    RegisteredAdam<N, P>,
+    AdamMultiplier<N, P>,
+    inputs [a / a_reg: Bits<N>, b / b_reg: Bits<N>],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+crate::registered_wrapper!(
+    RegisteredAdamFaultPorts<N, P>,
+    AdamMultiplierFaultPorts<N, P>,
+    inputs [
+        a / a_reg: Bits<N>,
+        b / b_reg: Bits<N>,
+        fault_site / fault_site_reg: Bits<SITE_BITS>,
+        fault_kind / fault_kind_reg: Bits<2>
+    ],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+#[inline(never)]
+fn log_verilog_for<const N: usize, const P: usize>(params: &LogParams, registered: bool) -> String {
+    use crate::rtl::verilog_of;
+    let (t, s) = (params.t, params.signed);
+    match (params.protected, params.fault_ports, registered) {
+        (false, _, false) => verilog_of(MitchellMultiplier::<N, P>::new(t, s)),
+        (false, _, true) => verilog_of(RegisteredMitchell::new(MitchellMultiplier::<N, P>::new(
+            t, s,
+        ))),
+        (true, false, false) => verilog_of(AdamMultiplier::<N, P>::new(t, s)),
+        (true, false, true) => verilog_of(RegisteredAdam::new(AdamMultiplier::<N, P>::new(t, s))),
+        (true, true, false) => verilog_of(AdamMultiplierFaultPorts::<N, P>::new(t, s)),
+        (true, true, true) => {
+            verilog_of(RegisteredAdamFaultPorts::new(AdamMultiplierFaultPorts::<
+                N,
+                P,
+            >::new(t, s)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::golden::*;
+    use super::*;
+
+    fn unit(family: &str, yaml: &str) -> LogParams {
+        let m: ParamMap = serde_yaml::from_str(yaml).unwrap();
+        LogParams::from_map(family == "adam", &m).unwrap()
+    }
+
+    /// §3.3 worked examples: A, B, exact, P, (kA, kB), (FA, FB), (c, s), (q, d); n, t.
+    #[test]
+    fn worked_examples() {
+        #[rustfmt::skip]
+        let rows: [(u32, u32, u64, u64, u64, u64, (u32, u32), (u64, u64), (u64, u64), (u32, u32)); 8] = [
+            (8, 7, 13, 11, 143, 128, (3, 3), (80, 48), (1, 0), (3, 3)),
+            (8, 7, 3, 5, 15, 14, (1, 2), (64, 32), (0, 96), (2, 2)),
+            (8, 7, 96, 64, 6144, 6144, (6, 6), (64, 0), (0, 64), (6, 1)),
+            (8, 7, 17, 130, 2210, 2208, (4, 7), (8, 2), (0, 10), (7, 0)),
+            (8, 7, 200, 150, 30000, 28416, (7, 7), (72, 22), (0, 94), (7, 0)),
+            (8, 7, 255, 255, 65025, 65024, (7, 7), (127, 127), (1, 126), (7, 0)),
+            (4, 3, 7, 7, 49, 48, (2, 2), (6, 6), (1, 4), (2, 1)),
+            (4, 3, 15, 9, 135, 128, (3, 3), (7, 1), (1, 0), (3, 0)),
+        ];
+        for (n, t, a, b, exact, p, k, f, cs, qd) in rows {
+            assert_eq!(a * b, exact);
+            let m = mitchell(n, t, a, b).unwrap();
+            assert_eq!((m.ka, m.kb), k, "{a}x{b}");
+            assert_eq!((m.fa, m.fb), f, "{a}x{b}");
+            assert_eq!((m.c, m.s), cs, "{a}x{b}");
+            assert_eq!(m.p, p, "{a}x{b}");
+            let o = adam_product(n, t, a, b, None);
+            assert_eq!((o.p, o.err, (o.q, o.d)), (p, false, qd), "{a}x{b}");
+        }
+    }
+
+    /// §3.3 fault examples (n = 8, t = 7, single flips).
+    #[test]
+    fn fault_examples() {
+        let flip = |site| {
+            Some(Fault {
+                site,
+                kind: FaultKind::Flip,
+            })
+        };
+        let rows = [
+            (13, 11, Site::Sum(5), 128, 128, true),
+            (13, 11, Site::Carry, 128, 64, true),
+            (100, 90, Site::Sum(6), 8064, 6016, true),
+            (100, 90, Site::Sum(3), 8064, 7808, false),
+            (200, 150, Site::Sum(6), 28416, 20224, false),
+            (3, 5, Site::Sum(1), 14, 10, true),
+        ];
+        for (a, b, site, free, faulty, err) in rows {
+            assert_eq!(adam_product(8, 7, a, b, None).p, free, "{a}x{b}");
+            let o = adam_product(8, 7, a, b, flip(site));
+            assert_eq!((o.p, o.err), (faulty, err), "{a}x{b} {site:?}");
+        }
+        // The rows' "1→0" / "0→1" hold: s5 of 13×11 is 0, s6 of 100×90 and of 200×150 is 1.
+        let bit = |a: u64, b: u64, i: u32| (mitchell(8, 7, a, b).unwrap().s >> i) & 1;
+        assert_eq!(
+            (bit(13, 11, 5), bit(100, 90, 6), bit(100, 90, 3)),
+            (0, 1, 1)
+        );
+        assert_eq!(bit(200, 150, 6), 1);
+    }
+
+    /// §3.2: fault-free AdAM equals Mitchell with err = 0, every n <= 10, every t, every pair.
+    #[test]
+    fn fault_free_adam_is_mitchell_exhaustively() {
+        for n in 2..=10u32 {
+            for t in 1..n {
+                for a in 0..1u64 << n {
+                    for b in 0..1u64 << n {
+                        let o = adam_product(n, t, a, b, None);
+                        assert_eq!(
+                            (o.p, o.err),
+                            (mitchell_product(n, t, a, b), false),
+                            "n={n} t={t} {a}x{b}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// §3.1: P <= A·B always, exact when t = n-1 and A, B are powers of two.
+    #[test]
+    fn mitchell_never_overestimates() {
+        for (n, t) in [(6, 5), (6, 2), (8, 7), (8, 3)] {
+            for a in 0..1u64 << n {
+                for b in 0..1u64 << n {
+                    assert!(mitchell_product(n, t, a, b) <= a * b, "n={n} t={t} {a}x{b}");
+                }
+            }
+        }
+        assert_eq!(mitchell_product(8, 7, 64, 4), 256);
+    }
+
+    fn all_faults(t: u32) -> Vec<Fault> {
+        let mut sites: Vec<Site> = (0..t).map(Site::Sum).collect();
+        sites.extend([Site::Carry, Site::DupCarry]);
+        sites
+            .into_iter()
+            .flat_map(|site| {
+                [FaultKind::Flip, FaultKind::StuckAt0, FaultKind::StuckAt1]
+                    .map(|kind| Fault { site, kind })
+            })
+            .collect()
+    }
+
+    /// §3.2 "zeroing guarantees that a detected fault never increases P", over every single
+    /// fault site and kind for n = 8; and a fault that changes nothing is never flagged.
+    #[test]
+    fn detected_faults_never_increase_the_product() {
+        let (n, t) = (8, 7);
+        let mut detected = 0u64;
+        for fault in all_faults(t) {
+            for a in 1..256u64 {
+                for b in 1..256u64 {
+                    let free = adam_product(n, t, a, b, None).p;
+                    let o = adam_product(n, t, a, b, Some(fault));
+                    if o.err {
+                        detected += 1;
+                        assert!(o.p <= free, "{a}x{b} {fault:?}: {} > {free}", o.p);
+                    }
+                }
+            }
+        }
+        assert!(detected > 0);
+        // A stuck-at-1 on an idle position never matters: 13×11 has q = 3, d = 3, idle s3.
+        let stuck = Fault {
+            site: Site::Sum(3),
+            kind: FaultKind::StuckAt1,
+        };
+        assert_eq!(adam_product(8, 7, 13, 11, Some(stuck)).p, 128);
+        assert!(!adam_product(8, 7, 13, 11, Some(stuck)).err);
+    }
+
+    /// §3.2 protection classes for uniform 8-bit operands, t = 7.
+    #[test]
+    fn protection_classes_for_uniform_8_bit_operands() {
+        let (mut full, mut partial, mut none) = (0u64, 0u64, 0u64);
+        for a in 1..256u64 {
+            for b in 1..256u64 {
+                let m = msb(a).max(msb(b));
+                if 2 * m <= 7 {
+                    full += 1;
+                } else if m < 7 {
+                    partial += 1;
+                } else {
+                    none += 1;
+                }
+            }
+        }
+        let pct = |x: u64| format!("{:.2}", 100.0 * x as f64 / 65025.0);
+        assert_eq!(
+            (pct(full), pct(partial), pct(none)),
+            ("0.35".into(), "24.46".into(), "75.20".into())
+        );
+        // And the lane plan agrees: d = q exactly in the full class, d = 0 in none.
+        for (a, b, d) in [(15, 15, 3), (100, 3, 1), (128, 1, 0)] {
+            assert_eq!(adam_product(8, 7, a, b, None).d, d);
+        }
+    }
+
+    #[test]
+    fn port_encoding_selects_sites_and_kinds() {
+        assert_eq!(fault_from_ports(7, 0, KIND_FLIP), None);
+        assert_eq!(
+            fault_from_ports(7, 1, KIND_STUCK1),
+            Some(Fault {
+                site: Site::Sum(0),
+                kind: FaultKind::StuckAt1
+            })
+        );
+        assert_eq!(
+            fault_from_ports(7, 8, KIND_FLIP).map(|f| f.site),
+            Some(Site::Carry)
+        );
+        assert_eq!(
+            fault_from_ports(7, 9, KIND_STUCK0).map(|f| f.site),
+            Some(Site::DupCarry)
+        );
+        assert_eq!(fault_from_ports(7, 10, KIND_FLIP), None);
+        assert_eq!(fault_from_ports(7, 3, 3), None);
+    }
+
+    #[test]
+    fn signed_goes_through_the_unsigned_core() {
+        let u = unit("adam", "{width: 8, signed: true}");
+        let raw = |v: i64| to_raw(v, 8);
+        // -13 × 11 = -(13×11 ≈ 128); -128 × -128 = 2^14 exactly; 0 stays 0.
+        assert_eq!(u.product(raw(-13), 11, None), (to_raw(-128, 16), false));
+        assert_eq!(u.product(raw(-128), raw(-128), None), (1 << 14, false));
+        assert_eq!(u.product(raw(-5), 0, None), (0, false));
+        assert_eq!(u.exact_product(&[raw(-13), 11]), Some(-143));
+    }
+
+    #[test]
+    fn parameters_are_validated_with_the_field_and_range() {
+        let err = |fam: &str, yaml: &str| {
+            let m: ParamMap = serde_yaml::from_str(yaml).unwrap();
+            LogParams::from_map(fam == "adam", &m).unwrap_err().0
+        };
+        assert_eq!(
+            err("adam", "{width: 17}"),
+            "adam: width = 17 is out of range, allowed 2..=16"
+        );
+        assert_eq!(
+            err("mitchell", "{width: 8, frac_bits: 8}"),
+            "mitchell: frac_bits = 8 is out of range, allowed 1..=7"
+        );
+        assert!(err("adam", "{with: 8}").contains("unknown field `with`"));
+        assert!(err("mitchell", "{fault_ports: true}").contains("fault_ports"));
+        let u = unit("adam", "{width: 12}");
+        assert_eq!(
+            (u.n, u.t, u.base_name()),
+            (12, 11, "adam_u12_t11".to_string())
+        );
+        let u = unit("mitchell", "{width: 12, frac_bits: 11, signed: true}");
+        assert_eq!(u.base_name(), "mitchell_s12_t11");
+    }
+}
