@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 const ABOUT: &str =
-    "Generate Verilog for quantized-DNN multipliers (exact, TMR, ...) with rust-hdl, \
+    "Generate Verilog for quantized-DNN multipliers (exact, TMR, ESB, APoT/PoT, Mitchell, AdAM) with rust-hdl, \
 and prove it in Verilator against bit-exact golden models.";
 
 #[derive(Parser)]
@@ -19,7 +19,9 @@ and prove it in Verilator against bit-exact golden models.";
   qmulgen gen esb --exp-bits 2 --frac-bits 2 --act-bits 8
   qmulgen gen apot --mag-bits 4 --act-bits 8
   qmulgen gen --config designs/default.yaml --out rtl_out
+  qmulgen gen adam --width 8 --frac-bits 7 --fault-ports
   qmulgen verify tmr --width 12 --signed
+  qmulgen metrics adam --width 8 --frac-bits 5 --rtl
   qmulgen eval exact --width 8 13 11")]
 pub struct Cli {
     #[command(subcommand)]
@@ -63,8 +65,8 @@ Examples:
         /// Check every input combination (at most 2^32)
         #[arg(long, conflicts_with = "vectors")]
         exhaustive: bool,
-        /// Every configuration of FAMILY with at most 2^24 input combinations, exhaustively,
-        /// two at a time; one line per configuration, totals at the end
+        /// Every configuration of FAMILY, two at a time: exhaustive up to 2^24 input
+        /// combinations, else corner cases + 1,000,000 random vectors; totals at the end
         #[arg(long, conflicts_with_all = ["vectors", "config"])]
         all: bool,
         /// Corner cases plus this many seeded random vectors
@@ -95,6 +97,37 @@ Examples:
         /// Output file of codes, one hex word per line
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Error metrics of an approximate unit (§3.4): ER, MED, NMED, MRED, WCE, WCRE, mean error, MSE
+    #[command(
+        after_help = "Exhaustive over all operand pairs (zeros included) up to 2^24 pairs (n <= 12);
+above, or with --vectors, seeded random pairs (default 16,777,216, seed 1). The report says
+which. --rtl computes the same metrics from the Verilator model's outputs and fails (exit 1)
+if they differ from the golden model's.
+
+Examples:
+  qmulgen metrics adam --width 8 --frac-bits 7
+  qmulgen metrics mitchell --width 16 --vectors 1000000 --seed 3 --json m.json --csv m.csv
+  qmulgen metrics adam --width 12 --frac-bits 8 --signed --rtl"
+    )]
+    Metrics {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Seeded random pairs instead of all pairs
+        #[arg(long)]
+        vectors: Option<u64>,
+        /// Seed for the random pairs
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also compute the metrics from the Verilator model and require them to be equal
+        #[arg(long)]
+        rtl: bool,
+        /// Write the report as JSON
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the report as CSV (header + one row per source)
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
     /// Print the golden model's outputs for the given operands
     #[command(
@@ -145,13 +178,13 @@ struct UnitArgs {
     /// Module name (default: derived from the parameters)
     #[arg(long)]
     name: Option<String>,
-    /// Add fault-injection inputs (tmr)
+    /// Add fault-injection inputs fault_site/fault_kind (tmr, adam)
     #[arg(long)]
     fault_ports: bool,
     /// ESB exponent field width e
     #[arg(long)]
     exp_bits: Option<u32>,
-    /// ESB fraction field width k
+    /// ESB fraction field width k; Mitchell/AdAM fraction width t
     #[arg(long)]
     frac_bits: Option<u32>,
     /// Unsigned activation width (esb)
@@ -273,6 +306,14 @@ pub fn main() -> i32 {
             alpha,
             out,
         } => cmd_quantize(&unit, &input, alpha, &out),
+        Command::Metrics {
+            unit,
+            vectors,
+            seed,
+            rtl,
+            json,
+            csv,
+        } => cmd_metrics(&unit, vectors, seed, rtl, json.as_deref(), csv.as_deref()),
     };
     match result {
         Ok(()) => 0,
@@ -427,13 +468,17 @@ fn cmd_verify_all(unit: &UnitArgs, exhaustive: bool) -> Result<(), Failure> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let start = std::time::Instant::now();
     let results = std::sync::Mutex::new(Vec::new());
-    eprintln!("{}: {} configurations, exhaustive", fam.name, configs.len());
+    eprintln!(
+        "{}: {} configurations (exhaustive up to 2^24 inputs, else corners + 1,000,000 random)",
+        fam.name,
+        configs.len()
+    );
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(params) = configs.get(i) else { break };
-                let line = verify_one_exhaustive(&verilator, family, params);
+                let line = verify_one_default(&verilator, family, params);
                 println!("[{}/{}] {}", i + 1, configs.len(), line.1);
                 results.lock().expect("results lock").push(line);
             });
@@ -466,7 +511,7 @@ fn cmd_verify_all(unit: &UnitArgs, exhaustive: bool) -> Result<(), Failure> {
 }
 
 /// (vectors if passed, one-line summary)
-fn verify_one_exhaustive(
+fn verify_one_default(
     verilator: &Verilator,
     family: &str,
     params: &ParamMap,
@@ -491,27 +536,36 @@ fn verify_one_exhaustive(
             )
         }
     };
-    let widths: Vec<usize> = g.manifest.inputs().map(|p| p.width).collect();
-    match sim::check(&model, spec.unit.as_ref(), &sim::Exhaustive::new(widths)) {
-        Ok(r) if r.passed() => (
-            Some(r.vectors),
-            format!("{}: PASS {} vectors", g.name, r.vectors),
-        ),
-        Ok(r) => (
-            None,
-            format!(
-                "{}: FAIL {} of {} mismatch, first {}",
-                g.name,
-                r.mismatches,
-                r.vectors,
-                r.first_mismatches
-                    .first()
-                    .map(|m| m.to_string())
-                    .unwrap_or_default()
-            ),
-        ),
-        Err(e) => (None, format!("{}: FAIL {e}", g.name)),
+    let mut vectors = 0;
+    let mut what = Vec::new();
+    for src in sim::default_sources(spec.unit.as_ref(), 1_000_000, 1) {
+        match sim::check(&model, spec.unit.as_ref(), src.as_ref()) {
+            Ok(r) if r.passed() => {
+                vectors += r.vectors;
+                what.push(src.describe());
+            }
+            Ok(r) => {
+                return (
+                    None,
+                    format!(
+                        "{}: FAIL {} of {} mismatch, first {}",
+                        g.name,
+                        r.mismatches,
+                        r.vectors,
+                        r.first_mismatches
+                            .first()
+                            .map(|m| m.to_string())
+                            .unwrap_or_default()
+                    ),
+                )
+            }
+            Err(e) => return (None, format!("{}: FAIL {e}", g.name)),
+        }
     }
+    (
+        Some(vectors),
+        format!("{}: PASS {vectors} vectors ({})", g.name, what.join(" + ")),
+    )
 }
 
 fn sources_for(
@@ -542,6 +596,121 @@ fn sources_for(
         ],
         None => sim::default_sources(unit, 1_000_000, seed),
     })
+}
+
+fn cmd_metrics(
+    unit: &UnitArgs,
+    vectors: Option<u64>,
+    seed: u64,
+    rtl: bool,
+    json: Option<&Path>,
+    csv: Option<&Path>,
+) -> Result<(), Failure> {
+    use crate::metrics;
+    if unit.config.is_some() {
+        return Err(Failure::BadInput(
+            "metrics takes one unit (a family and its flags), not --config".into(),
+        ));
+    }
+    let design = unit.design(300.0)?;
+    let spec = &design.units[0];
+    let (pairs, sampling) =
+        metrics::operand_pairs(spec.unit.as_ref(), vectors, seed).map_err(Failure::BadInput)?;
+    // Check the output paths before the (possibly long) run.
+    let targets: Vec<(&Path, PathBuf, String, bool)> = [(json, true), (csv, false)]
+        .into_iter()
+        .filter_map(|(path, is_json)| path.map(|p| (p, is_json)))
+        .map(|(path, is_json)| {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| {
+                    Failure::BadInput(format!("{} is not a file name", path.display()))
+                })?;
+            Ok((path, dir, name, is_json))
+        })
+        .collect::<Result<_, Failure>>()?;
+    let name = spec.module_name();
+    eprintln!("{name}: metrics {} ...", sampling.describe());
+    let golden = metrics::golden_metrics(spec.unit.as_ref(), pairs.as_ref());
+    let rtl_result = if rtl {
+        let verilator = Verilator::locate().map_err(Failure::Failed)?;
+        let g = rtl::generate(spec);
+        if let Err(report) = sim::lint(&verilator, &g) {
+            return Err(Failure::Failed(format!("{} fails lint:\n{report}", g.name)));
+        }
+        eprintln!("{name}: building Verilator model ...");
+        let model = Model::build(&verilator, &g).map_err(Failure::Failed)?;
+        Some(
+            metrics::rtl_metrics(&model, spec.unit.as_ref(), pairs.as_ref())
+                .map_err(|e| Failure::Failed(format!("{name}: {e}")))?,
+        )
+    } else {
+        None
+    };
+
+    println!("{name}: {}", sampling.describe());
+    let rtl_rows = rtl_result.map(|m| m.rows());
+    for (i, (key, value)) in golden.rows().into_iter().enumerate() {
+        match &rtl_rows {
+            Some(r) => println!("  {key:<11} {value:>16}   RTL {:>16}", r[i].1),
+            None => println!("  {key:<11} {value:>16}"),
+        }
+    }
+    let mut files = Vec::new();
+    for (path, dir, file, is_json) in &targets {
+        let text = if *is_json {
+            let report = serde_json::json!({
+                "module": name,
+                "family": spec.unit.family(),
+                "params": spec.unit.params(),
+                "sampling": sampling,
+                "golden": golden,
+                "rtl": rtl_result,
+            });
+            serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
+        } else {
+            let mut t = format!(
+                "module,source,sampling,pairs,seed,{}\n",
+                metrics::ErrorMetrics::CSV_HEADER
+            );
+            let (kind, seed) = match sampling {
+                metrics::Sampling::Exhaustive { .. } => ("exhaustive", String::new()),
+                metrics::Sampling::Random { seed, .. } => ("random", seed.to_string()),
+            };
+            for (source, m) in [("golden", Some(golden)), ("rtl", rtl_result)] {
+                if let Some(m) = m {
+                    t.push_str(&format!(
+                        "{name},{source},{kind},{},{seed},{}\n",
+                        sampling.pairs(),
+                        m.csv()
+                    ));
+                }
+            }
+            t
+        };
+        rtl::write_files_atomically(dir, &[(file.clone(), text)])
+            .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", path.display())))?;
+        files.push(path.display().to_string());
+    }
+    if !files.is_empty() {
+        println!("wrote {}", files.join(", "));
+    }
+    match rtl_result {
+        Some(r) if r != golden => Err(Failure::Failed(format!(
+            "{name}: metrics from the Verilator model differ from the golden model's"
+        ))),
+        Some(_) => {
+            println!("{name}: RTL metrics equal the golden model's");
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Failure> {

@@ -2,6 +2,7 @@
 //! bit-exact golden models. See README.md for the flow.
 
 pub mod cli;
+pub mod metrics;
 pub mod rtl;
 pub mod sim;
 pub mod spec;

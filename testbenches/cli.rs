@@ -80,6 +80,18 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
             vec!["unknown field `fault_ports`"],
         ),
         (
+            vec!["gen", "adam", "--width", "17"],
+            vec!["adam: width = 17", "2..=16"],
+        ),
+        (
+            vec!["gen", "mitchell", "--width", "8", "--frac-bits", "8"],
+            vec!["mitchell: frac_bits = 8", "1..=7"],
+        ),
+        (
+            vec!["gen", "mitchell", "--fault-ports"],
+            vec!["mitchell: fault_ports"],
+        ),
+        (
             vec!["gen", "exact", "--name", "9bad"],
             vec!["name `9bad`", "Verilog identifier"],
         ),
@@ -235,6 +247,25 @@ fn eval_prints_the_golden_outputs() {
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
     assert_eq!(run(&["eval", "exact", "--width", "8", "13", "11"]), "p=143");
+    // §3.3: 13 × 11 ≈ 128 in AdAM; 3 × 5 with s'_1 (site 2) flipped gives 10, detected.
+    assert_eq!(
+        run(&["eval", "adam", "--width", "8", "13", "11"]),
+        "p=128 err=0"
+    );
+    assert_eq!(
+        run(&[
+            "eval",
+            "adam",
+            "--width",
+            "8",
+            "--fault-ports",
+            "3",
+            "5",
+            "2",
+            "0"
+        ]),
+        "p=10 err=1"
+    );
     assert_eq!(
         run(&["eval", "exact", "--width", "4", "--signed", "-8", "7"]),
         "p=-56"
@@ -268,7 +299,7 @@ fn eval_prints_the_golden_outputs() {
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in ["list", "gen", "verify", "eval"] {
+    for sub in ["list", "gen", "verify", "eval", "quantize", "metrics"] {
         let o = qmulgen(&[sub, "--help"]);
         assert!(o.status.success());
         let text = String::from_utf8_lossy(&o.stdout);
@@ -276,7 +307,16 @@ fn every_subcommand_has_help_with_an_example() {
     }
     let o = qmulgen(&["list"]);
     let text = String::from_utf8_lossy(&o.stdout);
-    for needle in ["exact", "tmr", "--a-bits", "2..=16", "--fault-ports"] {
+    for needle in [
+        "exact",
+        "tmr",
+        "mitchell",
+        "adam",
+        "--a-bits",
+        "--frac-bits",
+        "2..=16",
+        "--fault-ports",
+    ] {
         assert!(text.contains(needle), "list lacks {needle}");
     }
 }
@@ -337,4 +377,97 @@ fn quantize_writes_readmemh_codes_and_reports_the_error() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("give --alpha"));
+}
+
+#[test]
+fn metrics_reproduce_the_table_and_the_rtl_agrees() {
+    let out = scratch("metrics");
+    let (json, csv) = (out.join("m.json"), out.join("m.csv"));
+    let o = qmulgen(&[
+        "metrics",
+        "adam",
+        "--width",
+        "4",
+        "--frac-bits",
+        "3",
+        "--rtl",
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // ARITHMETIC.md §3.3, n = 4, t = 3.
+    for needle in [
+        "exhaustive over all 256 pairs",
+        "47.27 %",
+        "2.1758",
+        "0.00967",
+        "3.001 %",
+        "11.111 %",
+        "-2.1758",
+        "RTL metrics equal the golden model's",
+    ] {
+        assert!(text.contains(needle), "{text} lacks {needle}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["golden"]["wce"], 16);
+    assert_eq!(report["golden"], report["rtl"]);
+    assert_eq!(report["sampling"]["kind"], "exhaustive");
+    let rows: Vec<String> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows[0].starts_with("module,source,sampling,pairs,seed,er,med"));
+    assert!(rows[1].starts_with("adam_u4_t3,golden,exhaustive,256,,"));
+    assert!(rows[2].starts_with("adam_u4_t3,rtl,exhaustive,256,,"));
+
+    // Above 2^24 pairs (or with --vectors) the report says it sampled, with seed and count.
+    let o = qmulgen(&[
+        "metrics",
+        "mitchell",
+        "--width",
+        "16",
+        "--vectors",
+        "100000",
+        "--seed",
+        "5",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        text.contains("sampled: 100000 seeded random pairs, seed 5"),
+        "{text}"
+    );
+}
+
+#[test]
+fn metrics_reject_exact_units_and_fault_ports() {
+    let out = scratch("metrics-bad");
+    let j = out.join("m.json");
+    let j = j.to_str().unwrap();
+    assert_bad_input(
+        &["metrics", "exact", "--width", "8", "--json", j],
+        &["exact", "approximate families"],
+        &out,
+    );
+    assert_bad_input(
+        &["metrics", "adam", "--fault-ports", "--json", j],
+        &["adam", "fault_ports"],
+        &out,
+    );
+    assert_bad_input(
+        &["metrics", "adam", "--vectors", "0", "--json", j],
+        &["--vectors = 0"],
+        &out,
+    );
 }

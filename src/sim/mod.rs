@@ -5,7 +5,7 @@
 mod vectors;
 mod verilator;
 
-pub use vectors::{Corners, Exhaustive, Random, VectorSource};
+pub use vectors::{splitmix64, Corners, Exhaustive, Random, VectorSource};
 pub use verilator::{lint, Model, Verilator};
 
 use crate::rtl::Manifest;
@@ -64,12 +64,42 @@ const KEEP_MISMATCHES: usize = 10;
 const BLOCK: u64 = 16384;
 
 /// Stream every vector of `source` through `model` and compare with `unit`'s golden model.
-/// Vectors are produced twice (writer and checker thread) so nothing is buffered in between.
 pub fn check(
     model: &Model,
     unit: &dyn Unit,
     source: &dyn VectorSource,
 ) -> std::io::Result<CheckReport> {
+    let manifest = model.manifest();
+    let mut expected = vec![0u64; manifest.outputs().count()];
+    let mut mismatches = 0u64;
+    let mut first = Vec::new();
+    let start = Instant::now();
+    let vectors = stream(model, source, |inputs, actual| {
+        unit.golden(inputs, &mut expected);
+        if actual != expected.as_slice() {
+            mismatches += 1;
+            if first.len() < KEEP_MISMATCHES {
+                first.push(describe(manifest, inputs, &expected, actual));
+            }
+        }
+    })?;
+    Ok(CheckReport {
+        module: manifest.module.clone(),
+        vectors,
+        mismatches,
+        first_mismatches: first,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Stream every vector of `source` through `model` and hand each (inputs, model outputs) to
+/// `visit`, in vector order. Vectors are produced twice (by a writer thread and here), so
+/// nothing is buffered in between. Returns the number of vectors.
+pub fn stream(
+    model: &Model,
+    source: &dyn VectorSource,
+    mut visit: impl FnMut(&[u64], &[u64]),
+) -> std::io::Result<u64> {
     let manifest = model.manifest();
     let registered = manifest.latency > 0;
     let n_in = manifest.inputs().count();
@@ -80,13 +110,12 @@ pub fn check(
         .map(|p| crate::units::mask(p.width))
         .collect();
     let total = source.len();
-    let start = Instant::now();
     let mut child = model.spawn()?;
     let mut stdin = child.stdin.take().expect("piped stdin");
     let mut stdout = child.stdout.take().expect("piped stdout");
 
     let in_masks = &in_masks;
-    let result = std::thread::scope(|s| -> std::io::Result<(u64, Vec<Mismatch>)> {
+    let result = std::thread::scope(|s| -> std::io::Result<()> {
         let writer = s.spawn(move || -> std::io::Result<()> {
             let mut vec = vec![0u64; n_in];
             let mut buf: Vec<u8> = Vec::with_capacity(BLOCK as usize * words_in * 8);
@@ -112,55 +141,36 @@ pub fn check(
         });
 
         let mut vec = vec![0u64; n_in];
-        let mut expected = vec![0u64; n_out];
+        let mut actual = vec![0u64; n_out];
         let mut raw = vec![0u8; BLOCK as usize * n_out * 8];
-        let mut mismatches = 0u64;
-        let mut first = Vec::new();
         let mut i = 0;
         while i < total {
             let end = (i + BLOCK).min(total);
             let bytes = (end - i) as usize * n_out * 8;
             stdout.read_exact(&mut raw[..bytes])?;
-            for k in i..end {
+            for (k, words) in (i..end).zip(raw[..bytes].chunks_exact(n_out * 8)) {
                 source.fill(k, &mut vec);
                 for (x, m) in vec.iter_mut().zip(in_masks) {
                     *x &= m;
                 }
-                unit.golden(&vec, &mut expected);
-                let base = (k - i) as usize * n_out * 8;
-                let actual: Vec<u64> = (0..n_out)
-                    .map(|j| {
-                        let o = base + j * 8;
-                        u64::from_le_bytes(raw[o..o + 8].try_into().expect("8 bytes"))
-                    })
-                    .collect();
-                if actual != expected {
-                    mismatches += 1;
-                    if first.len() < KEEP_MISMATCHES {
-                        first.push(describe(manifest, &vec, &expected, &actual));
-                    }
+                for (a, w) in actual.iter_mut().zip(words.chunks_exact(8)) {
+                    *a = u64::from_le_bytes(w.try_into().expect("8 bytes"));
                 }
+                visit(&vec, &actual);
             }
             i = end;
         }
-        writer.join().expect("writer thread")?;
-        Ok((mismatches, first))
+        writer.join().expect("writer thread")
     });
     let status = child.wait()?;
-    let (mismatches, first_mismatches) = result?;
+    result?;
     if !status.success() {
         return Err(std::io::Error::other(format!(
             "Verilator model of {} exited with {status}",
             manifest.module
         )));
     }
-    Ok(CheckReport {
-        module: manifest.module.clone(),
-        vectors: total,
-        mismatches,
-        first_mismatches,
-        elapsed: start.elapsed(),
-    })
+    Ok(total)
 }
 
 fn describe(manifest: &Manifest, inputs: &[u64], expected: &[u64], actual: &[u64]) -> Mismatch {

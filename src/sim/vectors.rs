@@ -11,26 +11,34 @@ pub trait VectorSource: Sync {
     fn describe(&self) -> String;
 }
 
-/// Every combination: the first input varies fastest.
+/// Every combination: the first input varies fastest. Input j ranges over `0..sizes[j]`
+/// (all values of a `w`-bit port with [`Exhaustive::new`], a prefix with [`Exhaustive::grid`]).
 pub struct Exhaustive {
-    widths: Vec<usize>,
+    sizes: Vec<u64>,
 }
 
 impl Exhaustive {
+    /// Every value of every input, given the input widths.
     pub fn new(widths: Vec<usize>) -> Self {
-        Exhaustive { widths }
+        Exhaustive {
+            sizes: widths.into_iter().map(|w| 1u64 << w).collect(),
+        }
+    }
+    /// Input j takes the values `0..sizes[j]` (e.g. only the valid fault sites).
+    pub fn grid(sizes: Vec<u64>) -> Self {
+        Exhaustive { sizes }
     }
 }
 
 impl VectorSource for Exhaustive {
     fn len(&self) -> u64 {
-        1u64 << self.widths.iter().sum::<usize>()
+        self.sizes.iter().product()
     }
     fn fill(&self, index: u64, out: &mut [u64]) {
         let mut rest = index;
-        for (o, &w) in out.iter_mut().zip(&self.widths) {
-            *o = rest & crate::units::mask(w);
-            rest >>= w;
+        for (o, &size) in out.iter_mut().zip(&self.sizes) {
+            *o = rest % size;
+            rest /= size;
         }
     }
     fn describe(&self) -> String {
@@ -118,6 +126,14 @@ mod tests {
             seen.insert(v);
         }
         assert_eq!(seen.len(), 32);
+        let grid = Exhaustive::grid(vec![3, 5]);
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..grid.len() {
+            grid.fill(i, &mut v);
+            assert!(v[0] < 3 && v[1] < 5);
+            seen.insert(v);
+        }
+        assert_eq!(seen.len(), 15);
     }
 
     #[test]

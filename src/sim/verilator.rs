@@ -2,7 +2,7 @@
 
 use crate::rtl::{sha256_hex, Generated, Manifest};
 use askama::Template;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -269,10 +269,6 @@ impl Model {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
-    }
-
-    pub fn exe(&self) -> &Path {
-        &self.exe
     }
 
     pub(crate) fn spawn(&self) -> std::io::Result<std::process::Child> {

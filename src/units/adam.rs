@@ -641,8 +641,8 @@ pub struct AdaptiveAdder<const N: usize, const P: usize> {
     one: Constant<Bits<N>>,
     frac_mask: Constant<Bits<N>>,
     carry_bit: Constant<Bits<N>>,
-    carry_site: Constant<Bits<P>>,
-    dup_carry_site: Constant<Bits<P>>,
+    carry_out_bit: Constant<Bits<P>>,
+    dup_carry_out_bit: Constant<Bits<P>>,
 }
 
 impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
@@ -667,8 +667,8 @@ impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
             one: Constant::new(1u64.into()),
             frac_mask: Constant::new(mask(t as usize).into()),
             carry_bit: Constant::new((1u64 << t).into()),
-            carry_site: Constant::new((1u64 << t).into()),
-            dup_carry_site: Constant::new((1u64 << (t + 1)).into()),
+            carry_out_bit: Constant::new((1u64 << t).into()),
+            dup_carry_out_bit: Constant::new((1u64 << (t + 1)).into()),
         }
     }
 }
@@ -705,10 +705,10 @@ impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
             (self.primary.val() & self.frac_mask.val()) | (self.dup.val() & self.dup_mask.val());
         self.sums.next = bit_cast::<P, N>(self.positions.val());
         if (self.primary.val() & self.carry_bit.val()).any() {
-            self.sums.next = self.sums.val() | self.carry_site.val();
+            self.sums.next = self.sums.val() | self.carry_out_bit.val();
         }
         if (self.dup.val() & (self.one.val() << self.d.val())).any() & self.d.val().any() {
-            self.sums.next = self.sums.val() | self.dup_carry_site.val();
+            self.sums.next = self.sums.val() | self.dup_carry_out_bit.val();
         }
     }
 }
@@ -735,8 +735,8 @@ pub struct DuplicateChecker<const N: usize, const P: usize> {
     t: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
     frac_mask: Constant<Bits<N>>,
-    carry_site: Constant<Bits<P>>,
-    dup_carry_site: Constant<Bits<P>>,
+    carry_out_bit: Constant<Bits<P>>,
+    dup_carry_out_bit: Constant<Bits<P>>,
 }
 
 impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
@@ -759,8 +759,8 @@ impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
             t: Constant::new(u64::from(t).into()),
             one: Constant::new(1u64.into()),
             frac_mask: Constant::new(mask(t as usize).into()),
-            carry_site: Constant::new((1u64 << t).into()),
-            dup_carry_site: Constant::new((1u64 << (t + 1)).into()),
+            carry_out_bit: Constant::new((1u64 << t).into()),
+            dup_carry_out_bit: Constant::new((1u64 << (t + 1)).into()),
         }
     }
 }
@@ -777,8 +777,8 @@ impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
             ^ self.copies.val())
             & self.dup_mask.val();
         self.s.next = self.primary.val() & !(self.differ.val() << (self.t.val() - self.d.val()));
-        self.carry.next = (self.sums.val() & self.carry_site.val()).any();
-        self.dup_carry.next = (self.sums.val() & self.dup_carry_site.val()).any();
+        self.carry.next = (self.sums.val() & self.carry_out_bit.val()).any();
+        self.dup_carry.next = (self.sums.val() & self.dup_carry_out_bit.val()).any();
         self.carry_differs.next = (self.carry.val() ^ self.dup_carry.val()) & self.d.val().any();
         self.c.next = self.carry.val() & !self.carry_differs.val();
         self.mismatch.next = self.differ.val().any() | self.carry_differs.val();
@@ -1181,6 +1181,73 @@ mod tests {
         // And the lane plan agrees: d = q exactly in the full class, d = 0 in none.
         for (a, b, d) in [(15, 15, 3), (100, 3, 1), (128, 1, 0)] {
             assert_eq!(adam_product(8, 7, a, b, None).d, d);
+        }
+    }
+
+    /// §3.3 exhaustive error metrics of the fault-free core, to the printed digits, for both
+    /// families (fault-free AdAM is Mitchell).
+    #[test]
+    fn error_metric_table() {
+        let rows = [
+            (
+                4, 3, "47.27", "2.1758", "0.00967", "3.001", 16, "11.111", "-2.1758",
+            ),
+            (
+                8, 7, "93.09", "606.398", "0.00933", "3.788", 4096, "11.111", "-606.398",
+            ),
+            (
+                8,
+                4,
+                "97.39",
+                "1157.250",
+                "0.01780",
+                "6.619",
+                6833,
+                "17.255",
+                "-1157.250",
+            ),
+            (
+                8,
+                3,
+                "98.17",
+                "1808.861",
+                "0.02782",
+                "10.345",
+                10081,
+                "23.527",
+                "-1808.861",
+            ),
+        ];
+        for family in ["mitchell", "adam"] {
+            for (n, t, er, med, nmed, mred, wce, wcre, mean) in rows {
+                let u = unit(family, &format!("{{width: {n}, frac_bits: {t}}}"));
+                let (pairs, sampling) = crate::metrics::operand_pairs(&u, None, 1).unwrap();
+                assert_eq!(sampling.pairs(), 1 << (2 * n));
+                let m = crate::metrics::golden_metrics(&u, pairs.as_ref());
+                let digits = |x: f64, like: &str| {
+                    let d = like.split('.').nth(1).map_or(0, str::len);
+                    format!("{x:.d$}")
+                };
+                let got = (
+                    digits(100.0 * m.er, er),
+                    digits(m.med, med),
+                    digits(m.nmed, nmed),
+                    digits(100.0 * m.mred, mred),
+                    m.wce,
+                    digits(100.0 * m.wcre, wcre),
+                    digits(m.mean_error, mean),
+                );
+                let want = (
+                    er.into(),
+                    med.into(),
+                    nmed.into(),
+                    mred.into(),
+                    wce,
+                    wcre.into(),
+                    mean.into(),
+                );
+                assert_eq!(got, want, "{family} n={n} t={t}");
+            }
         }
     }
 
