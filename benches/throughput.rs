@@ -1,6 +1,7 @@
 //! `make bench`: generation time, Verilator model build time and end-to-end verification
 //! throughput (real harness, golden compare) as a table. Targets: >= 10 M vectors/s for a
-//! 16×16 unit on one core; exhaustive 12×12 (16.7 M vectors) in under 5 s.
+//! 16×16 unit on one core; exhaustive 12×12 (16.7 M vectors) in under 5 s. Also AdAM at
+//! n = 12 and 16 and the golden metrics of a 12-bit unit.
 
 use qmulgen::rtl;
 use qmulgen::sim::{self, Exhaustive, Model, Random, VectorSource, Verilator};
@@ -90,6 +91,29 @@ fn main() {
         &mt,
         &Random::new(vec![16, 16], 10_000_000, 1),
     );
+    let sa = spec("adam", "{width: 12}");
+    let ma = Model::build(&verilator, &rtl::generate(&sa)).expect("build");
+    run(
+        "adam_u12_t11 exhaustive",
+        &sa,
+        &ma,
+        &Exhaustive::new(vec![12, 12]),
+    );
+    let sa16 = spec("adam", "{width: 16, fault_ports: true}");
+    let ma16 = Model::build(&verilator, &rtl::generate(&sa16)).expect("build");
+    run(
+        "adam_u16_t15_f random (fault ports)",
+        &sa16,
+        &ma16,
+        &Random::new(vec![16, 16, 8, 2], 10_000_000, 1),
+    );
+    let (pairs, _) = qmulgen::metrics::operand_pairs(sa.unit.as_ref(), None, 1).expect("pairs");
+    let start = Instant::now();
+    qmulgen::metrics::golden_metrics(sa.unit.as_ref(), pairs.as_ref());
+    rows.push((
+        "metrics adam_u12_t11, golden model, 16,777,216 pairs".into(),
+        format!("{:.2} s", start.elapsed().as_secs_f64()),
+    ));
     let _ = std::fs::remove_dir_all(&cache);
 
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
