@@ -225,8 +225,8 @@ pub mod golden {
         // Duplicate lane: position j < d adds pair t-d+j; its carry-in is the primary carry
         // into position t-d (0 when d = q, where t-d = t-q); chain cut after position d-1.
         let mut carry = if d > 0 { carry_into[t - d] } else { false };
-        for j in 0..d {
-            (sum[j], carry) = full_add(bit(fa, t - d + j), bit(fb, t - d + j), carry);
+        for (j, out) in sum[..d].iter_mut().enumerate() {
+            (*out, carry) = full_add(bit(fa, t - d + j), bit(fb, t - d + j), carry);
         }
         let mut c_dup = d > 0 && carry;
 
@@ -1028,11 +1028,25 @@ mod tests {
         LogParams::from_map(family == "adam", &m).unwrap()
     }
 
-    /// §3.3 worked examples: A, B, exact, P, (kA, kB), (FA, FB), (c, s), (q, d); n, t.
+    /// One §3.3 row: n, t, A, B, exact, P, (kA, kB), (FA, FB), (c, s), (q, d).
+    type WorkedExample = (
+        u32,
+        u32,
+        u64,
+        u64,
+        u64,
+        u64,
+        (u32, u32),
+        (u64, u64),
+        (u64, u64),
+        (u32, u32),
+    );
+
+    /// §3.3 worked examples.
     #[test]
     fn worked_examples() {
         #[rustfmt::skip]
-        let rows: [(u32, u32, u64, u64, u64, u64, (u32, u32), (u64, u64), (u64, u64), (u32, u32)); 8] = [
+        let rows: [WorkedExample; 8] = [
             (8, 7, 13, 11, 143, 128, (3, 3), (80, 48), (1, 0), (3, 3)),
             (8, 7, 3, 5, 15, 14, (1, 2), (64, 32), (0, 96), (2, 2)),
             (8, 7, 96, 64, 6144, 6144, (6, 6), (64, 0), (0, 64), (6, 1)),
