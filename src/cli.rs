@@ -658,8 +658,8 @@ fn cmd_metrics(
     let rtl_rows = rtl_result.map(|m| m.rows());
     for (i, (key, value)) in golden.rows().into_iter().enumerate() {
         match &rtl_rows {
-            Some(r) => println!("  {key:<11} {value:>16}   RTL {:>16}", r[i].1),
-            None => println!("  {key:<11} {value:>16}"),
+            Some(r) => println!("  {key:<11} {value:>22}   RTL {:>22}", r[i].1),
+            None => println!("  {key:<11} {value:>22}"),
         }
     }
     let mut files = Vec::new();
