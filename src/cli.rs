@@ -574,12 +574,7 @@ fn sources_for(
     vectors: Option<u64>,
     seed: u64,
 ) -> Result<Vec<Box<dyn VectorSource>>, Failure> {
-    let widths: Vec<usize> = unit
-        .ports()
-        .iter()
-        .filter(|p| p.dir == Dir::Input)
-        .map(|p| p.width)
-        .collect();
+    let widths = units::input_widths(unit);
     let bits: usize = widths.iter().sum();
     if exhaustive {
         if bits > 32 {

@@ -2,11 +2,11 @@
 //! mean error and MSE, from the golden model or from a Verilator model's outputs. Knows units
 //! only through [`Unit::exact_product`] and their ports.
 
-use crate::sim::{self, Exhaustive, Model, Random, VectorSource};
+use crate::sim::{self, Exhaustive, Model, Random, VectorSource, EXHAUSTIVE_MAX_BITS};
 use crate::units::{sign_extend, Dir, Unit};
 
-/// Operand spaces up to 2^24 pairs are enumerated; above, this many seeded random pairs.
-pub const EXHAUSTIVE_MAX_BITS: usize = 24;
+/// Operand spaces up to 2^EXHAUSTIVE_MAX_BITS pairs are enumerated (as in `verify`); above,
+/// this many seeded random pairs.
 pub const DEFAULT_SAMPLES: u64 = 1 << 24;
 
 /// Which operand pairs the metrics cover.
@@ -134,12 +134,7 @@ pub fn operand_pairs(
     samples: Option<u64>,
     seed: u64,
 ) -> Result<(Box<dyn VectorSource>, Sampling), String> {
-    let widths: Vec<usize> = unit
-        .ports()
-        .iter()
-        .filter(|p| p.dir == Dir::Input)
-        .map(|p| p.width)
-        .collect();
+    let widths = crate::units::input_widths(unit);
     if unit.exact_product(&vec![0; widths.len()]).is_none() {
         return Err(format!(
             "{}: metrics are for approximate families (mitchell, adam); this unit is exact by construction",

@@ -190,12 +190,7 @@ fn describe(manifest: &Manifest, inputs: &[u64], expected: &[u64], actual: &[u64
 /// What `verify` runs by default: exhaustive up to 2^24 input combinations, otherwise the
 /// unit's corner cases plus `random` seeded vectors.
 pub fn default_sources(unit: &dyn Unit, random: u64, seed: u64) -> Vec<Box<dyn VectorSource>> {
-    let widths: Vec<usize> = unit
-        .ports()
-        .iter()
-        .filter(|p| p.dir == crate::units::Dir::Input)
-        .map(|p| p.width)
-        .collect();
+    let widths = crate::units::input_widths(unit);
     let bits: usize = widths.iter().sum();
     if bits <= EXHAUSTIVE_MAX_BITS {
         vec![Box::new(Exhaustive::new(widths))]

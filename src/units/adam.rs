@@ -15,7 +15,7 @@
 //! 2 stuck-at-1, 3 none), with the encoding of `tmr`'s fault ports.
 
 use crate::spec::{check_range, parse_params, ParamMap, SpecError};
-use crate::units::tmr::{FaultInjector, KIND_FLIP, KIND_STUCK0, KIND_STUCK1, SITE_BITS};
+use crate::units::tmr::{FaultInjector, SITE_BITS};
 use crate::units::{
     mask, param_map, sign_extend, to_raw, ApplySign, Family, ParamInfo, Port, Unit,
 };
@@ -92,6 +92,8 @@ fn sweep() -> Vec<ParamMap> {
 /// Golden models written from ARITHMETIC.md §3.1 (Mitchell, word level) and §3.2 (AdAM's
 /// adaptive adder, bit by bit, with its fault model). Unsigned n-bit operands.
 pub mod golden {
+    pub use crate::units::tmr::FaultKind;
+
     /// Position of the leading one (`x` > 0).
     pub fn msb(x: u64) -> u32 {
         63 - x.leading_zeros()
@@ -157,23 +159,6 @@ pub mod golden {
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum FaultKind {
-        Flip,
-        StuckAt0,
-        StuckAt1,
-    }
-
-    impl FaultKind {
-        fn apply(self, bit: bool) -> bool {
-            match self {
-                FaultKind::Flip => !bit,
-                FaultKind::StuckAt0 => false,
-                FaultKind::StuckAt1 => true,
-            }
-        }
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub struct Fault {
         pub site: Site,
         pub kind: FaultKind,
@@ -214,17 +199,19 @@ pub mod golden {
 
         // Sum outputs of the t physical positions; idle positions add 0 + 0 + 0.
         let mut sum = [false; 16];
-        // Primary lane: positions [t-q, t), carry-in forced to 0 at t-q.
-        let mut carry_into = [false; 17];
+        // Primary lane: positions [t-q, t), carry-in forced to 0 at t-q. The duplicate lane's
+        // carry-in is the primary carry into position t-d (0 when d = q, where t-d = t-q).
         let mut carry = false;
-        for i in t - q..t {
-            carry_into[i] = carry;
-            (sum[i], carry) = full_add(bit(fa, i), bit(fb, i), carry);
+        let mut dup_carry_in = false;
+        for (i, out) in sum.iter_mut().enumerate().take(t).skip(t - q) {
+            if i == t - d {
+                dup_carry_in = carry;
+            }
+            (*out, carry) = full_add(bit(fa, i), bit(fb, i), carry);
         }
         let mut c = carry;
-        // Duplicate lane: position j < d adds pair t-d+j; its carry-in is the primary carry
-        // into position t-d (0 when d = q, where t-d = t-q); chain cut after position d-1.
-        let mut carry = if d > 0 { carry_into[t - d] } else { false };
+        // Duplicate lane: position j < d adds pair t-d+j; chain cut after position d-1.
+        let mut carry = dup_carry_in;
         for (j, out) in sum[..d].iter_mut().enumerate() {
             (*out, carry) = full_add(bit(fa, t - d + j), bit(fb, t - d + j), carry);
         }
@@ -263,12 +250,7 @@ pub mod golden {
 
     /// The fault that `fault_site`/`fault_kind` port values select for fraction width t.
     pub fn fault_from_ports(t: u32, site: u64, kind: u64) -> Option<Fault> {
-        let kind = match kind {
-            super::KIND_FLIP => FaultKind::Flip,
-            super::KIND_STUCK0 => FaultKind::StuckAt0,
-            super::KIND_STUCK1 => FaultKind::StuckAt1,
-            _ => return None,
-        };
+        let kind = FaultKind::from_port(kind)?;
         let t = u64::from(t);
         let site = match site {
             s if (1..=t).contains(&s) => Site::Sum((s - 1) as u32),
@@ -1022,6 +1004,7 @@ fn log_verilog_for<const N: usize, const P: usize>(params: &LogParams, registere
 mod tests {
     use super::golden::*;
     use super::*;
+    use crate::units::tmr::{KIND_FLIP, KIND_STUCK0, KIND_STUCK1};
 
     fn unit(family: &str, yaml: &str) -> LogParams {
         let m: ParamMap = serde_yaml::from_str(yaml).unwrap();

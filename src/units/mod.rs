@@ -214,6 +214,15 @@ mod blocks {
     }
 }
 
+/// Widths of a unit's input ports, in port order.
+pub fn input_widths(unit: &dyn Unit) -> Vec<usize> {
+    unit.ports()
+        .iter()
+        .filter(|p| p.dir == Dir::Input)
+        .map(|p| p.width)
+        .collect()
+}
+
 /// All-ones mask of `width` bits.
 pub fn mask(width: usize) -> u64 {
     if width >= 64 {

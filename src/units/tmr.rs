@@ -37,6 +37,35 @@ pub const KIND_FLIP: u64 = 0;
 pub const KIND_STUCK0: u64 = 1;
 pub const KIND_STUCK1: u64 = 2;
 
+/// A single-bit fault, as `fault_kind` encodes it (shared by every unit with fault ports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    Flip,
+    StuckAt0,
+    StuckAt1,
+}
+
+impl FaultKind {
+    /// The fault a `fault_kind` port value selects (None: 3, no fault).
+    pub fn from_port(kind: u64) -> Option<FaultKind> {
+        match kind {
+            KIND_FLIP => Some(FaultKind::Flip),
+            KIND_STUCK0 => Some(FaultKind::StuckAt0),
+            KIND_STUCK1 => Some(FaultKind::StuckAt1),
+            _ => None,
+        }
+    }
+
+    /// The faulty value of one bit.
+    pub fn apply(self, bit: bool) -> bool {
+        match self {
+            FaultKind::Flip => !bit,
+            FaultKind::StuckAt0 => false,
+            FaultKind::StuckAt1 => true,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TmrParams {
     pub exact: ExactParams,
@@ -65,15 +94,15 @@ impl TmrParams {
     /// Golden model of one copy's output after an optional fault on one of its bits.
     pub fn faulty_copy(&self, copy: u64, product: u64, site: u64, kind: u64) -> u64 {
         let pw = self.exact.product_bits() as u64;
-        if site == 0 || kind > KIND_STUCK1 || (site - 1) / pw != copy {
+        let Some(kind) = FaultKind::from_port(kind) else {
+            return product;
+        };
+        if site == 0 || (site - 1) / pw != copy {
             return product;
         }
-        let bit = 1u64 << ((site - 1) % pw);
-        match kind {
-            KIND_FLIP => product ^ bit,
-            KIND_STUCK0 => product & !bit,
-            _ => product | bit,
-        }
+        let bit = (site - 1) % pw;
+        let faulty = kind.apply((product >> bit) & 1 == 1);
+        (product & !(1 << bit)) | (u64::from(faulty) << bit)
     }
 }
 

@@ -55,10 +55,7 @@ pub fn verify_default(spec: &UnitSpec, random: u64) -> u64 {
 
 /// Number of input bits of a spec's unit.
 pub fn input_bits(spec: &UnitSpec) -> usize {
-    spec.unit
-        .ports()
+    qmulgen::units::input_widths(spec.unit.as_ref())
         .iter()
-        .filter(|p| p.dir == qmulgen::units::Dir::Input)
-        .map(|p| p.width)
         .sum()
 }
