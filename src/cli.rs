@@ -1,10 +1,12 @@
-//! The `qmulgen` command line: parse, call the library, print. Exit status 0 on success,
-//! 1 when verification finds a mismatch or a tool fails, 2 for bad input.
+//! The `qmulgen` command line: parse, call a flow (`crate::flows`), print. Exit status 0 on
+//! success, 1 when verification finds a mismatch or a tool fails, 2 for bad input.
 
-use crate::rtl::{self, Generated};
-use crate::sim::{self, Model, VectorSource, Verilator};
-use crate::spec::{Design, ParamMap, SpecError, UnitSpec};
-use crate::units::{self, Dir, Unit};
+use crate::base::{ParamMap, SpecError};
+use crate::emit;
+use crate::flows::{eval, metrics, quantize, verify, Failure};
+use crate::sim::Verilator;
+use crate::spec::{Design, UnitSpec};
+use crate::units;
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -258,18 +260,6 @@ impl UnitArgs {
     }
 }
 
-/// Failure of a command: bad input (exit 2) or a failed check/tool (exit 1).
-pub enum Failure {
-    BadInput(String),
-    Failed(String),
-}
-
-impl From<SpecError> for Failure {
-    fn from(e: SpecError) -> Self {
-        Failure::BadInput(e.0)
-    }
-}
-
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -348,22 +338,12 @@ pub fn list_text() -> String {
     s
 }
 
-/// Every file of a design, in memory: Verilog, manifest, Vivado TCL and XDC per unit.
-pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) {
-    let mut gens = Vec::new();
-    let mut files = Vec::new();
+fn print_notes(design: &Design) {
     for spec in &design.units {
         for note in spec.unit.notes() {
             eprintln!("warning: {note}");
         }
-        let g = rtl::generate(spec);
-        files.push((format!("{}.v", g.name), g.verilog.clone()));
-        let json = serde_json::to_string_pretty(&g.manifest).expect("manifest serializes");
-        files.push((format!("{}.json", g.name), json + "\n"));
-        files.extend(crate::vivado::files(&g.manifest, design.clock_mhz));
-        gens.push(g);
     }
-    (gens, files)
 }
 
 fn cmd_gen(unit: &UnitArgs, out: &Path, clock_mhz: f64) -> Result<(), Failure> {
@@ -373,8 +353,9 @@ fn cmd_gen(unit: &UnitArgs, out: &Path, clock_mhz: f64) -> Result<(), Failure> {
         )));
     }
     let design = unit.design(clock_mhz)?;
-    let (gens, files) = design_files(&design);
-    rtl::write_files_atomically(out, &files).map_err(|e| {
+    print_notes(&design);
+    let (gens, files) = emit::design_files(&design);
+    emit::write_files_atomically(out, &files).map_err(|e| {
         Failure::BadInput(format!(
             "cannot write to output folder {}: {e}",
             out.display()
@@ -398,49 +379,18 @@ fn cmd_verify(
     seed: u64,
 ) -> Result<(), Failure> {
     let design = unit.design(300.0)?;
+    print_notes(&design);
     let verilator = Verilator::locate().map_err(Failure::Failed)?;
     let mut failed = Vec::new();
     for spec in &design.units {
-        for note in spec.unit.notes() {
-            eprintln!("warning: {note}");
+        let sources = verify::sources_for(spec.unit.as_ref(), exhaustive, vectors, seed)?;
+        let r = verify::verify_unit(&verilator, spec, &sources, &mut progress)?;
+        for m in &r.first_mismatches {
+            println!("  MISMATCH {}: {m}", r.module);
         }
-        let g = rtl::generate(spec);
-        let sources = sources_for(spec.unit.as_ref(), exhaustive, vectors, seed)?;
-        if let Err(report) = sim::lint(&verilator, &g) {
-            return Err(Failure::Failed(format!("{} fails lint:\n{report}", g.name)));
-        }
-        eprintln!("{}: building Verilator model ...", g.name);
-        let model = Model::build(&verilator, &g).map_err(Failure::Failed)?;
-        let mut total = 0u64;
-        let mut mismatches = 0u64;
-        let mut seconds = 0.0;
-        for src in &sources {
-            let r = sim::check(&model, spec.unit.as_ref(), src.as_ref())
-                .map_err(|e| Failure::Failed(format!("{}: {e}", g.name)))?;
-            total += r.vectors;
-            mismatches += r.mismatches;
-            seconds += r.elapsed.as_secs_f64();
-            for m in &r.first_mismatches {
-                println!("  MISMATCH {}: {m}", g.name);
-            }
-        }
-        let what: Vec<String> = sources.iter().map(|s| s.describe()).collect();
-        println!(
-            "{}: {} {} vectors ({}), {} mismatches, {:.2} s, {:.1} M vectors/s{}",
-            g.name,
-            if mismatches == 0 { "PASS" } else { "FAIL" },
-            total,
-            what.join(" + "),
-            mismatches,
-            seconds,
-            total as f64 / seconds.max(1e-9) / 1e6,
-            match model.build_time {
-                Some(t) => format!(", model built in {:.1} s", t.as_secs_f64()),
-                None => ", model from cache".into(),
-            }
-        );
-        if mismatches > 0 {
-            failed.push(g.name.clone());
+        println!("{}", r.summary());
+        if !r.passed() {
+            failed.push(r.module);
         }
     }
     if failed.is_empty() {
@@ -453,6 +403,11 @@ fn cmd_verify(
     }
 }
 
+/// Progress lines go to stderr, results to stdout.
+fn progress(line: String) {
+    eprintln!("{line}");
+}
+
 /// `verify FAMILY --all`: every sweep configuration, exhaustively, on two workers.
 fn cmd_verify_all(unit: &UnitArgs, exhaustive: bool) -> Result<(), Failure> {
     let family = unit.family.as_deref().unwrap_or_default();
@@ -463,134 +418,29 @@ fn cmd_verify_all(unit: &UnitArgs, exhaustive: bool) -> Result<(), Failure> {
             "--all takes only a family: it sweeps every configuration exhaustively".into(),
         ));
     }
-    let verilator = Verilator::locate().map_err(Failure::Failed)?;
-    let configs = (fam.sweep)();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let start = std::time::Instant::now();
-    let results = std::sync::Mutex::new(Vec::new());
     eprintln!(
         "{}: {} configurations (exhaustive up to 2^24 inputs, else corners + 1,000,000 random)",
         fam.name,
-        configs.len()
+        (fam.sweep)().len()
     );
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(params) = configs.get(i) else { break };
-                let line = verify_one_default(&verilator, family, params);
-                println!("[{}/{}] {}", i + 1, configs.len(), line.1);
-                results.lock().expect("results lock").push(line);
-            });
-        }
-    });
-    let results = results.into_inner().expect("results lock");
-    let vectors: u64 = results.iter().map(|r| r.0.unwrap_or(0)).sum();
-    let failed: Vec<&String> = results
-        .iter()
-        .filter(|r| r.0.is_none())
-        .map(|r| &r.1)
-        .collect();
+    let r = verify::verify_all(fam, &|i, n, line| println!("[{i}/{n}] {line}"))?;
     println!(
         "{}: {} configurations, {} passed, {} failed, {} vectors, {:.0} s",
         fam.name,
-        results.len(),
-        results.len() - failed.len(),
-        failed.len(),
-        vectors,
-        start.elapsed().as_secs_f64()
+        r.configurations,
+        r.configurations - r.failed,
+        r.failed,
+        r.vectors,
+        r.seconds
     );
-    if failed.is_empty() {
+    if r.failed == 0 {
         Ok(())
     } else {
         Err(Failure::Failed(format!(
             "{} configurations failed",
-            failed.len()
+            r.failed
         )))
     }
-}
-
-/// (vectors if passed, one-line summary)
-fn verify_one_default(
-    verilator: &Verilator,
-    family: &str,
-    params: &ParamMap,
-) -> (Option<u64>, String) {
-    let spec = match UnitSpec::from_params(family, params) {
-        Ok(s) => s,
-        Err(e) => return (None, format!("FAIL {e}")),
-    };
-    let g = rtl::generate(&spec);
-    if let Err(r) = sim::lint(verilator, &g) {
-        return (
-            None,
-            format!("{}: FAIL lint: {}", g.name, r.lines().next().unwrap_or("")),
-        );
-    }
-    let model = match Model::build(verilator, &g) {
-        Ok(m) => m,
-        Err(e) => {
-            return (
-                None,
-                format!("{}: FAIL {}", g.name, e.lines().next().unwrap_or("")),
-            )
-        }
-    };
-    let mut vectors = 0;
-    let mut what = Vec::new();
-    for src in sim::default_sources(spec.unit.as_ref(), 1_000_000, 1) {
-        match sim::check(&model, spec.unit.as_ref(), src.as_ref()) {
-            Ok(r) if r.passed() => {
-                vectors += r.vectors;
-                what.push(src.describe());
-            }
-            Ok(r) => {
-                return (
-                    None,
-                    format!(
-                        "{}: FAIL {} of {} mismatch, first {}",
-                        g.name,
-                        r.mismatches,
-                        r.vectors,
-                        r.first_mismatches
-                            .first()
-                            .map(|m| m.to_string())
-                            .unwrap_or_default()
-                    ),
-                )
-            }
-            Err(e) => return (None, format!("{}: FAIL {e}", g.name)),
-        }
-    }
-    (
-        Some(vectors),
-        format!("{}: PASS {vectors} vectors ({})", g.name, what.join(" + ")),
-    )
-}
-
-fn sources_for(
-    unit: &dyn Unit,
-    exhaustive: bool,
-    vectors: Option<u64>,
-    seed: u64,
-) -> Result<Vec<Box<dyn VectorSource>>, Failure> {
-    let widths = units::input_widths(unit);
-    let bits: usize = widths.iter().sum();
-    if exhaustive {
-        if bits > 32 {
-            return Err(Failure::BadInput(format!(
-                "--exhaustive: {bits} input bits is 2^{bits} vectors, at most 2^32 allowed; use --vectors N"
-            )));
-        }
-        return Ok(vec![Box::new(sim::Exhaustive::new(widths))]);
-    }
-    Ok(match vectors {
-        Some(n) => vec![
-            Box::new(sim::Corners::new(unit.corner_cases())),
-            Box::new(sim::Random::new(widths, n, seed)),
-        ],
-        None => sim::default_sources(unit, 1_000_000, seed),
-    })
 }
 
 fn cmd_metrics(
@@ -601,103 +451,36 @@ fn cmd_metrics(
     json: Option<&Path>,
     csv: Option<&Path>,
 ) -> Result<(), Failure> {
-    use crate::metrics;
     if unit.config.is_some() {
         return Err(Failure::BadInput(
             "metrics takes one unit (a family and its flags), not --config".into(),
         ));
     }
-    let design = unit.design(300.0)?;
-    let spec = &design.units[0];
-    let (pairs, sampling) =
-        metrics::operand_pairs(spec.unit.as_ref(), vectors, seed).map_err(Failure::BadInput)?;
     // Check the output paths before the (possibly long) run.
-    let targets: Vec<(&Path, PathBuf, String, bool)> = [(json, true), (csv, false)]
-        .into_iter()
-        .filter_map(|(path, is_json)| path.map(|p| (p, is_json)))
-        .map(|(path, is_json)| {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf();
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .ok_or_else(|| {
-                    Failure::BadInput(format!("{} is not a file name", path.display()))
-                })?;
-            Ok((path, dir, name, is_json))
-        })
-        .collect::<Result<_, Failure>>()?;
-    let name = spec.module_name();
-    eprintln!("{name}: metrics {} ...", sampling.describe());
-    let golden = metrics::golden_metrics(spec.unit.as_ref(), pairs.as_ref());
-    let rtl_result = if rtl {
-        let verilator = Verilator::locate().map_err(Failure::Failed)?;
-        let g = rtl::generate(spec);
-        if let Err(report) = sim::lint(&verilator, &g) {
-            return Err(Failure::Failed(format!("{} fails lint:\n{report}", g.name)));
-        }
-        eprintln!("{name}: building Verilator model ...");
-        let model = Model::build(&verilator, &g).map_err(Failure::Failed)?;
-        Some(
-            metrics::rtl_metrics(&model, spec.unit.as_ref(), pairs.as_ref())
-                .map_err(|e| Failure::Failed(format!("{name}: {e}")))?,
-        )
-    } else {
-        None
-    };
-
-    println!("{name}: {}", sampling.describe());
-    let rtl_rows = rtl_result.map(|m| m.rows());
-    for (i, (key, value)) in golden.rows().into_iter().enumerate() {
-        match &rtl_rows {
-            Some(r) => println!("  {key:<11} {value:>22}   RTL {:>22}", r[i].1),
-            None => println!("  {key:<11} {value:>22}"),
+    for path in json.iter().chain(csv.iter()) {
+        if path.file_name().is_none() {
+            return Err(Failure::BadInput(format!(
+                "{} is not a file name",
+                path.display()
+            )));
         }
     }
+    let design = unit.design(300.0)?;
+    let report = metrics::run(&design.units[0], vectors, seed, rtl, &mut progress)?;
+    print!("{}", report.table());
     let mut files = Vec::new();
-    for (path, dir, file, is_json) in &targets {
-        let text = if *is_json {
-            let report = serde_json::json!({
-                "module": name,
-                "family": spec.unit.family(),
-                "params": spec.unit.params(),
-                "sampling": sampling,
-                "golden": golden,
-                "rtl": rtl_result,
-            });
-            serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
-        } else {
-            let mut t = format!(
-                "module,source,sampling,pairs,seed,{}\n",
-                metrics::ErrorMetrics::CSV_HEADER
-            );
-            let (kind, seed) = match sampling {
-                metrics::Sampling::Exhaustive { .. } => ("exhaustive", String::new()),
-                metrics::Sampling::Random { seed, .. } => ("random", seed.to_string()),
-            };
-            for (source, m) in [("golden", Some(golden)), ("rtl", rtl_result)] {
-                if let Some(m) = m {
-                    t.push_str(&format!(
-                        "{name},{source},{kind},{},{seed},{}\n",
-                        sampling.pairs(),
-                        m.csv()
-                    ));
-                }
-            }
-            t
-        };
-        rtl::write_files_atomically(dir, &[(file.clone(), text)])
+    for (path, text) in [(json, report.json()), (csv, report.csv())] {
+        let Some(path) = path else { continue };
+        emit::write_file_atomically(path, &text)
             .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", path.display())))?;
         files.push(path.display().to_string());
     }
     if !files.is_empty() {
         println!("wrote {}", files.join(", "));
     }
-    match rtl_result {
-        Some(r) if r != golden => Err(Failure::Failed(format!(
+    let name = &report.module;
+    match report.rtl {
+        Some(r) if r != report.golden => Err(Failure::Failed(format!(
             "{name}: metrics from the Verilator model differ from the golden model's"
         ))),
         Some(_) => {
@@ -715,37 +498,7 @@ fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Fail
         ));
     }
     let design = unit.design(300.0)?;
-    let spec = &design.units[0];
-    let ports = spec.unit.ports();
-    let (inputs, outputs): (Vec<_>, Vec<_>) = ports.iter().partition(|p| p.dir == Dir::Input);
-    if operands.len() != inputs.len() {
-        let names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
-        return Err(Failure::BadInput(format!(
-            "{} takes {} operands ({}), got {}",
-            spec.unit.family(),
-            inputs.len(),
-            names.join(" "),
-            operands.len()
-        )));
-    }
-    let mut raw = Vec::new();
-    for (text, port) in operands.iter().zip(&inputs) {
-        raw.push(parse_operand(text, port)?);
-    }
-    let mut out = vec![0u64; outputs.len()];
-    spec.unit.golden(&raw, &mut out);
-    let shown: Vec<(String, i128)> = outputs
-        .iter()
-        .zip(&out)
-        .map(|(p, &v)| {
-            let v = if p.signed {
-                units::sign_extend(v, p.width) as i128
-            } else {
-                v as i128
-            };
-            (p.name.clone(), v)
-        })
-        .collect();
+    let shown = eval::eval(&design.units[0], operands)?;
     if json {
         let obj: serde_json::Map<String, serde_json::Value> = shown
             .iter()
@@ -766,50 +519,10 @@ fn cmd_quantize(
     out: &Path,
 ) -> Result<(), Failure> {
     let family = unit.family.as_deref().unwrap_or_default();
-    let fam = units::family(family)
-        .ok_or_else(|| Failure::BadInput(format!("unknown family `{family}`")))?;
-    let quantize = fam
-        .quantize
-        .ok_or_else(|| Failure::BadInput(format!("{family} has no weight quantizer")))?;
-    let text = std::fs::read_to_string(input)
-        .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", input.display())))?;
-    let mut weights = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("");
-        for field in line.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-            let v: f64 = field
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| {
-                    Failure::BadInput(format!(
-                        "{}:{}: `{field}` is not a number",
-                        input.display(),
-                        n + 1
-                    ))
-                })?;
-            weights.push(v);
-        }
-    }
-    if weights.is_empty() {
-        return Err(Failure::BadInput(format!(
-            "{}: no weights found",
-            input.display()
-        )));
-    }
     let mut params = unit.params();
     params.remove("pipeline");
     params.remove("name");
-    let q = quantize(&params, &weights, alpha)?;
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = out
-        .file_name()
-        .ok_or_else(|| Failure::BadInput(format!("--out {} is not a file name", out.display())))?;
-    rtl::write_files_atomically(dir, &[(name.to_string_lossy().into_owned(), q.readmemh())])
-        .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", out.display())))?;
+    let (weights, q) = quantize::run(family, &params, input, alpha, out)?;
     println!(
         "wrote {} ({} codes of {} bits), alpha {:.6}, MSE {:.6e}, max |error| {:.6e}, clipped {:.2} %",
         out.display(),
@@ -821,28 +534,4 @@ fn cmd_quantize(
         100.0 * q.clipped as f64 / weights.len() as f64
     );
     Ok(())
-}
-
-/// An operand for `port`: unsigned 0..2^w-1, or for signed ports -2^(w-1)..2^(w-1)-1.
-fn parse_operand(text: &str, port: &units::Port) -> Result<u64, Failure> {
-    let v: i128 = text.parse().map_err(|_| {
-        Failure::BadInput(format!(
-            "operand {} = `{text}` is not an integer",
-            port.name
-        ))
-    })?;
-    let w = port.width as u32;
-    let (lo, hi) = if port.signed {
-        (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
-    } else {
-        (0, (1i128 << w) - 1)
-    };
-    if v < lo || v > hi {
-        return Err(Failure::BadInput(format!(
-            "operand {} = {v} does not fit {w} bits {}, allowed {lo}..={hi}",
-            port.name,
-            if port.signed { "signed" } else { "unsigned" }
-        )));
-    }
-    Ok((v as u64) & units::mask(port.width))
 }

@@ -1,9 +1,15 @@
 //! qmulgen: Verilog generator for quantized-DNN multipliers, verified in Verilator against
 //! bit-exact golden models. See README.md for the flow.
+//!
+//! Layers, each using only those before it: [`base`] (ports, parameters, errors) ->
+//! [`units`] (one file per family: parameters, golden model, tests; the RTL is in the
+//! `qmulgen-rtl` crate) -> [`spec`] (units from flags or YAML) -> [`emit`] and [`vivado`]
+//! (files) -> [`sim`] (Verilator) -> [`flows`] (verify, metrics, quantize, eval) -> [`cli`].
 
+pub mod base;
 pub mod cli;
-pub mod metrics;
-pub mod rtl;
+pub mod emit;
+pub mod flows;
 pub mod sim;
 pub mod spec;
 pub mod units;

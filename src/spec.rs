@@ -1,53 +1,11 @@
 //! Unit specifications: family + validated parameters, from CLI flags or a YAML design file.
+//! The layer above the families: it knows the family table, and nothing about emission.
 
+use crate::base::{ParamMap, SpecError};
 use crate::units::{self, Unit};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
-
-/// Parameters of one unit as YAML keys and values (CLI flags are mapped to the same keys).
-pub type ParamMap = BTreeMap<String, serde_yaml::Value>;
-
-/// A bad specification: one line that names the field and what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError(pub String);
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SpecError {}
-
-/// Deserialize a family's parameter struct from a [`ParamMap`], with errors naming the family.
-pub fn parse_params<T: DeserializeOwned>(family: &str, map: &ParamMap) -> Result<T, SpecError> {
-    let mapping: serde_yaml::Mapping = map
-        .iter()
-        .map(|(k, v)| (serde_yaml::Value::String(k.clone()), v.clone()))
-        .collect();
-    serde_path_to_error::deserialize(serde_yaml::Value::Mapping(mapping)).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            SpecError(format!("{family}: {}", e.inner()))
-        } else {
-            SpecError(format!("{family}: {path}: {}", e.inner()))
-        }
-    })
-}
-
-/// Check that `value` of parameter `key` lies in `lo..=hi`.
-pub fn check_range(family: &str, key: &str, value: u32, lo: u32, hi: u32) -> Result<(), SpecError> {
-    if (lo..=hi).contains(&value) {
-        Ok(())
-    } else {
-        Err(SpecError(format!(
-            "{family}: {key} = {value} is out of range, allowed {lo}..={hi}"
-        )))
-    }
-}
 
 /// One unit to generate: the parameterised unit plus options every family shares.
 pub struct UnitSpec {

@@ -1,7 +1,7 @@
 //! Vivado hand-off: out-of-context synthesis/implementation script and XDC per module, rendered
 //! from askama templates.
 
-use crate::rtl::Manifest;
+use crate::emit::Manifest;
 use askama::Template;
 
 /// ZCU102's device.

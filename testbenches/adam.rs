@@ -181,7 +181,7 @@ fn every_width_and_fraction_lints_clean() {
                 ("adam", "fault_ports: true"),
             ] {
                 let s = spec(family, &format!("{{width: {n}, frac_bits: {t}, {extra}}}"));
-                let g = qmulgen::rtl::generate(&s);
+                let g = qmulgen::emit::generate(&s);
                 if let Err(r) = qmulgen::sim::lint(common::verilator(), &g) {
                     bad.push(format!("{}: {r}", g.name));
                 }
@@ -196,7 +196,7 @@ fn every_width_and_fraction_lints_clean() {
 fn fault_ports_leave_no_trace_when_off() {
     // The header comment lists the parameters (fault_ports: false); the hardware follows.
     let body = |s| {
-        qmulgen::rtl::generate(&s)
+        qmulgen::emit::generate(&s)
             .verilog
             .lines()
             .filter(|l| !l.starts_with("//"))

@@ -49,7 +49,7 @@ fn every_mag_bits_lints_clean_at_a2_and_a16() {
                 format!("{{mag_bits: {b}, act_bits: 2}}"),
                 format!("{{mag_bits: {b}, act_bits: 16, pipeline: true}}"),
             ] {
-                let g = qmulgen::rtl::generate(&spec(family, &yaml));
+                let g = qmulgen::emit::generate(&spec(family, &yaml));
                 if let Err(r) = qmulgen::sim::lint(common::verilator(), &g) {
                     bad.push(format!("{}: {r}", g.name));
                 }

@@ -82,7 +82,7 @@ fn every_exp_frac_pair_lints_clean_at_a2_a8_a16() {
                     "esb",
                     &format!("{{exp_bits: {e}, frac_bits: {k}, act_bits: {a}}}"),
                 );
-                let g = qmulgen::rtl::generate(&s);
+                let g = qmulgen::emit::generate(&s);
                 if let Err(r) = qmulgen::sim::lint(common::verilator(), &g) {
                     bad.push(format!("{}: {r}", g.name));
                 }
@@ -98,7 +98,7 @@ fn every_exp_frac_pair_lints_clean_at_a2_a8_a16() {
                     18 - b
                 ),
             );
-            if let Err(r) = qmulgen::sim::lint(common::verilator(), &qmulgen::rtl::generate(&s)) {
+            if let Err(r) = qmulgen::sim::lint(common::verilator(), &qmulgen::emit::generate(&s)) {
                 bad.push(r);
             }
         }

@@ -3,10 +3,11 @@
 
 mod common;
 use common::{spec, verilator};
-use qmulgen::rtl::{self, Manifest};
+use qmulgen::base::Port;
+use qmulgen::emit::{self, Manifest};
 use qmulgen::sim::{self, Corners, Exhaustive, Model};
 use qmulgen::spec::UnitSpec;
-use qmulgen::units::{Port, Unit};
+use qmulgen::units::Unit;
 
 /// Lint many specs on two threads; returns the failures.
 fn lint_all(specs: Vec<String>, family: &str) -> Vec<String> {
@@ -21,7 +22,7 @@ fn lint_all(specs: Vec<String>, family: &str) -> Vec<String> {
                 s.spawn(move || {
                     let mut bad = Vec::new();
                     for yaml in chunk {
-                        let g = rtl::generate(&spec(family, &yaml));
+                        let g = emit::generate(&spec(family, &yaml));
                         if let Err(r) = sim::lint(verilator(), &g) {
                             bad.push(format!("{}: {r}", g.name));
                         }
@@ -71,8 +72,8 @@ fn generation_is_deterministic_and_modules_are_prefixed() {
         ("exact", "{width: 7, signed: true}"),
         ("tmr", "{width: 9, fault_ports: true, pipeline: true}"),
     ] {
-        let a = rtl::generate(&spec(family, yaml));
-        let b = rtl::generate(&spec(family, yaml));
+        let a = emit::generate(&spec(family, yaml));
+        let b = emit::generate(&spec(family, yaml));
         assert_eq!(a.verilog, b.verilog);
         assert_eq!(a.manifest, b.manifest);
         for line in a.verilog.lines().filter(|l| l.starts_with("module ")) {
@@ -82,13 +83,13 @@ fn generation_is_deterministic_and_modules_are_prefixed() {
                 "module not prefixed with the unit name: {line}"
             );
         }
-        assert_eq!(a.manifest.sha256, rtl::sha256_hex(a.verilog.as_bytes()));
+        assert_eq!(a.manifest.sha256, emit::sha256_hex(a.verilog.as_bytes()));
     }
 }
 
 #[test]
 fn manifest_describes_ports_latency_and_clock() {
-    let g = rtl::generate(&spec(
+    let g = emit::generate(&spec(
         "tmr",
         "{a_bits: 6, b_bits: 10, signed: true, pipeline: true}",
     ));
@@ -160,7 +161,7 @@ fn a_mismatch_names_inputs_expected_and_actual() {
             pipeline,
             name: None,
         };
-        let g = rtl::generate(&bad);
+        let g = emit::generate(&bad);
         let model = Model::build(verilator(), &g).unwrap();
         let r = sim::check(&model, bad.unit.as_ref(), &Exhaustive::new(vec![4, 4])).unwrap();
         assert_eq!(r.vectors, 256);
@@ -182,7 +183,7 @@ fn vivado_scripts_name_the_part_every_source_and_the_reports() {
         "test.yaml",
     )
     .unwrap();
-    let (gens, files) = qmulgen::cli::design_files(&design);
+    let (gens, files) = qmulgen::emit::design_files(&design);
     let file = |n: &str| -> &str {
         &files
             .iter()

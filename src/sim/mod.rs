@@ -8,7 +8,7 @@ mod verilator;
 pub use vectors::{splitmix64, Corners, Exhaustive, Random, VectorSource};
 pub use verilator::{lint, Model, Verilator};
 
-use crate::rtl::Manifest;
+use crate::emit::Manifest;
 use crate::units::Unit;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -107,7 +107,7 @@ pub fn stream(
     let words_in = n_in + usize::from(registered);
     let in_masks: Vec<u64> = manifest
         .inputs()
-        .map(|p| crate::units::mask(p.width))
+        .map(|p| crate::base::mask(p.width))
         .collect();
     let total = source.len();
     let mut child = model.spawn()?;

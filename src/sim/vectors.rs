@@ -102,7 +102,7 @@ impl VectorSource for Random {
         let base = splitmix64(self.seed ^ 0x51_7cc1_b727_220a)
             .wrapping_add(index.wrapping_mul(self.widths.len() as u64));
         for (j, (o, &w)) in out.iter_mut().zip(&self.widths).enumerate() {
-            *o = splitmix64(base.wrapping_add(j as u64)) & crate::units::mask(w);
+            *o = splitmix64(base.wrapping_add(j as u64)) & crate::base::mask(w);
         }
     }
     fn describe(&self) -> String {

@@ -1,6 +1,6 @@
 //! Locating Verilator, linting, and building cached models from the askama harness template.
 
-use crate::rtl::{sha256_hex, Generated, Manifest};
+use crate::emit::{sha256_hex, Generated, Manifest};
 use askama::Template;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -81,49 +81,37 @@ impl Verilator {
 
 /// `verilator --lint-only -Wall` on one generated module; `Err` holds Verilator's report.
 pub fn lint(verilator: &Verilator, generated: &Generated) -> Result<(), String> {
-    let dir = tempdir("lint")?;
-    let v = dir.join(format!("{}.v", generated.name));
-    let vlt = dir.join("waivers.vlt");
-    let res = (|| {
-        std::fs::write(&v, &generated.verilog).map_err(|e| e.to_string())?;
-        std::fs::write(&vlt, WAIVERS).map_err(|e| e.to_string())?;
-        let out = verilator
-            .command()
-            .current_dir(&dir)
-            .args(["--lint-only", "-Wall", "waivers.vlt"])
-            .arg(format!("{}.v", generated.name))
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() && out.stderr.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    res
+    let dir = tempfile::Builder::new()
+        .prefix("qmulgen-lint-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+    let file = format!("{}.v", generated.name);
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).map_err(|e| format!("cannot write {name}: {e}"))
+    };
+    write(&file, &generated.verilog)?;
+    write("waivers.vlt", WAIVERS)?;
+    let out = verilator
+        .command()
+        .current_dir(dir.path())
+        .args(["--lint-only", "-Wall", "waivers.vlt", &file])
+        .output()
+        .map_err(|e| format!("cannot run Verilator: {e}"))?;
+    if out.status.success() && out.stderr.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }
 
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
         .unwrap_or(false)
-}
-
-fn tempdir(tag: &str) -> Result<PathBuf, String> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "qmulgen-{tag}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(dir)
 }
 
 #[derive(Clone)]
@@ -145,9 +133,9 @@ struct Harness {
 
 /// Render the C++ harness for a manifest.
 pub fn render_harness(m: &Manifest) -> String {
-    let port = |p: &crate::rtl::ManifestPort| HarnessPort {
+    let port = |p: &crate::emit::ManifestPort| HarnessPort {
         name: p.name.clone(),
-        mask: format!("0x{:x}", crate::units::mask(p.width)),
+        mask: format!("0x{:x}", crate::base::mask(p.width)),
     };
     let registered = m.latency > 0;
     let h = Harness {
@@ -219,9 +207,12 @@ impl Model {
         let start = Instant::now();
         std::fs::create_dir_all(cache_root())
             .map_err(|e| format!("cannot create {}: {e}", cache_root().display()))?;
-        let tmp = cache_root().join(format!(".build-{}-{}", &key[..16], std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        // Built in a temporary folder of the cache (removed if anything fails), then renamed.
+        let build_dir = tempfile::Builder::new()
+            .prefix(&format!(".build-{}-", &key[..16]))
+            .tempdir_in(cache_root())
+            .map_err(|e| format!("cannot create a build folder: {e}"))?;
+        let tmp = build_dir.path();
         let write = |file: &str, text: &str| {
             std::fs::write(tmp.join(file), text).map_err(|e| format!("cannot write {file}: {e}"))
         };
@@ -234,7 +225,7 @@ impl Model {
             cmd.env("OBJCACHE", "ccache");
         }
         let out = cmd
-            .current_dir(&tmp)
+            .current_dir(tmp)
             .args(BUILD_FLAGS)
             .args(["-j", "2", "--top-module", name, "-Mdir", "obj", "-o"])
             .arg(format!("../V{name}"))
@@ -250,10 +241,9 @@ impl Model {
         }
         // Keep only what the cache needs; the object files are large.
         let _ = std::fs::remove_dir_all(tmp.join("obj"));
-        if std::fs::rename(&tmp, &dir).is_err() {
-            // Another process finished the same model first: use theirs.
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
+        // If another process finished the same model first, the rename fails and theirs is
+        // used; our folder is removed when `build_dir` drops.
+        let _ = std::fs::rename(tmp, &dir);
         if !exe.is_file() {
             return Err(format!(
                 "Verilator build of {name} left no {}",

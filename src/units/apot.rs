@@ -5,11 +5,11 @@
 //! `w = {sign, idx_0, idx_1, ..., [one-bit idx]}` (B+1 bits); the unit computes
 //! `P = (-1)^s Σ_{idx_t != 0} x << (Emax - exps_t[idx_t - 1])`: per term a shift mux with zero
 //! gating (constant shift amounts), an adder over the terms, the sign last. Plain PoT has one
-//! term with exponents 1..2^B-1 (a barrel shifter).
+//! term with exponents 1..2^B-1 (a barrel shifter). RTL: `rtl/src/apot.rs`.
 
-use crate::spec::{check_range, parse_params, ParamMap, SpecError};
-use crate::units::{mask, to_raw, ApplySign, Family, ParamInfo, Port, Quantized, Unit};
-use rust_hdl::prelude::*;
+use crate::base::{check_range, mask, parse_params, to_raw, ParamInfo, ParamMap, Port, SpecError};
+use crate::units::{Family, Quantized, Unit};
+pub use qmulgen_rtl::apot::{apot_p_bits, p_bits, pot_p_bits, ApotTerms, MAX_TWO_BIT_TERMS};
 use serde::Deserialize;
 
 pub static APOT: Family = Family {
@@ -56,82 +56,6 @@ pub static POT: Family = Family {
     quantize: Some(|m, w, a| quantize(false, m, w, a)),
     build: |m| Ok(Box::new(ApotParams::from_map(false, m)?)),
 };
-
-/// At most 7 two-bit terms and one one-bit term (B <= 15).
-pub const MAX_TWO_BIT_TERMS: usize = 7;
-
-/// The term structure of APoT with B magnitude bits (§2.1 general rule).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ApotTerms {
-    /// Exponents of each two-bit term, ascending; only the first `n_two` are used.
-    pub two_bit: [[u32; 3]; MAX_TWO_BIT_TERMS],
-    pub n_two: usize,
-    /// Exponent of the one-bit term (odd B).
-    pub one_bit: Option<u32>,
-    pub emax: u32,
-}
-
-impl ApotTerms {
-    /// §2.1: exponents are dealt in increasing order: two rounds over the two-bit terms, one
-    /// exponent to the one-bit term (odd B), a third round. B = 1 is ternary: {0, 2^0}.
-    pub const fn new(b: u32) -> ApotTerms {
-        let mut t = ApotTerms {
-            two_bit: [[0; 3]; MAX_TWO_BIT_TERMS],
-            n_two: (b / 2) as usize,
-            one_bit: None,
-            emax: 0,
-        };
-        if b == 1 {
-            t.one_bit = Some(0);
-            return t;
-        }
-        let mut next = 1;
-        let mut round = 0;
-        while round < 3 {
-            if round == 2 && b % 2 == 1 {
-                t.one_bit = Some(next);
-                next += 1;
-            }
-            let mut i = 0;
-            while i < t.n_two {
-                t.two_bit[i][round] = next;
-                next += 1;
-                i += 1;
-            }
-            round += 1;
-        }
-        t.emax = next - 1;
-        t
-    }
-
-    /// Largest level: every term at its largest element.
-    pub const fn lmax(&self) -> u64 {
-        let mut l = 0;
-        let mut i = 0;
-        while i < self.n_two {
-            l += 1 << (self.emax - self.two_bit[i][0]);
-            i += 1;
-        }
-        if let Some(e) = self.one_bit {
-            l += 1 << (self.emax - e);
-        }
-        l
-    }
-}
-
-/// Width of `p` for APoT(B) × a-bit activations: `bitlen(Lmax (2^a - 1)) + 1`.
-pub const fn apot_p_bits(b: u32, a: u32) -> usize {
-    p_bits(ApotTerms::new(b).lmax(), a)
-}
-
-/// Width of `p` for PoT(B): Lmax = 2^(2^B - 2).
-pub const fn pot_p_bits(b: u32, a: u32) -> usize {
-    p_bits(1 << ((1u64 << b) - 2), a)
-}
-
-const fn p_bits(lmax: u64, a: u32) -> usize {
-    (crate::units::esb::bitlen(lmax * ((1u64 << a) - 1)) + 1) as usize
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ApotParams {
@@ -247,27 +171,7 @@ impl Unit for ApotParams {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
     fn verilog(&self, registered: bool) -> String {
-        use crate::dispatch_wxp as d;
-        let (b, a) = (self.mag_bits, self.act_bits);
-        if self.additive {
-            d!(
-                b,
-                1..=15,
-                a,
-                W = (BB + 1),
-                P = (apot_p_bits(BB, AA)),
-                apot_verilog_for(self, registered)
-            )
-        } else {
-            d!(
-                b,
-                1..=4,
-                a,
-                W = (BB + 1),
-                P = (pot_p_bits(BB, AA)),
-                apot_verilog_for(self, registered)
-            )
-        }
+        qmulgen_rtl::apot::verilog(self.additive, self.mag_bits, self.act_bits, registered)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let wm = mask(self.mag_bits as usize + 1);
@@ -294,203 +198,12 @@ impl Unit for ApotParams {
     }
 }
 
-/// One APoT term: picks its index field out of `w` and outputs `x << shift_i` for index i,
-/// or 0 for index 0. The shift amounts are constants of the configuration.
-#[derive(LogicBlock)]
-pub struct ApotTerm<const P: usize> {
-    pub w: Signal<In, Bits<P>>,
-    pub x: Signal<In, Bits<P>>,
-    pub y: Signal<Out, Bits<P>>,
-    index: Signal<Local, Bits<P>>,
-    field_shift: Constant<Bits<P>>,
-    field_mask: Constant<Bits<P>>,
-    index1: Constant<Bits<P>>,
-    index2: Constant<Bits<P>>,
-    index3: Constant<Bits<P>>,
-    shift1: Constant<Bits<P>>,
-    shift2: Constant<Bits<P>>,
-    shift3: Constant<Bits<P>>,
-    zero: Constant<Bits<P>>,
-}
-
-impl<const P: usize> ApotTerm<P> {
-    /// A term whose index field starts at bit `field_shift` of `w`, `field_bits` wide, with
-    /// output shifts `shifts[i-1]` for index i.
-    fn new(field_shift: u32, field_bits: u32, shifts: [u32; 3]) -> Self {
-        let c = |v: u64| Constant::new(v.into());
-        Self {
-            w: Default::default(),
-            x: Default::default(),
-            y: Default::default(),
-            index: Default::default(),
-            field_shift: c(field_shift.into()),
-            field_mask: c(mask(field_bits as usize)),
-            index1: c(1),
-            index2: c(2),
-            index3: c(3),
-            shift1: c(shifts[0].into()),
-            shift2: c(shifts[1].into()),
-            shift3: c(shifts[2].into()),
-            zero: c(0),
-        }
-    }
-}
-
-impl<const P: usize> Logic for ApotTerm<P> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.index.next = (self.w.val() >> self.field_shift.val()) & self.field_mask.val();
-        self.y.next = self.zero.val();
-        if self.index.val() == self.index1.val() {
-            self.y.next = self.x.val() << self.shift1.val();
-        }
-        if self.index.val() == self.index2.val() {
-            self.y.next = self.x.val() << self.shift2.val();
-        }
-        if self.index.val() == self.index3.val() {
-            self.y.next = self.x.val() << self.shift3.val();
-        }
-    }
-}
-
-/// APoT datapath at the product width: the terms, their sum, the sign last.
-#[derive(LogicBlock)]
-pub struct ApotCore<const P: usize> {
-    pub w: Signal<In, Bits<P>>,
-    pub x: Signal<In, Bits<P>>,
-    pub p: Signal<Out, Bits<P>>,
-    terms: Vec<ApotTerm<P>>,
-    sum: Signal<Local, Bits<P>>,
-    sign: ApplySign<P>,
-    sign_bit: Constant<Bits<P>>,
-    zero: Constant<Bits<P>>,
-    _n_terms: usize,
-}
-
-impl<const P: usize> ApotCore<P> {
-    pub fn new(mag_bits: u32) -> Self {
-        let t = ApotTerms::new(mag_bits);
-        let mut terms = Vec::new();
-        for (i, exps) in t.two_bit[..t.n_two].iter().enumerate() {
-            let shifts = exps.map(|e| t.emax - e);
-            terms.push(ApotTerm::new(mag_bits - 2 * (i as u32 + 1), 2, shifts));
-        }
-        if let Some(e) = t.one_bit {
-            terms.push(ApotTerm::new(0, 1, [t.emax - e; 3]));
-        }
-        Self {
-            w: Default::default(),
-            x: Default::default(),
-            p: Default::default(),
-            _n_terms: terms.len(),
-            terms,
-            sum: Default::default(),
-            sign: Default::default(),
-            sign_bit: Constant::new((1u64 << mag_bits).into()),
-            zero: Constant::new(0u64.into()),
-        }
-    }
-}
-
-impl<const P: usize> Logic for ApotCore<P> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.sum.next = self.zero.val();
-        for t in 0..self._n_terms {
-            self.terms[t].w.next = self.w.val();
-            self.terms[t].x.next = self.x.val();
-            self.sum.next = self.sum.val() + self.terms[t].y.val();
-        }
-        self.sign.magnitude.next = self.sum.val();
-        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
-        self.p.next = self.sign.p.val();
-    }
-}
-
-/// PoT datapath: `x << (Emax - j)` for j != 0, 0 for j = 0, the sign last.
-#[derive(LogicBlock)]
-pub struct PotCore<const P: usize> {
-    pub w: Signal<In, Bits<P>>,
-    pub x: Signal<In, Bits<P>>,
-    pub p: Signal<Out, Bits<P>>,
-    j: Signal<Local, Bits<P>>,
-    magnitude: Signal<Local, Bits<P>>,
-    sign: ApplySign<P>,
-    j_mask: Constant<Bits<P>>,
-    emax: Constant<Bits<P>>,
-    sign_bit: Constant<Bits<P>>,
-    zero: Constant<Bits<P>>,
-}
-
-impl<const P: usize> PotCore<P> {
-    pub fn new(mag_bits: u32) -> Self {
-        let c = |v: u64| Constant::new(v.into());
-        Self {
-            w: Default::default(),
-            x: Default::default(),
-            p: Default::default(),
-            j: Default::default(),
-            magnitude: Default::default(),
-            sign: Default::default(),
-            j_mask: c(mask(mag_bits as usize)),
-            emax: c((1u64 << mag_bits) - 1),
-            sign_bit: c(1 << mag_bits),
-            zero: c(0),
-        }
-    }
-}
-
-impl<const P: usize> Logic for PotCore<P> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.j.next = self.w.val() & self.j_mask.val();
-        self.magnitude.next = self.zero.val();
-        if self.j.val().any() {
-            self.magnitude.next = self.x.val() << (self.emax.val() - self.j.val());
-        }
-        self.sign.magnitude.next = self.magnitude.val();
-        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
-        self.p.next = self.sign.p.val();
-    }
-}
-
-crate::weight_activation_shell!(
-    /// The APoT unit with its exact port widths.
-    ApotMultiplier,
-    RegisteredApot,
-    ApotCore,
-    u32
-);
-
-crate::weight_activation_shell!(
-    /// The PoT unit with its exact port widths.
-    PotMultiplier,
-    RegisteredPot,
-    PotCore,
-    u32
-);
-
-#[inline(never)]
-fn apot_verilog_for<const W: usize, const X: usize, const P: usize>(
-    params: &ApotParams,
-    registered: bool,
-) -> String {
-    use crate::rtl::verilog_of;
-    let b = params.mag_bits;
-    match (params.additive, registered) {
-        (true, false) => verilog_of(ApotMultiplier::<W, X, P>::new(b)),
-        (true, true) => verilog_of(RegisteredApot::new(ApotMultiplier::<W, X, P>::new(b))),
-        (false, false) => verilog_of(PotMultiplier::<W, X, P>::new(b)),
-        (false, true) => verilog_of(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b))),
-    }
-}
-
 /// Every (B, a) with B + 1 + a <= 24 (B <= 8 for APoT).
 fn sweep(additive: bool) -> Vec<ParamMap> {
     let mut v = Vec::new();
     for b in 1..=if additive { 8u32 } else { 4 } {
         for a in 2..=16u32.min(23 - b) {
-            v.push(crate::units::param_map([
+            v.push(crate::base::param_map([
                 ("mag_bits", b.into()),
                 ("act_bits", a.into()),
             ]));
@@ -660,7 +373,7 @@ mod tests {
     #[allow(clippy::unusual_byte_groupings)] // literals grouped as the code fields {s, idx_0, ...}
     fn worked_examples() {
         let signed =
-            |p: &ApotParams, w: u64, x: u64| crate::units::sign_extend(p.product(w, x), p.p_bits());
+            |p: &ApotParams, w: u64, x: u64| crate::base::sign_extend(p.product(w, x), p.p_bits());
         assert_eq!(signed(&apot(4), 0b0_01_10, 100), 3600);
         assert_eq!(signed(&apot(4), 0b1_11_11, 255), -765);
         assert_eq!(signed(&apot(3), 0b0_10_1, 9), 54);

@@ -4,10 +4,13 @@
 //! underflow: level `q = M` for E = 0, else `(2^k + M) << (E-1)`. The unit computes
 //! `P = (-1)^s · sig · x << max(E-1, 0)` with `sig` the k+1 significant bits: a (k+1)×a
 //! shift-add product and a barrel shift. Linear mode: word `{s, j}`, `P = (-1)^s (2j+1) x`.
+//! RTL: `rtl/src/esb.rs`.
 
-use crate::spec::{check_range, parse_params, ParamMap, SpecError};
-use crate::units::{mask, to_raw, ApplySign, Family, ParamInfo, Port, Quantized, Unit};
-use rust_hdl::prelude::*;
+use crate::base::{
+    bitlen, check_range, mask, parse_params, to_raw, ParamInfo, ParamMap, Port, SpecError,
+};
+use crate::units::{Family, Quantized, Unit};
+pub use qmulgen_rtl::esb::{linear_p_bits, nonlinear_p_bits, EsbFormat};
 use serde::Deserialize;
 
 pub static FAMILY: Family = Family {
@@ -140,7 +143,7 @@ fn sweep() -> Vec<ParamMap> {
     for e in 2..=5u32 {
         for k in 0..=(15 - e) {
             for a in 2..=16u32.min(24 - (1 + e + k)) {
-                v.push(crate::units::param_map([
+                v.push(crate::base::param_map([
                     ("exp_bits", e.into()),
                     ("frac_bits", k.into()),
                     ("act_bits", a.into()),
@@ -150,7 +153,7 @@ fn sweep() -> Vec<ParamMap> {
     }
     for b in 2..=16u32 {
         for a in 2..=16u32.min(24 - b) {
-            v.push(crate::units::param_map([
+            v.push(crate::base::param_map([
                 ("linear", true.into()),
                 ("weight_bits", b.into()),
                 ("act_bits", a.into()),
@@ -158,29 +161,6 @@ fn sweep() -> Vec<ParamMap> {
         }
     }
     v
-}
-
-/// Bit length: `floor(log2 v) + 1`, 0 for 0.
-pub const fn bitlen(v: u64) -> u32 {
-    64 - v.leading_zeros()
-}
-
-/// Width of `p` (exact magnitude width + 1) for nonlinear ESB(e, k) × a-bit activations.
-pub const fn nonlinear_p_bits(e: u32, k: u32, a: u32) -> usize {
-    (bitlen(((1u64 << (k + 1)) - 1) * ((1u64 << a) - 1)) + (1u32 << e) - 2 + 1) as usize
-}
-
-/// Width of `p` for linear ESB with b-bit words × a-bit activations.
-pub const fn linear_p_bits(b: u32, a: u32) -> usize {
-    (bitlen(((1u64 << b) - 1) * ((1u64 << a) - 1)) + 1) as usize
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EsbFormat {
-    /// `{s, E, M}` with e exponent and k fraction bits.
-    Nonlinear { e: u32, k: u32 },
-    /// `{s, j}` with `b - 1` magnitude bits, level 2j+1 in half units.
-    Linear { b: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,51 +295,7 @@ impl Unit for EsbParams {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
     fn verilog(&self, registered: bool) -> String {
-        let a = self.act_bits;
-        use crate::dispatch_wxp as d;
-        match self.format {
-            EsbFormat::Nonlinear { e: 2, k } => d!(
-                k,
-                0..=13,
-                a,
-                W = (3 + BB),
-                P = (nonlinear_p_bits(2, BB, AA)),
-                esb_verilog_for(self, registered)
-            ),
-            EsbFormat::Nonlinear { e: 3, k } => d!(
-                k,
-                0..=12,
-                a,
-                W = (4 + BB),
-                P = (nonlinear_p_bits(3, BB, AA)),
-                esb_verilog_for(self, registered)
-            ),
-            EsbFormat::Nonlinear { e: 4, k } => d!(
-                k,
-                0..=11,
-                a,
-                W = (5 + BB),
-                P = (nonlinear_p_bits(4, BB, AA)),
-                esb_verilog_for(self, registered)
-            ),
-            EsbFormat::Nonlinear { e: 5, k } => d!(
-                k,
-                0..=10,
-                a,
-                W = (6 + BB),
-                P = (nonlinear_p_bits(5, BB, AA)),
-                esb_verilog_for(self, registered)
-            ),
-            EsbFormat::Nonlinear { e, .. } => unreachable!("exp_bits {e} passed validation"),
-            EsbFormat::Linear { b } => d!(
-                b,
-                2..=16,
-                a,
-                W = (BB),
-                P = (linear_p_bits(BB, AA)),
-                esb_verilog_for(self, registered)
-            ),
-        }
+        qmulgen_rtl::esb::verilog(self.format, self.act_bits, registered)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let b = self.weight_bits() as usize;
@@ -392,126 +328,6 @@ impl Unit for EsbParams {
                 serde_json::json!({"linear": true, "weight_bits": b, "act_bits": self.act_bits})
             }
         }
-    }
-}
-
-/// ESB datapath at the product width P (weight and activation zero-extended to P bits):
-/// significand decode, (k+1)×a shift-add product, barrel shift, sign last. Generic over P only,
-/// so that the ~1000 (e, k, a) configurations share a few dozen instances of it.
-#[derive(LogicBlock)]
-pub struct EsbCore<const P: usize> {
-    pub w: Signal<In, Bits<P>>,
-    pub x: Signal<In, Bits<P>>,
-    pub p: Signal<Out, Bits<P>>,
-    exponent: Signal<Local, Bits<P>>,
-    significand: Signal<Local, Bits<P>>,
-    /// `x` shifted left once per significand bit.
-    x_shifted: Signal<Local, Bits<P>>,
-    product: Signal<Local, Bits<P>>,
-    magnitude: Signal<Local, Bits<P>>,
-    sign: ApplySign<P>,
-    linear: Constant<Bit>,
-    frac_bits: Constant<Bits<P>>,
-    exponent_mask: Constant<Bits<P>>,
-    fraction_mask: Constant<Bits<P>>,
-    hidden_one: Constant<Bits<P>>,
-    sign_bit: Constant<Bits<P>>,
-    zero: Constant<Bits<P>>,
-    one: Constant<Bits<P>>,
-    /// Number of significand bits (k+1, or b in linear mode): the adder count.
-    _sig_bits: usize,
-}
-
-impl<const P: usize> EsbCore<P> {
-    pub fn new(format: EsbFormat) -> Self {
-        let (linear, k, e, b) = match format {
-            EsbFormat::Nonlinear { e, k } => (false, k as usize, e as usize, (1 + e + k) as usize),
-            EsbFormat::Linear { b } => (true, 0, 0, b as usize),
-        };
-        Self {
-            w: Default::default(),
-            x: Default::default(),
-            p: Default::default(),
-            exponent: Default::default(),
-            significand: Default::default(),
-            x_shifted: Default::default(),
-            product: Default::default(),
-            magnitude: Default::default(),
-            sign: Default::default(),
-            linear: Constant::new(linear),
-            frac_bits: Constant::new((k as u64).into()),
-            exponent_mask: Constant::new(mask(e).into()),
-            // Linear mode: the magnitude j is all bits below the sign.
-            fraction_mask: Constant::new(if linear { mask(b - 1) } else { mask(k) }.into()),
-            hidden_one: Constant::new((1u64 << k).into()),
-            sign_bit: Constant::new((1u64 << (b - 1)).into()),
-            zero: Constant::new(0u64.into()),
-            one: Constant::new(1u64.into()),
-            _sig_bits: if linear { b } else { k + 1 },
-        }
-    }
-}
-
-impl<const P: usize> Logic for EsbCore<P> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        if self.linear.val() {
-            // 2j+1: the odd half-unit level.
-            self.exponent.next = self.zero.val();
-            self.significand.next =
-                ((self.w.val() & self.fraction_mask.val()) << 1) | self.one.val();
-        } else {
-            // Hidden leading one unless E = 0 (gradual underflow).
-            self.exponent.next = (self.w.val() >> self.frac_bits.val()) & self.exponent_mask.val();
-            self.significand.next = self.w.val() & self.fraction_mask.val();
-            if self.exponent.val().any() {
-                self.significand.next = self.significand.val() | self.hidden_one.val();
-            }
-        }
-        self.x_shifted.next = self.x.val();
-        self.product.next = self.zero.val();
-        for i in 0..self._sig_bits {
-            if self.significand.val().get_bit(i) {
-                self.product.next = self.product.val() + self.x_shifted.val();
-            }
-            self.x_shifted.next = self.x_shifted.val() << 1;
-        }
-        self.magnitude.next = self.product.val();
-        if self.exponent.val().any() {
-            self.magnitude.next = self.product.val() << (self.exponent.val() - self.one.val());
-        }
-        self.sign.magnitude.next = self.magnitude.val();
-        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
-        self.p.next = self.sign.p.val();
-    }
-}
-
-crate::weight_activation_shell!(
-    /// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
-    EsbMultiplier,
-    RegisteredEsb,
-    EsbCore,
-    EsbFormat
-);
-
-#[inline(never)]
-fn esb_verilog_for<const W: usize, const X: usize, const P: usize>(
-    params: &EsbParams,
-    registered: bool,
-) -> String {
-    debug_assert_eq!(
-        (W, X, P),
-        (
-            params.weight_bits() as usize,
-            params.act_bits as usize,
-            params.p_bits()
-        )
-    );
-    let core = EsbMultiplier::<W, X, P>::new(params.format);
-    if registered {
-        crate::rtl::verilog_of(RegisteredEsb::new(core))
-    } else {
-        crate::rtl::verilog_of(core)
     }
 }
 
@@ -580,7 +396,7 @@ mod tests {
     fn worked_examples() {
         let p = nl(2, 2, 8);
         let code = |s: u64, e: u64, m: u64| (s << 4) | (e << 2) | m;
-        let signed = |raw: u64| crate::units::sign_extend(raw, p.p_bits());
+        let signed = |raw: u64| crate::base::sign_extend(raw, p.p_bits());
         for (s, e, m, x, want) in [
             (0, 0, 3, 13, 39),
             (0, 1, 2, 13, 78),
@@ -592,7 +408,7 @@ mod tests {
         }
         let p8 = nl(4, 3, 8);
         let code8 = |s: u64, e: u64, m: u64| (s << 7) | (e << 3) | m;
-        let signed8 = |raw: u64| crate::units::sign_extend(raw, p8.p_bits());
+        let signed8 = |raw: u64| crate::base::sign_extend(raw, p8.p_bits());
         assert_eq!(signed8(p8.product(code8(0, 15, 7), 255)), 62668800);
         assert_eq!(signed8(p8.product(code8(1, 9, 4), 37)), -113664);
     }
@@ -609,10 +425,7 @@ mod tests {
         };
         assert_eq!(lin.p_bits(), 13);
         // Linear: (2j+1)·x with sign; j = 3, negative, x = 10 -> -70.
-        assert_eq!(
-            crate::units::sign_extend(lin.product(0b100011, 10), 13),
-            -70
-        );
+        assert_eq!(crate::base::sign_extend(lin.product(0b100011, 10), 13), -70);
         // Negative zero is emitted as 0.
         assert_eq!(nl(2, 2, 8).product(0b10000, 200), 0);
     }

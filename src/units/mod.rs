@@ -1,6 +1,7 @@
-//! What every unit family offers: validated parameters, a golden model, rust-hdl RTL and
-//! standard test cases. Shared machinery (spec parsing, Verilog writing, the Verilator harness)
-//! talks to units only through [`Unit`] and [`Family`].
+//! What every unit family offers: validated parameters, a golden model, standard test cases,
+//! and its RTL (in the `qmulgen-rtl` crate, `rtl/src/<family>.rs`, beside the model file here
+//! by name). Shared machinery (spec parsing, Verilog writing, the Verilator harness) talks to
+//! units only through [`Unit`] and [`Family`].
 
 pub mod adam;
 pub mod apot;
@@ -8,44 +9,7 @@ pub mod esb;
 pub mod exact;
 pub mod tmr;
 
-use crate::spec::{ParamMap, SpecError};
-
-/// Direction of a port of a generated module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dir {
-    Input,
-    Output,
-}
-
-/// One port of a unit's combinational core (the registered wrapper adds `clk` and `ce`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Port {
-    pub name: String,
-    pub dir: Dir,
-    pub width: usize,
-    /// True when the value on the port is read as two's complement.
-    pub signed: bool,
-}
-
-impl Port {
-    pub fn input(name: &str, width: usize, signed: bool) -> Port {
-        Port {
-            name: name.into(),
-            dir: Dir::Input,
-            width,
-            signed,
-        }
-    }
-    pub fn output(name: &str, width: usize, signed: bool) -> Port {
-        Port {
-            name: name.into(),
-            dir: Dir::Output,
-            width,
-            signed,
-        }
-    }
-}
+use crate::base::{param_map, Dir, ParamInfo, ParamMap, Port, SpecError};
 
 /// A fully parameterised unit. Values on ports are raw bit patterns (`u64`, low `width` bits).
 pub trait Unit: Send + Sync {
@@ -72,15 +36,6 @@ pub trait Unit: Send + Sync {
     fn notes(&self) -> Vec<String> {
         Vec::new()
     }
-}
-
-/// Description of one parameter, used by `qmulgen list`, `--help` and error messages.
-#[derive(Clone, Copy)]
-pub struct ParamInfo {
-    pub key: &'static str,
-    pub range: &'static str,
-    pub default: &'static str,
-    pub help: &'static str,
 }
 
 /// A family: its parameters and how to build a unit from them.
@@ -138,11 +93,6 @@ impl Quantized {
     }
 }
 
-/// A [`ParamMap`] from `(key, value)` pairs.
-pub fn param_map<const N: usize>(pairs: [(&str, serde_yaml::Value); N]) -> ParamMap {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-}
-
 /// Operand pairs (a, b) in 2..=16 with a + b <= 24, unsigned and signed.
 pub fn sweep_ab() -> Vec<ParamMap> {
     let mut v = Vec::new();
@@ -176,44 +126,6 @@ pub fn family(name: &str) -> Option<&'static Family> {
     FAMILIES.iter().copied().find(|f| f.name == name)
 }
 
-pub use blocks::ApplySign;
-
-/// Building blocks shared by several families.
-mod blocks {
-    use rust_hdl::prelude::*;
-
-    /// Applies a sign last: `p = negative ? -magnitude : magnitude` in two's complement (a
-    /// negative zero comes out as 0). Used by the sign-magnitude weight families.
-    #[derive(LogicBlock)]
-    pub struct ApplySign<const P: usize> {
-        pub magnitude: Signal<In, Bits<P>>,
-        pub negative: Signal<In, Bit>,
-        pub p: Signal<Out, Bits<P>>,
-        one: Constant<Bits<P>>,
-    }
-
-    impl<const P: usize> Default for ApplySign<P> {
-        fn default() -> Self {
-            Self {
-                magnitude: Default::default(),
-                negative: Default::default(),
-                p: Default::default(),
-                one: Constant::new(1u64.into()),
-            }
-        }
-    }
-
-    impl<const P: usize> Logic for ApplySign<P> {
-        #[hdl_gen]
-        fn update(&mut self) {
-            self.p.next = self.magnitude.val();
-            if self.negative.val() {
-                self.p.next = !self.magnitude.val() + self.one.val();
-            }
-        }
-    }
-}
-
 /// Widths of a unit's input ports, in port order.
 pub fn input_widths(unit: &dyn Unit) -> Vec<usize> {
     unit.ports()
@@ -221,24 +133,4 @@ pub fn input_widths(unit: &dyn Unit) -> Vec<usize> {
         .filter(|p| p.dir == Dir::Input)
         .map(|p| p.width)
         .collect()
-}
-
-/// All-ones mask of `width` bits.
-pub fn mask(width: usize) -> u64 {
-    if width >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << width) - 1
-    }
-}
-
-/// Read the low `width` bits of `raw` as two's complement.
-pub fn sign_extend(raw: u64, width: usize) -> i64 {
-    let shift = 64 - width as u32;
-    ((raw << shift) as i64) >> shift
-}
-
-/// The low `width` bits of `value` as a raw two's-complement pattern.
-pub fn to_raw(value: i64, width: usize) -> u64 {
-    (value as u64) & mask(width)
 }

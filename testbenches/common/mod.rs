@@ -2,9 +2,10 @@
 //! build (or reuse) the Verilator model and compare every vector with the golden model.
 #![allow(dead_code)]
 
-use qmulgen::rtl::{self, Generated};
+use qmulgen::base::ParamMap;
+use qmulgen::emit::{self, Generated};
 use qmulgen::sim::{self, CheckReport, Model, VectorSource, Verilator};
-use qmulgen::spec::{ParamMap, UnitSpec};
+use qmulgen::spec::UnitSpec;
 use std::sync::OnceLock;
 
 pub fn verilator() -> &'static Verilator {
@@ -20,7 +21,7 @@ pub fn spec(family: &str, yaml: &str) -> UnitSpec {
 
 /// Generate, lint, build and run the given vector sources; panics naming the first mismatches.
 pub fn verify(spec: &UnitSpec, sources: &[Box<dyn VectorSource>]) -> u64 {
-    let g: Generated = rtl::generate(spec);
+    let g: Generated = emit::generate(spec);
     if let Err(report) = sim::lint(verilator(), &g) {
         panic!("{} fails verilator --lint-only -Wall:\n{report}", g.name);
     }

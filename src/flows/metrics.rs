@@ -2,8 +2,11 @@
 //! mean error and MSE, from the golden model or from a Verilator model's outputs. Knows units
 //! only through [`Unit::exact_product`] and their ports.
 
+use crate::base::{sign_extend, Dir};
+use crate::flows::Failure;
 use crate::sim::{self, Exhaustive, Model, Random, VectorSource, EXHAUSTIVE_MAX_BITS};
-use crate::units::{sign_extend, Dir, Unit};
+use crate::spec::UnitSpec;
+use crate::units::Unit;
 
 /// Operand spaces up to 2^EXHAUSTIVE_MAX_BITS pairs are enumerated (as in `verify`); above,
 /// this many seeded random pairs.
@@ -236,6 +239,99 @@ pub fn rtl_metrics(
     let mut c = Collector::new(unit);
     sim::stream(model, pairs, |inputs, outputs| c.add(inputs, outputs[0]))?;
     Ok(c.finish())
+}
+
+/// The `metrics` flow for one unit: golden metrics over its operand pairs and, with `rtl`,
+/// the same metrics from the Verilator model.
+pub struct MetricsReport {
+    pub module: String,
+    pub family: &'static str,
+    pub params: serde_json::Value,
+    pub sampling: Sampling,
+    pub golden: ErrorMetrics,
+    pub rtl: Option<ErrorMetrics>,
+}
+
+/// Compute the report; `progress` hears what is about to take time.
+pub fn run(
+    spec: &UnitSpec,
+    samples: Option<u64>,
+    seed: u64,
+    rtl: bool,
+    progress: &mut dyn FnMut(String),
+) -> Result<MetricsReport, Failure> {
+    let unit = spec.unit.as_ref();
+    let (pairs, sampling) = operand_pairs(unit, samples, seed).map_err(Failure::BadInput)?;
+    let module = spec.module_name();
+    progress(format!("{module}: metrics {} ...", sampling.describe()));
+    let golden = golden_metrics(unit, pairs.as_ref());
+    let rtl = if rtl {
+        let model = crate::flows::verify::linted_model(spec, progress)?;
+        Some(
+            rtl_metrics(&model, unit, pairs.as_ref())
+                .map_err(|e| Failure::Failed(format!("{module}: {e}")))?,
+        )
+    } else {
+        None
+    };
+    Ok(MetricsReport {
+        module,
+        family: unit.family(),
+        params: unit.params(),
+        sampling,
+        golden,
+        rtl,
+    })
+}
+
+impl MetricsReport {
+    pub fn json(&self) -> String {
+        let report = serde_json::json!({
+            "module": self.module,
+            "family": self.family,
+            "params": self.params,
+            "sampling": self.sampling,
+            "golden": self.golden,
+            "rtl": self.rtl,
+        });
+        serde_json::to_string_pretty(&report).expect("report serializes") + "\n"
+    }
+
+    /// Header and one row per source (golden, rtl).
+    pub fn csv(&self) -> String {
+        let mut t = format!(
+            "module,source,sampling,pairs,seed,{}\n",
+            ErrorMetrics::CSV_HEADER
+        );
+        let (kind, seed) = match self.sampling {
+            Sampling::Exhaustive { .. } => ("exhaustive", String::new()),
+            Sampling::Random { seed, .. } => ("random", seed.to_string()),
+        };
+        for (source, m) in [("golden", Some(self.golden)), ("rtl", self.rtl)] {
+            if let Some(m) = m {
+                t.push_str(&format!(
+                    "{},{source},{kind},{},{seed},{}\n",
+                    self.module,
+                    self.sampling.pairs(),
+                    m.csv()
+                ));
+            }
+        }
+        t
+    }
+
+    /// The table as printed: one row per metric, the RTL column when computed.
+    pub fn table(&self) -> String {
+        let mut t = format!("{}: {}\n", self.module, self.sampling.describe());
+        let rtl_rows = self.rtl.map(|m| m.rows());
+        for (i, (key, value)) in self.golden.rows().into_iter().enumerate() {
+            match &rtl_rows {
+                Some(r) => t.push_str(&format!("  {key:<11} {value:>22}   RTL {:>22}\n", r[i].1)),
+                None => t.push_str(&format!("  {key:<11} {value:>22}\n")),
+            }
+        }
+        t
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,19 @@
-//! From a unit spec to files: width dispatch helpers, the registered wrapper, module renaming,
-//! manifests and atomic writes. Knows nothing about any unit's insides.
+//! qmulgen-rtl: the rust-hdl descriptions of every qmulgen unit, one file per family beside
+//! its model by name (`rtl/src/esb.rs` here, `src/units/esb.rs` in the main crate: parameters,
+//! golden model, tests). This crate is compiled without optimisation (see the workspace
+//! `Cargo.toml`): it is ~2,000 monomorphized blocks whose only job is to print Verilog, in
+//! milliseconds, while LLVM would spend minutes optimising them.
+//!
+//! Each family exposes `verilog(...)`: the unit's Verilog for plain parameters (already
+//! validated by the main crate), top module `top`, sub-modules `top$child`.
 
-use crate::spec::UnitSpec;
-use crate::units::{Dir, Port};
+pub mod adam;
+pub mod apot;
+pub mod esb;
+pub mod exact;
+pub mod tmr;
+
 use rust_hdl::prelude::*;
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 /// Verilog of a rust-hdl block (top module `top`), after rust-hdl's own checks.
 pub fn verilog_of<B: Block>(mut block: B) -> String {
@@ -158,160 +164,47 @@ macro_rules! weight_activation_shell {
     };
 }
 
-/// Rename rust-hdl's `top` / `top$child` modules to `NAME` / `NAME__child`, so that several
-/// units can share one Vivado project without two modules of the same name.
-pub fn rename_modules(verilog: &str, name: &str) -> String {
-    let mut renames = BTreeMap::new();
-    for line in verilog.lines() {
-        if let Some(rest) = line.trim_start().strip_prefix("module ") {
-            let old: String = rest.chars().take_while(|c| *c != '(').collect();
-            let old = old.trim().to_string();
-            if let Some(child) = old.strip_prefix("top") {
-                renames.insert(old.clone(), format!("{name}{}", child.replace('$', "__")));
-            }
-        }
+/// All-ones mask of `width` bits.
+pub const fn mask(width: usize) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
     }
-    let mut out = String::with_capacity(verilog.len() + 64);
-    let mut ident = String::new();
-    let flush = |ident: &mut String, out: &mut String| {
-        match renames.get(ident.as_str()) {
-            Some(new) => out.push_str(new),
-            None => out.push_str(ident),
-        }
-        ident.clear();
-    };
-    for c in verilog.chars() {
-        let starts = c.is_ascii_alphabetic() || c == '_';
-        if (ident.is_empty() && starts)
-            || (!ident.is_empty() && (starts || c.is_ascii_digit() || c == '$'))
-        {
-            ident.push(c);
-        } else {
-            flush(&mut ident, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut ident, &mut out);
-    out
 }
 
-/// Everything generated for one unit, in memory.
-pub struct Generated {
-    pub name: String,
-    pub verilog: String,
-    pub manifest: Manifest,
+/// Bit length: `floor(log2 v) + 1`, 0 for 0.
+pub const fn bitlen(v: u64) -> u32 {
+    64 - v.leading_zeros()
 }
 
-/// Machine-readable description of a generated module (`NAME.json`).
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
-pub struct Manifest {
-    pub module: String,
-    pub family: String,
-    pub params: serde_json::Value,
-    pub ports: Vec<ManifestPort>,
-    /// Clock cycles from inputs to outputs (0 = combinational).
-    pub latency: u32,
-    pub clock: Option<String>,
-    pub clock_enable: Option<String>,
-    pub sha256: String,
-    pub qmulgen_version: String,
+/// Applies a sign last: `p = negative ? -magnitude : magnitude` in two's complement (a
+/// negative zero comes out as 0). Used by the sign-magnitude weight families.
+#[derive(LogicBlock)]
+pub struct ApplySign<const P: usize> {
+    pub magnitude: Signal<In, Bits<P>>,
+    pub negative: Signal<In, Bit>,
+    pub p: Signal<Out, Bits<P>>,
+    one: Constant<Bits<P>>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
-pub struct ManifestPort {
-    pub name: String,
-    pub direction: String,
-    pub width: usize,
-    pub signed: bool,
-}
-
-impl From<&Port> for ManifestPort {
-    fn from(p: &Port) -> Self {
-        ManifestPort {
-            name: p.name.clone(),
-            direction: match p.dir {
-                Dir::Input => "input".into(),
-                Dir::Output => "output".into(),
-            },
-            width: p.width,
-            signed: p.signed,
+impl<const P: usize> Default for ApplySign<P> {
+    fn default() -> Self {
+        Self {
+            magnitude: Default::default(),
+            negative: Default::default(),
+            p: Default::default(),
+            one: Constant::new(1u64.into()),
         }
     }
 }
 
-impl Manifest {
-    pub fn inputs(&self) -> impl Iterator<Item = &ManifestPort> {
-        self.ports.iter().filter(|p| p.direction == "input")
-    }
-    pub fn outputs(&self) -> impl Iterator<Item = &ManifestPort> {
-        self.ports.iter().filter(|p| p.direction == "output")
-    }
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Generate one unit's Verilog and manifest (nothing is written).
-pub fn generate(spec: &UnitSpec) -> Generated {
-    let name = spec.module_name();
-    let header = format!(
-        "// {name}: generated by qmulgen {} from rust-hdl; do not edit.\n// family {} params {}\n",
-        env!("CARGO_PKG_VERSION"),
-        spec.unit.family(),
-        spec.unit.params()
-    );
-    let body = rename_modules(&spec.unit.verilog(spec.pipeline), &name);
-    let verilog = format!("{header}{}\n", body.trim());
-    let manifest = Manifest {
-        module: name.clone(),
-        family: spec.unit.family().into(),
-        params: spec.unit.params(),
-        ports: spec.unit.ports().iter().map(ManifestPort::from).collect(),
-        latency: spec.latency(),
-        clock: spec.pipeline.then(|| "clk".to_string()),
-        clock_enable: spec.pipeline.then(|| "ce".to_string()),
-        sha256: sha256_hex(verilog.as_bytes()),
-        qmulgen_version: env!("CARGO_PKG_VERSION").into(),
-    };
-    Generated {
-        name,
-        verilog,
-        manifest,
-    }
-}
-
-/// Files to write: all are written to temporaries first and renamed only when every write
-/// succeeded, so a failure leaves no partial set behind.
-pub fn write_files_atomically(
-    dir: &Path,
-    files: &[(String, String)],
-) -> std::io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut temps = Vec::new();
-    let result = (|| {
-        for (name, text) in files {
-            let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-            temps.push((tmp.clone(), dir.join(name)));
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
+impl<const P: usize> Logic for ApplySign<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.p.next = self.magnitude.val();
+        if self.negative.val() {
+            self.p.next = !self.magnitude.val() + self.one.val();
         }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        for (tmp, _) in &temps {
-            let _ = std::fs::remove_file(tmp);
-        }
-        return Err(e);
     }
-    let mut written = Vec::new();
-    for (tmp, dst) in temps {
-        std::fs::rename(&tmp, &dst)?;
-        written.push(dst);
-    }
-    Ok(written)
 }

@@ -1,0 +1,618 @@
+//! RTL of `mitchell` (Unp-AxM) and `adam` (Pro-AdAM) (model side: `src/units/adam.rs`):
+//! logarithmic approximate multipliers (Mitchell 1962; Taheri et al., ETS 2024;
+//! ARITHMETIC.md §3).
+//!
+//! Two leading-one detectors give `kA`, `kB`; two alignment shifters the t-bit fractions `FA`,
+//! `FB`; a t-bit adder `c`, `s`; the antilog shifter `P = ((2^t + s) << (kA + kB + c)) >> t`.
+//! AdAM's adder is adaptive: its idle low positions recompute the top `d` bit pairs as a
+//! duplicate lane; a checker zeroes every primary bit (and `c`) that disagrees with its copy
+//! and raises `err`. With fault ports, a [`FaultInjector`] sits between adder and checker
+//! (site `1 + i` = adder output bit i). Operands n bits, product 2n bits.
+
+use crate::tmr::{FaultInjector, SITE_BITS};
+use crate::{mask, ApplySign};
+use rust_hdl::prelude::*;
+
+/// Position of the leading one of `x` (0 for x = 0, which the caller handles).
+#[derive(LogicBlock)]
+pub struct LeadingOneDetector<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub k: Signal<Out, Bits<N>>,
+    index: Signal<Local, Bits<N>>,
+    zero: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+}
+
+impl<const N: usize> Default for LeadingOneDetector<N> {
+    fn default() -> Self {
+        Self {
+            x: Default::default(),
+            k: Default::default(),
+            index: Default::default(),
+            zero: Constant::new(0u64.into()),
+            one: Constant::new(1u64.into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for LeadingOneDetector<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.k.next = self.zero.val();
+        self.index.next = self.zero.val();
+        for i in 0..N {
+            if self.x.val().get_bit(i) {
+                self.k.next = self.index.val();
+            }
+            self.index.next = self.index.val() + self.one.val();
+        }
+    }
+}
+
+/// The t-bit fraction: shift the leading one to bit n-1, keep the t bits below it.
+#[derive(LogicBlock)]
+pub struct FractionAligner<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub k: Signal<In, Bits<N>>,
+    pub f: Signal<Out, Bits<N>>,
+    top: Constant<Bits<N>>,
+    drop: Constant<Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+}
+
+impl<const N: usize> FractionAligner<N> {
+    fn new(t: u32) -> Self {
+        Self {
+            x: Default::default(),
+            k: Default::default(),
+            f: Default::default(),
+            top: Constant::new(((N - 1) as u64).into()),
+            drop: Constant::new(((N as u64) - 1 - u64::from(t)).into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for FractionAligner<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.f.next = ((self.x.val() << (self.top.val() - self.k.val())) >> self.drop.val())
+            & self.frac_mask.val();
+    }
+}
+
+/// Operand side of the log multiplier: magnitudes (signed option), both LODs and both
+/// fraction aligners, the product's sign and the zero test.
+#[derive(LogicBlock)]
+pub struct LogOperands<const N: usize> {
+    pub a: Signal<In, Bits<N>>,
+    pub b: Signal<In, Bits<N>>,
+    pub ka: Signal<Out, Bits<N>>,
+    pub kb: Signal<Out, Bits<N>>,
+    pub fa: Signal<Out, Bits<N>>,
+    pub fb: Signal<Out, Bits<N>>,
+    pub negative: Signal<Out, Bit>,
+    pub nonzero: Signal<Out, Bit>,
+    magnitude_a: Signal<Local, Bits<N>>,
+    magnitude_b: Signal<Local, Bits<N>>,
+    lod_a: LeadingOneDetector<N>,
+    lod_b: LeadingOneDetector<N>,
+    align_a: FractionAligner<N>,
+    align_b: FractionAligner<N>,
+    is_signed: Constant<Bit>,
+    msb: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+}
+
+impl<const N: usize> LogOperands<N> {
+    fn new(t: u32, signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            ka: Default::default(),
+            kb: Default::default(),
+            fa: Default::default(),
+            fb: Default::default(),
+            negative: Default::default(),
+            nonzero: Default::default(),
+            magnitude_a: Default::default(),
+            magnitude_b: Default::default(),
+            lod_a: Default::default(),
+            lod_b: Default::default(),
+            align_a: FractionAligner::new(t),
+            align_b: FractionAligner::new(t),
+            is_signed: Constant::new(signed),
+            msb: Constant::new((1u64 << (N - 1)).into()),
+            one: Constant::new(1u64.into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for LogOperands<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.magnitude_a.next = self.a.val();
+        if self.is_signed.val() & (self.a.val() & self.msb.val()).any() {
+            self.magnitude_a.next = !self.a.val() + self.one.val();
+        }
+        self.magnitude_b.next = self.b.val();
+        if self.is_signed.val() & (self.b.val() & self.msb.val()).any() {
+            self.magnitude_b.next = !self.b.val() + self.one.val();
+        }
+        self.negative.next =
+            self.is_signed.val() & ((self.a.val() ^ self.b.val()) & self.msb.val()).any();
+        self.nonzero.next = self.a.val().any() & self.b.val().any();
+        self.lod_a.x.next = self.magnitude_a.val();
+        self.lod_b.x.next = self.magnitude_b.val();
+        self.align_a.x.next = self.magnitude_a.val();
+        self.align_b.x.next = self.magnitude_b.val();
+        self.align_a.k.next = self.lod_a.k.val();
+        self.align_b.k.next = self.lod_b.k.val();
+        self.ka.next = self.lod_a.k.val();
+        self.kb.next = self.lod_b.k.val();
+        self.fa.next = self.align_a.f.val();
+        self.fb.next = self.align_b.f.val();
+    }
+}
+
+/// Mitchell's plain t-bit fraction adder: `s` = sum mod 2^t, `c` = carry out.
+#[derive(LogicBlock)]
+pub struct FractionAdder<const N: usize> {
+    pub fa: Signal<In, Bits<N>>,
+    pub fb: Signal<In, Bits<N>>,
+    pub s: Signal<Out, Bits<N>>,
+    pub c: Signal<Out, Bit>,
+    sum: Signal<Local, Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+    carry_bit: Constant<Bits<N>>,
+}
+
+impl<const N: usize> FractionAdder<N> {
+    fn new(t: u32) -> Self {
+        Self {
+            fa: Default::default(),
+            fb: Default::default(),
+            s: Default::default(),
+            c: Default::default(),
+            sum: Default::default(),
+            frac_mask: Constant::new(mask(t as usize).into()),
+            carry_bit: Constant::new((1u64 << t).into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for FractionAdder<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // t <= n-1, so the sum and its carry fit in n bits.
+        self.sum.next = self.fa.val() + self.fb.val();
+        self.s.next = self.sum.val() & self.frac_mask.val();
+        self.c.next = (self.sum.val() & self.carry_bit.val()).any();
+    }
+}
+
+/// AdAM's t-bit adaptive adder. Lane plan from the LOD outputs: `q = min(max(kA, kB), t)`
+/// informative positions `[t-q, t)`, `d = min(t-q, q)` duplicated ones. Positions `[0, d)`
+/// add the top d bit pairs again, with the primary carry into position t-d as carry-in and
+/// the chain cut after position d-1. `sums` carries the adder's physical outputs: bit i < t
+/// the sum output of position i (a duplicate bit for i < d), bit t the carry `c`, bit t+1
+/// the duplicate carry `c'`; one word so that one fault injector reaches every site.
+#[derive(LogicBlock)]
+pub struct AdaptiveAdder<const N: usize, const P: usize> {
+    pub fa: Signal<In, Bits<N>>,
+    pub fb: Signal<In, Bits<N>>,
+    pub ka: Signal<In, Bits<N>>,
+    pub kb: Signal<In, Bits<N>>,
+    pub sums: Signal<Out, Bits<P>>,
+    pub q: Signal<Out, Bits<N>>,
+    pub d: Signal<Out, Bits<N>>,
+    kmax: Signal<Local, Bits<N>>,
+    free: Signal<Local, Bits<N>>,
+    dup_mask: Signal<Local, Bits<N>>,
+    primary: Signal<Local, Bits<N>>,
+    carries: Signal<Local, Bits<N>>,
+    dup_carry_in: Signal<Local, Bit>,
+    dup: Signal<Local, Bits<N>>,
+    /// Sum outputs of the t positions: primary bits at `[t-q, t)`, duplicates at `[0, d)`.
+    positions: Signal<Local, Bits<N>>,
+    t: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+    carry_bit: Constant<Bits<N>>,
+    carry_out_bit: Constant<Bits<P>>,
+    dup_carry_out_bit: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
+    fn new(t: u32) -> Self {
+        Self {
+            fa: Default::default(),
+            fb: Default::default(),
+            ka: Default::default(),
+            kb: Default::default(),
+            sums: Default::default(),
+            q: Default::default(),
+            d: Default::default(),
+            kmax: Default::default(),
+            free: Default::default(),
+            dup_mask: Default::default(),
+            primary: Default::default(),
+            carries: Default::default(),
+            dup_carry_in: Default::default(),
+            dup: Default::default(),
+            positions: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            one: Constant::new(1u64.into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+            carry_bit: Constant::new((1u64 << t).into()),
+            carry_out_bit: Constant::new((1u64 << t).into()),
+            dup_carry_out_bit: Constant::new((1u64 << (t + 1)).into()),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.kmax.next = self.ka.val();
+        if self.kb.val() > self.ka.val() {
+            self.kmax.next = self.kb.val();
+        }
+        self.q.next = self.kmax.val();
+        if self.kmax.val() > self.t.val() {
+            self.q.next = self.t.val();
+        }
+        self.free.next = self.t.val() - self.q.val();
+        self.d.next = self.free.val();
+        if self.q.val() < self.free.val() {
+            self.d.next = self.q.val();
+        }
+        self.dup_mask.next = (self.one.val() << self.d.val()) - self.one.val();
+        // Primary lane: both fractions are 0 below t-q, so its chain starts there with 0.
+        self.primary.next = self.fa.val() + self.fb.val();
+        // Carry into each position of the primary lane: sum ^ a ^ b.
+        self.carries.next = self.primary.val() ^ self.fa.val() ^ self.fb.val();
+        self.dup_carry_in.next =
+            ((self.carries.val() >> (self.t.val() - self.d.val())) & self.one.val()).any();
+        self.dup.next = ((self.fa.val() >> (self.t.val() - self.d.val())) & self.dup_mask.val())
+            + ((self.fb.val() >> (self.t.val() - self.d.val())) & self.dup_mask.val());
+        if self.dup_carry_in.val() {
+            self.dup.next = self.dup.val() + self.one.val();
+        }
+        self.positions.next =
+            (self.primary.val() & self.frac_mask.val()) | (self.dup.val() & self.dup_mask.val());
+        self.sums.next = bit_cast::<P, N>(self.positions.val());
+        if (self.primary.val() & self.carry_bit.val()).any() {
+            self.sums.next = self.sums.val() | self.carry_out_bit.val();
+        }
+        if (self.dup.val() & (self.one.val() << self.d.val())).any() & self.d.val().any() {
+            self.sums.next = self.sums.val() | self.dup_carry_out_bit.val();
+        }
+    }
+}
+
+/// AdAM's checker: compares the top d primary bits and `c` with the duplicate lane, zeroes
+/// every primary bit (and `c`) that disagrees, masks positions `[0, t-q)` and flags a
+/// mismatch.
+#[derive(LogicBlock)]
+pub struct DuplicateChecker<const N: usize, const P: usize> {
+    pub sums: Signal<In, Bits<P>>,
+    pub q: Signal<In, Bits<N>>,
+    pub d: Signal<In, Bits<N>>,
+    pub s: Signal<Out, Bits<N>>,
+    pub c: Signal<Out, Bit>,
+    pub mismatch: Signal<Out, Bit>,
+    positions: Signal<Local, Bits<N>>,
+    primary: Signal<Local, Bits<N>>,
+    copies: Signal<Local, Bits<N>>,
+    dup_mask: Signal<Local, Bits<N>>,
+    differ: Signal<Local, Bits<N>>,
+    carry: Signal<Local, Bit>,
+    dup_carry: Signal<Local, Bit>,
+    carry_differs: Signal<Local, Bit>,
+    t: Constant<Bits<N>>,
+    one: Constant<Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+    carry_out_bit: Constant<Bits<P>>,
+    dup_carry_out_bit: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
+    fn new(t: u32) -> Self {
+        Self {
+            sums: Default::default(),
+            q: Default::default(),
+            d: Default::default(),
+            s: Default::default(),
+            c: Default::default(),
+            mismatch: Default::default(),
+            positions: Default::default(),
+            primary: Default::default(),
+            copies: Default::default(),
+            dup_mask: Default::default(),
+            differ: Default::default(),
+            carry: Default::default(),
+            dup_carry: Default::default(),
+            carry_differs: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            one: Constant::new(1u64.into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+            carry_out_bit: Constant::new((1u64 << t).into()),
+            dup_carry_out_bit: Constant::new((1u64 << (t + 1)).into()),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.positions.next = self.sums.val().get_bits::<N>(0) & self.frac_mask.val();
+        self.primary.next = self.positions.val()
+            & !((self.one.val() << (self.t.val() - self.q.val())) - self.one.val());
+        self.dup_mask.next = (self.one.val() << self.d.val()) - self.one.val();
+        self.copies.next = self.positions.val() & self.dup_mask.val();
+        self.differ.next = ((self.primary.val() >> (self.t.val() - self.d.val()))
+            ^ self.copies.val())
+            & self.dup_mask.val();
+        self.s.next = self.primary.val() & !(self.differ.val() << (self.t.val() - self.d.val()));
+        self.carry.next = (self.sums.val() & self.carry_out_bit.val()).any();
+        self.dup_carry.next = (self.sums.val() & self.dup_carry_out_bit.val()).any();
+        self.carry_differs.next = (self.carry.val() ^ self.dup_carry.val()) & self.d.val().any();
+        self.c.next = self.carry.val() & !self.carry_differs.val();
+        self.mismatch.next = self.differ.val().any() | self.carry_differs.val();
+    }
+}
+
+/// Antilog: `((2^t + s) << (kA + kB + c)) >> t` as one left or right shift; 0 when an
+/// operand is 0.
+#[derive(LogicBlock)]
+pub struct AntilogShifter<const N: usize, const P: usize> {
+    pub s: Signal<In, Bits<N>>,
+    pub c: Signal<In, Bit>,
+    pub ka: Signal<In, Bits<N>>,
+    pub kb: Signal<In, Bits<N>>,
+    pub nonzero: Signal<In, Bit>,
+    pub p: Signal<Out, Bits<P>>,
+    exponent: Signal<Local, Bits<P>>,
+    mantissa: Signal<Local, Bits<P>>,
+    t: Constant<Bits<P>>,
+    lead: Constant<Bits<P>>,
+    one: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> AntilogShifter<N, P> {
+    fn new(t: u32) -> Self {
+        Self {
+            s: Default::default(),
+            c: Default::default(),
+            ka: Default::default(),
+            kb: Default::default(),
+            nonzero: Default::default(),
+            p: Default::default(),
+            exponent: Default::default(),
+            mantissa: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            lead: Constant::new((1u64 << t).into()),
+            one: Constant::new(1u64.into()),
+            zero: Constant::new(0u64.into()),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for AntilogShifter<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.exponent.next = bit_cast::<P, N>(self.ka.val()) + bit_cast::<P, N>(self.kb.val());
+        if self.c.val() {
+            self.exponent.next = self.exponent.val() + self.one.val();
+        }
+        self.mantissa.next = bit_cast::<P, N>(self.s.val()) | self.lead.val();
+        // The product fits 2n bits either way: shift left by e - t or right by t - e.
+        self.p.next = self.mantissa.val() >> (self.t.val() - self.exponent.val());
+        if self.exponent.val() >= self.t.val() {
+            self.p.next = self.mantissa.val() << (self.exponent.val() - self.t.val());
+        }
+        if !self.nonzero.val() {
+            self.p.next = self.zero.val();
+        }
+    }
+}
+
+/// Unp-AxM: Mitchell's multiplier with a plain fraction adder.
+#[derive(LogicBlock)]
+pub struct MitchellMultiplier<const N: usize, const P: usize> {
+    pub a: Signal<In, Bits<N>>,
+    pub b: Signal<In, Bits<N>>,
+    pub p: Signal<Out, Bits<P>>,
+    operands: LogOperands<N>,
+    adder: FractionAdder<N>,
+    antilog: AntilogShifter<N, P>,
+    sign: ApplySign<P>,
+}
+
+impl<const N: usize, const P: usize> MitchellMultiplier<N, P> {
+    pub fn new(t: u32, signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            operands: LogOperands::new(t, signed),
+            adder: FractionAdder::new(t),
+            antilog: AntilogShifter::new(t),
+            sign: Default::default(),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for MitchellMultiplier<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.operands.a.next = self.a.val();
+        self.operands.b.next = self.b.val();
+        self.adder.fa.next = self.operands.fa.val();
+        self.adder.fb.next = self.operands.fb.val();
+        self.antilog.s.next = self.adder.s.val();
+        self.antilog.c.next = self.adder.c.val();
+        self.antilog.ka.next = self.operands.ka.val();
+        self.antilog.kb.next = self.operands.kb.val();
+        self.antilog.nonzero.next = self.operands.nonzero.val();
+        self.sign.magnitude.next = self.antilog.p.val();
+        self.sign.negative.next = self.operands.negative.val();
+        self.p.next = self.sign.p.val();
+    }
+}
+
+/// Defines an AdAM top level; with `$injector`, a fault injector sits between adder and checker.
+macro_rules! adam_multiplier {
+    ($(#[$doc:meta])* $name:ident, [$($fault:ident: $fault_ty:ty),*],
+     injector [$($injector:ident)?], checker input $src:ident . $src_port:ident) => {
+        $(#[$doc])*
+        #[derive(LogicBlock)]
+        pub struct $name<const N: usize, const P: usize> {
+            pub a: Signal<In, Bits<N>>,
+            pub b: Signal<In, Bits<N>>,
+            $(pub $fault: Signal<In, $fault_ty>,)*
+            pub p: Signal<Out, Bits<P>>,
+            pub err: Signal<Out, Bit>,
+            operands: LogOperands<N>,
+            adder: AdaptiveAdder<N, P>,
+            $($injector: FaultInjector<P>,)?
+            duplicate_checker: DuplicateChecker<N, P>,
+            antilog: AntilogShifter<N, P>,
+            sign: ApplySign<P>,
+        }
+
+        impl<const N: usize, const P: usize> $name<N, P> {
+            pub fn new(t: u32, signed: bool) -> Self {
+                Self {
+                    a: Default::default(),
+                    b: Default::default(),
+                    $($fault: Default::default(),)*
+                    p: Default::default(),
+                    err: Default::default(),
+                    operands: LogOperands::new(t, signed),
+                    adder: AdaptiveAdder::new(t),
+                    // Bit i of the adder's output word is fault site 1 + i.
+                    $($injector: FaultInjector::new(1),)?
+                    duplicate_checker: DuplicateChecker::new(t),
+                    antilog: AntilogShifter::new(t),
+                    sign: Default::default(),
+                }
+            }
+        }
+
+        impl<const N: usize, const P: usize> Logic for $name<N, P> {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.operands.a.next = self.a.val();
+                self.operands.b.next = self.b.val();
+                self.adder.fa.next = self.operands.fa.val();
+                self.adder.fb.next = self.operands.fb.val();
+                self.adder.ka.next = self.operands.ka.val();
+                self.adder.kb.next = self.operands.kb.val();
+                $(
+                    self.$injector.x.next = self.adder.sums.val();
+                    self.$injector.site.next = self.fault_site.val();
+                    self.$injector.kind.next = self.fault_kind.val();
+                )?
+                self.duplicate_checker.sums.next = self.$src.$src_port.val();
+                self.duplicate_checker.q.next = self.adder.q.val();
+                self.duplicate_checker.d.next = self.adder.d.val();
+                self.antilog.s.next = self.duplicate_checker.s.val();
+                self.antilog.c.next = self.duplicate_checker.c.val();
+                self.antilog.ka.next = self.operands.ka.val();
+                self.antilog.kb.next = self.operands.kb.val();
+                self.antilog.nonzero.next = self.operands.nonzero.val();
+                self.sign.magnitude.next = self.antilog.p.val();
+                self.sign.negative.next = self.operands.negative.val();
+                self.p.next = self.sign.p.val();
+                self.err.next = self.duplicate_checker.mismatch.val() & self.operands.nonzero.val();
+            }
+        }
+    };
+}
+
+adam_multiplier!(
+    /// Pro-AdAM: the log multiplier with the adaptive adder and its checker.
+    AdamMultiplier,
+    [],
+    injector [],
+    checker input adder.sums
+);
+
+adam_multiplier!(
+    /// Pro-AdAM with `fault_site`/`fault_kind` inputs driving one fault on one adder output.
+    AdamMultiplierFaultPorts,
+    [fault_site: Bits<SITE_BITS>, fault_kind: Bits<2>],
+    injector [injector],
+    checker input injector.y
+);
+
+crate::registered_wrapper!(
+    RegisteredMitchell<N, P>,
+    MitchellMultiplier<N, P>,
+    inputs [a / a_reg: Bits<N>, b / b_reg: Bits<N>],
+    outputs [p / p_reg: Bits<P>]
+);
+
+crate::registered_wrapper!(
+    RegisteredAdam<N, P>,
+    AdamMultiplier<N, P>,
+    inputs [a / a_reg: Bits<N>, b / b_reg: Bits<N>],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+crate::registered_wrapper!(
+    RegisteredAdamFaultPorts<N, P>,
+    AdamMultiplierFaultPorts<N, P>,
+    inputs [
+        a / a_reg: Bits<N>,
+        b / b_reg: Bits<N>,
+        fault_site / fault_site_reg: Bits<SITE_BITS>,
+        fault_kind / fault_kind_reg: Bits<2>
+    ],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+/// Verilog of `mitchell` (`protected` false) or `adam` (top module `top`): n-bit operands,
+/// t fraction bits.
+pub fn verilog(
+    n: u32,
+    t: u32,
+    signed: bool,
+    protected: bool,
+    fault_ports: bool,
+    registered: bool,
+) -> String {
+    crate::dispatch_n_2n!(
+        n,
+        verilog_for(t, signed, protected, fault_ports, registered)
+    )
+}
+
+#[inline(never)]
+fn verilog_for<const N: usize, const P: usize>(
+    t: u32,
+    s: bool,
+    protected: bool,
+    fault_ports: bool,
+    registered: bool,
+) -> String {
+    use crate::verilog_of;
+    match (protected, fault_ports, registered) {
+        (false, _, false) => verilog_of(MitchellMultiplier::<N, P>::new(t, s)),
+        (false, _, true) => verilog_of(RegisteredMitchell::new(MitchellMultiplier::<N, P>::new(
+            t, s,
+        ))),
+        (true, false, false) => verilog_of(AdamMultiplier::<N, P>::new(t, s)),
+        (true, false, true) => verilog_of(RegisteredAdam::new(AdamMultiplier::<N, P>::new(t, s))),
+        (true, true, false) => verilog_of(AdamMultiplierFaultPorts::<N, P>::new(t, s)),
+        (true, true, true) => {
+            verilog_of(RegisteredAdamFaultPorts::new(AdamMultiplierFaultPorts::<
+                N,
+                P,
+            >::new(t, s)))
+        }
+    }
+}

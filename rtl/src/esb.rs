@@ -1,0 +1,190 @@
+//! RTL of `esb` (model side: `src/units/esb.rs`): Elastic Significant Bit weight × unsigned
+//! activation (Gong et al., IEEE TPDS 33(11), 2022; ARITHMETIC.md §1).
+//!
+//! Weight `w = {s, E, M}` (1 + e + k bits): significand `sig = (E == 0) ? M : 2^k | M`
+//! (k+1 bits), `P = (-1)^s · (sig · x) << max(E-1, 0)`: a (k+1)×a shift-add product, a barrel
+//! shift by 0..2^e-2, the sign last. Linear mode `{s, j}`: `P = (-1)^s (2j+1) x`.
+//! Widths: `p` has `bitlen((2^(k+1)-1)(2^a-1)) + 2^e - 2 + 1` bits (linear:
+//! `bitlen((2^b-1)(2^a-1)) + 1`), two's complement.
+
+use crate::{bitlen, mask, ApplySign};
+use rust_hdl::prelude::*;
+
+/// Width of `p` (exact magnitude width + 1) for nonlinear ESB(e, k) × a-bit activations.
+pub const fn nonlinear_p_bits(e: u32, k: u32, a: u32) -> usize {
+    (bitlen(((1u64 << (k + 1)) - 1) * ((1u64 << a) - 1)) + (1u32 << e) - 2 + 1) as usize
+}
+
+/// Width of `p` for linear ESB with b-bit words × a-bit activations.
+pub const fn linear_p_bits(b: u32, a: u32) -> usize {
+    (bitlen(((1u64 << b) - 1) * ((1u64 << a) - 1)) + 1) as usize
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EsbFormat {
+    /// `{s, E, M}` with e exponent and k fraction bits.
+    Nonlinear { e: u32, k: u32 },
+    /// `{s, j}` with `b - 1` magnitude bits, level 2j+1 in half units.
+    Linear { b: u32 },
+}
+
+/// ESB datapath at the product width P (weight and activation zero-extended to P bits):
+/// significand decode, (k+1)×a shift-add product, barrel shift, sign last. Generic over P only,
+/// so that the ~1000 (e, k, a) configurations share a few dozen instances of it.
+#[derive(LogicBlock)]
+pub struct EsbCore<const P: usize> {
+    pub w: Signal<In, Bits<P>>,
+    pub x: Signal<In, Bits<P>>,
+    pub p: Signal<Out, Bits<P>>,
+    exponent: Signal<Local, Bits<P>>,
+    significand: Signal<Local, Bits<P>>,
+    /// `x` shifted left once per significand bit.
+    x_shifted: Signal<Local, Bits<P>>,
+    product: Signal<Local, Bits<P>>,
+    magnitude: Signal<Local, Bits<P>>,
+    sign: ApplySign<P>,
+    linear: Constant<Bit>,
+    frac_bits: Constant<Bits<P>>,
+    exponent_mask: Constant<Bits<P>>,
+    fraction_mask: Constant<Bits<P>>,
+    hidden_one: Constant<Bits<P>>,
+    sign_bit: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+    one: Constant<Bits<P>>,
+    /// Number of significand bits (k+1, or b in linear mode): the adder count.
+    _sig_bits: usize,
+}
+
+impl<const P: usize> EsbCore<P> {
+    pub fn new(format: EsbFormat) -> Self {
+        let (linear, k, e, b) = match format {
+            EsbFormat::Nonlinear { e, k } => (false, k as usize, e as usize, (1 + e + k) as usize),
+            EsbFormat::Linear { b } => (true, 0, 0, b as usize),
+        };
+        Self {
+            w: Default::default(),
+            x: Default::default(),
+            p: Default::default(),
+            exponent: Default::default(),
+            significand: Default::default(),
+            x_shifted: Default::default(),
+            product: Default::default(),
+            magnitude: Default::default(),
+            sign: Default::default(),
+            linear: Constant::new(linear),
+            frac_bits: Constant::new((k as u64).into()),
+            exponent_mask: Constant::new(mask(e).into()),
+            // Linear mode: the magnitude j is all bits below the sign.
+            fraction_mask: Constant::new(if linear { mask(b - 1) } else { mask(k) }.into()),
+            hidden_one: Constant::new((1u64 << k).into()),
+            sign_bit: Constant::new((1u64 << (b - 1)).into()),
+            zero: Constant::new(0u64.into()),
+            one: Constant::new(1u64.into()),
+            _sig_bits: if linear { b } else { k + 1 },
+        }
+    }
+}
+
+impl<const P: usize> Logic for EsbCore<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.linear.val() {
+            // 2j+1: the odd half-unit level.
+            self.exponent.next = self.zero.val();
+            self.significand.next =
+                ((self.w.val() & self.fraction_mask.val()) << 1) | self.one.val();
+        } else {
+            // Hidden leading one unless E = 0 (gradual underflow).
+            self.exponent.next = (self.w.val() >> self.frac_bits.val()) & self.exponent_mask.val();
+            self.significand.next = self.w.val() & self.fraction_mask.val();
+            if self.exponent.val().any() {
+                self.significand.next = self.significand.val() | self.hidden_one.val();
+            }
+        }
+        self.x_shifted.next = self.x.val();
+        self.product.next = self.zero.val();
+        for i in 0..self._sig_bits {
+            if self.significand.val().get_bit(i) {
+                self.product.next = self.product.val() + self.x_shifted.val();
+            }
+            self.x_shifted.next = self.x_shifted.val() << 1;
+        }
+        self.magnitude.next = self.product.val();
+        if self.exponent.val().any() {
+            self.magnitude.next = self.product.val() << (self.exponent.val() - self.one.val());
+        }
+        self.sign.magnitude.next = self.magnitude.val();
+        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
+        self.p.next = self.sign.p.val();
+    }
+}
+
+crate::weight_activation_shell!(
+    /// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
+    EsbMultiplier,
+    RegisteredEsb,
+    EsbCore,
+    EsbFormat
+);
+
+/// Verilog of `esb` (top module `top`) for weight format `format` × `act_bits` activations.
+pub fn verilog(format: EsbFormat, act_bits: u32, registered: bool) -> String {
+    use crate::dispatch_wxp as d;
+    let a = act_bits;
+    match format {
+        EsbFormat::Nonlinear { e: 2, k } => d!(
+            k,
+            0..=13,
+            a,
+            W = (3 + BB),
+            P = (nonlinear_p_bits(2, BB, AA)),
+            verilog_for(format, registered)
+        ),
+        EsbFormat::Nonlinear { e: 3, k } => d!(
+            k,
+            0..=12,
+            a,
+            W = (4 + BB),
+            P = (nonlinear_p_bits(3, BB, AA)),
+            verilog_for(format, registered)
+        ),
+        EsbFormat::Nonlinear { e: 4, k } => d!(
+            k,
+            0..=11,
+            a,
+            W = (5 + BB),
+            P = (nonlinear_p_bits(4, BB, AA)),
+            verilog_for(format, registered)
+        ),
+        EsbFormat::Nonlinear { e: 5, k } => d!(
+            k,
+            0..=10,
+            a,
+            W = (6 + BB),
+            P = (nonlinear_p_bits(5, BB, AA)),
+            verilog_for(format, registered)
+        ),
+        EsbFormat::Nonlinear { e, .. } => unreachable!("exp_bits {e} passed validation"),
+        EsbFormat::Linear { b } => d!(
+            b,
+            2..=16,
+            a,
+            W = (BB),
+            P = (linear_p_bits(BB, AA)),
+            verilog_for(format, registered)
+        ),
+    }
+}
+
+#[inline(never)]
+fn verilog_for<const W: usize, const X: usize, const P: usize>(
+    format: EsbFormat,
+    registered: bool,
+) -> String {
+    let core = EsbMultiplier::<W, X, P>::new(format);
+    if registered {
+        crate::verilog_of(RegisteredEsb::new(core))
+    } else {
+        crate::verilog_of(core)
+    }
+}

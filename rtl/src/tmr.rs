@@ -1,0 +1,231 @@
+//! RTL of `tmr` (model side: `src/units/tmr.rs`): Pro-TMR (ARITHMETIC.md §3.4), three exact
+//! multipliers and a bitwise majority voter, `err` = any disagreement. With fault ports, a
+//! [`FaultInjector`] on each copy's output forces one fault selected by `fault_site` and
+//! `fault_kind` (encoding below, shared with every unit that has fault ports).
+
+use crate::exact::ExactMultiplier;
+use rust_hdl::prelude::*;
+
+/// Width of `fault_site`: enough for 1 + 3·P sites with P <= 32.
+pub const SITE_BITS: usize = 8;
+/// `fault_kind` values: flip, stuck-at-0, stuck-at-1 (3: no fault).
+pub const KIND_FLIP: u64 = 0;
+pub const KIND_STUCK0: u64 = 1;
+pub const KIND_STUCK1: u64 = 2;
+
+/// Bitwise 2-of-3 majority and a disagreement flag.
+#[derive(LogicBlock, Default)]
+pub struct MajorityVoter<const P: usize> {
+    pub x0: Signal<In, Bits<P>>,
+    pub x1: Signal<In, Bits<P>>,
+    pub x2: Signal<In, Bits<P>>,
+    pub y: Signal<Out, Bits<P>>,
+    pub disagree: Signal<Out, Bit>,
+}
+
+impl<const P: usize> Logic for MajorityVoter<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.y.next = (self.x0.val() & self.x1.val())
+            | (self.x0.val() & self.x2.val())
+            | (self.x1.val() & self.x2.val());
+        self.disagree.next =
+            ((self.x0.val() ^ self.x1.val()) | (self.x0.val() ^ self.x2.val())).any();
+    }
+}
+
+/// Forces a fault on one bit of `x` when `site` selects one of its bits (see module doc).
+#[derive(LogicBlock)]
+pub struct FaultInjector<const P: usize> {
+    pub x: Signal<In, Bits<P>>,
+    pub site: Signal<In, Bits<SITE_BITS>>,
+    pub kind: Signal<In, Bits<2>>,
+    pub y: Signal<Out, Bits<P>>,
+    /// One-hot mask of the faulty bit (zero when the site lies outside this word: the
+    /// wrapped-around shift amount is then >= P).
+    hit: Signal<Local, Bits<P>>,
+    first_site: Constant<Bits<SITE_BITS>>,
+    one: Constant<Bits<P>>,
+    kind_flip: Constant<Bits<2>>,
+    kind_stuck0: Constant<Bits<2>>,
+    kind_stuck1: Constant<Bits<2>>,
+}
+
+impl<const P: usize> FaultInjector<P> {
+    /// An injector for the word whose bit 0 is site `first_site`.
+    pub fn new(first_site: u64) -> Self {
+        Self {
+            x: Default::default(),
+            site: Default::default(),
+            kind: Default::default(),
+            y: Default::default(),
+            hit: Default::default(),
+            first_site: Constant::new(first_site.into()),
+            one: Constant::new(1u64.into()),
+            kind_flip: Constant::new(KIND_FLIP.into()),
+            kind_stuck0: Constant::new(KIND_STUCK0.into()),
+            kind_stuck1: Constant::new(KIND_STUCK1.into()),
+        }
+    }
+}
+
+impl<const P: usize> Logic for FaultInjector<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.hit.next = self.one.val() << (self.site.val() - self.first_site.val());
+        self.y.next = self.x.val();
+        if self.kind.val() == self.kind_flip.val() {
+            self.y.next = self.x.val() ^ self.hit.val();
+        }
+        if self.kind.val() == self.kind_stuck0.val() {
+            self.y.next = self.x.val() & !self.hit.val();
+        }
+        if self.kind.val() == self.kind_stuck1.val() {
+            self.y.next = self.x.val() | self.hit.val();
+        }
+    }
+}
+
+/// Three exact copies and the voter.
+#[derive(LogicBlock)]
+pub struct TmrMultiplier<const A: usize, const B: usize, const P: usize> {
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub p: Signal<Out, Bits<P>>,
+    pub err: Signal<Out, Bit>,
+    copies: [ExactMultiplier<A, B, P>; 3],
+    voter: MajorityVoter<P>,
+}
+
+impl<const A: usize, const B: usize, const P: usize> TmrMultiplier<A, B, P> {
+    pub fn new(signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            err: Default::default(),
+            copies: std::array::from_fn(|_| ExactMultiplier::new(signed)),
+            voter: Default::default(),
+        }
+    }
+}
+
+impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplier<A, B, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for k in 0..3 {
+            self.copies[k].a.next = self.a.val();
+            self.copies[k].b.next = self.b.val();
+        }
+        self.voter.x0.next = self.copies[0].p.val();
+        self.voter.x1.next = self.copies[1].p.val();
+        self.voter.x2.next = self.copies[2].p.val();
+        self.p.next = self.voter.y.val();
+        self.err.next = self.voter.disagree.val();
+    }
+}
+
+/// TMR with a fault injector on each copy's output.
+#[derive(LogicBlock)]
+pub struct TmrMultiplierFaultPorts<const A: usize, const B: usize, const P: usize> {
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub fault_site: Signal<In, Bits<SITE_BITS>>,
+    pub fault_kind: Signal<In, Bits<2>>,
+    pub p: Signal<Out, Bits<P>>,
+    pub err: Signal<Out, Bit>,
+    copies: [ExactMultiplier<A, B, P>; 3],
+    injectors: [FaultInjector<P>; 3],
+    voter: MajorityVoter<P>,
+}
+
+impl<const A: usize, const B: usize, const P: usize> TmrMultiplierFaultPorts<A, B, P> {
+    pub fn new(signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            fault_site: Default::default(),
+            fault_kind: Default::default(),
+            p: Default::default(),
+            err: Default::default(),
+            copies: std::array::from_fn(|_| ExactMultiplier::new(signed)),
+            // Copy k's bit i is site 1 + k·P + i.
+            injectors: std::array::from_fn(|k| FaultInjector::new(1 + (k * P) as u64)),
+            voter: Default::default(),
+        }
+    }
+}
+
+impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplierFaultPorts<A, B, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for k in 0..3 {
+            self.copies[k].a.next = self.a.val();
+            self.copies[k].b.next = self.b.val();
+            self.injectors[k].x.next = self.copies[k].p.val();
+            self.injectors[k].site.next = self.fault_site.val();
+            self.injectors[k].kind.next = self.fault_kind.val();
+        }
+        self.voter.x0.next = self.injectors[0].y.val();
+        self.voter.x1.next = self.injectors[1].y.val();
+        self.voter.x2.next = self.injectors[2].y.val();
+        self.p.next = self.voter.y.val();
+        self.err.next = self.voter.disagree.val();
+    }
+}
+
+crate::registered_wrapper!(
+    RegisteredTmr<A, B, P>,
+    TmrMultiplier<A, B, P>,
+    inputs [a / a_reg: Bits<A>, b / b_reg: Bits<B>],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+crate::registered_wrapper!(
+    RegisteredTmrFaultPorts<A, B, P>,
+    TmrMultiplierFaultPorts<A, B, P>,
+    inputs [
+        a / a_reg: Bits<A>,
+        b / b_reg: Bits<B>,
+        fault_site / fault_site_reg: Bits<SITE_BITS>,
+        fault_kind / fault_kind_reg: Bits<2>
+    ],
+    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
+);
+
+/// Verilog of `tmr` (top module `top`).
+pub fn verilog(
+    a_bits: u32,
+    b_bits: u32,
+    signed: bool,
+    fault_ports: bool,
+    registered: bool,
+) -> String {
+    crate::dispatch_wxp!(
+        a_bits,
+        2..=16,
+        b_bits,
+        W = (BB),
+        P = (BB + AA),
+        verilog_for(signed, fault_ports, registered)
+    )
+}
+
+#[inline(never)]
+fn verilog_for<const A: usize, const B: usize, const P: usize>(
+    signed: bool,
+    fault_ports: bool,
+    registered: bool,
+) -> String {
+    use crate::verilog_of;
+    match (fault_ports, registered) {
+        (false, false) => verilog_of(TmrMultiplier::<A, B, P>::new(signed)),
+        (false, true) => verilog_of(RegisteredTmr::new(TmrMultiplier::<A, B, P>::new(signed))),
+        (true, false) => verilog_of(TmrMultiplierFaultPorts::<A, B, P>::new(signed)),
+        (true, true) => verilog_of(RegisteredTmrFaultPorts::new(TmrMultiplierFaultPorts::<
+            A,
+            B,
+            P,
+        >::new(signed))),
+    }
+}

@@ -1,0 +1,112 @@
+//! The base layer every family builds on: ports, parameter descriptions and parsing, errors,
+//! bit helpers. Knows no family.
+
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use qmulgen_rtl::{bitlen, mask};
+
+/// Parameters of one unit as YAML keys and values (CLI flags are mapped to the same keys).
+pub type ParamMap = BTreeMap<String, serde_yaml::Value>;
+
+/// A bad specification: one line that names the field and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError(pub String);
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Deserialize a family's parameter struct from a [`ParamMap`], with errors naming the family.
+pub fn parse_params<T: DeserializeOwned>(family: &str, map: &ParamMap) -> Result<T, SpecError> {
+    let mapping: serde_yaml::Mapping = map
+        .iter()
+        .map(|(k, v)| (serde_yaml::Value::String(k.clone()), v.clone()))
+        .collect();
+    serde_path_to_error::deserialize(serde_yaml::Value::Mapping(mapping)).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            SpecError(format!("{family}: {}", e.inner()))
+        } else {
+            SpecError(format!("{family}: {path}: {}", e.inner()))
+        }
+    })
+}
+
+/// Check that `value` of parameter `key` lies in `lo..=hi`.
+pub fn check_range(family: &str, key: &str, value: u32, lo: u32, hi: u32) -> Result<(), SpecError> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(SpecError(format!(
+            "{family}: {key} = {value} is out of range, allowed {lo}..={hi}"
+        )))
+    }
+}
+
+/// A [`ParamMap`] from `(key, value)` pairs.
+pub fn param_map<const N: usize>(pairs: [(&str, serde_yaml::Value); N]) -> ParamMap {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Description of one parameter, used by `qmulgen list`, `--help` and error messages.
+#[derive(Clone, Copy)]
+pub struct ParamInfo {
+    pub key: &'static str,
+    pub range: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Direction of a port of a generated module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    Input,
+    Output,
+}
+
+/// One port of a unit's combinational core (the registered wrapper adds `clk` and `ce`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Port {
+    pub name: String,
+    pub dir: Dir,
+    pub width: usize,
+    /// True when the value on the port is read as two's complement.
+    pub signed: bool,
+}
+
+impl Port {
+    pub fn input(name: &str, width: usize, signed: bool) -> Port {
+        Port {
+            name: name.into(),
+            dir: Dir::Input,
+            width,
+            signed,
+        }
+    }
+    pub fn output(name: &str, width: usize, signed: bool) -> Port {
+        Port {
+            name: name.into(),
+            dir: Dir::Output,
+            width,
+            signed,
+        }
+    }
+}
+
+/// Read the low `width` bits of `raw` as two's complement.
+pub fn sign_extend(raw: u64, width: usize) -> i64 {
+    let shift = 64 - width as u32;
+    ((raw << shift) as i64) >> shift
+}
+
+/// The low `width` bits of `value` as a raw two's-complement pattern.
+pub fn to_raw(value: i64, width: usize) -> u64 {
+    (value as u64) & mask(width)
+}
