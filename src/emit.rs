@@ -105,6 +105,33 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
+/// The attribute that keeps a module apart through synthesis: Yosys and Vivado honour
+/// `keep_hierarchy`, and Vivado's `DONT_TOUCH` also stops it merging or trimming the copies.
+pub const KEEP_ATTRIBUTE: &str = "(* keep_hierarchy = \"yes\", DONT_TOUCH = \"yes\" *)";
+
+/// Put [`KEEP_ATTRIBUTE`] on the definition of every module of a redundant block: rust-hdl
+/// writes one module per instance, named after the instance path (`NAME__core__copies__0`
+/// for the block `copies$0`), so the module names say which blocks they are.
+pub fn keep_redundant_blocks(verilog: &str, blocks: &[&str]) -> String {
+    let suffixes: Vec<String> = blocks
+        .iter()
+        .map(|b| format!("__{}", b.replace('$', "__")))
+        .collect();
+    let mut out = String::with_capacity(verilog.len() + 64 * blocks.len());
+    for line in verilog.lines() {
+        if let Some(rest) = line.strip_prefix("module ") {
+            let module: String = rest.chars().take_while(|c| *c != '(').collect();
+            if suffixes.iter().any(|s| module.trim().ends_with(s.as_str())) {
+                out.push_str(KEEP_ATTRIBUTE);
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Generate one unit's Verilog and manifest (nothing is written).
 pub fn generate(spec: &UnitSpec) -> Generated {
     let name = spec.module_name();
@@ -115,6 +142,7 @@ pub fn generate(spec: &UnitSpec) -> Generated {
         spec.unit.params()
     );
     let body = rename_modules(&spec.unit.verilog(spec.pipeline), &name);
+    let body = keep_redundant_blocks(&body, spec.unit.redundant_blocks());
     let verilog = format!("{header}{}\n", body.trim());
     let manifest = Manifest {
         module: name.clone(),

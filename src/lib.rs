@@ -12,5 +12,6 @@ pub mod emit;
 pub mod flows;
 pub mod sim;
 pub mod spec;
+pub mod synth;
 pub mod units;
 pub mod vivado;

@@ -10,6 +10,11 @@
 //! (site `1 + i` = adder output bit i). Operands n bits, product 2n bits.
 
 use crate::tmr::{FaultInjector, SITE_BITS};
+
+/// The adaptive adder (whose idle positions hold the duplicate lane) and the checker: kept
+/// apart through synthesis, else the duplicate lane is merged with the primary one and `err`
+/// becomes a constant 0.
+pub const REDUNDANT_BLOCKS: [&str; 2] = ["adder", "duplicate_checker"];
 use crate::{mask, ApplySign};
 use rust_hdl::prelude::*;
 

@@ -8,6 +8,9 @@ use rust_hdl::prelude::*;
 
 /// Width of `fault_site`: enough for 1 + 3·P sites with P <= 32.
 pub const SITE_BITS: usize = 8;
+/// The three copies: each must survive synthesis as its own logic.
+pub const REDUNDANT_BLOCKS: [&str; 3] = ["copies$0", "copies$1", "copies$2"];
+
 /// `fault_kind` values: flip, stuck-at-0, stuck-at-1 (3: no fault).
 pub const KIND_FLIP: u64 = 0;
 pub const KIND_STUCK0: u64 = 1;

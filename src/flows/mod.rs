@@ -5,6 +5,7 @@
 pub mod eval;
 pub mod metrics;
 pub mod quantize;
+pub mod synth;
 pub mod verify;
 
 use crate::base::SpecError;

@@ -410,6 +410,13 @@ impl Unit for LogParams {
         }
         p
     }
+    fn redundant_blocks(&self) -> &'static [&'static str] {
+        if self.protected {
+            &qmulgen_rtl::adam::REDUNDANT_BLOCKS
+        } else {
+            &[]
+        }
+    }
     fn exact_product(&self, inputs: &[u64]) -> Option<i64> {
         let (ma, na) = self.magnitude(inputs[0]);
         let (mb, nb) = self.magnitude(inputs[1]);

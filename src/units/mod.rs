@@ -32,6 +32,11 @@ pub trait Unit: Send + Sync {
     fn exact_product(&self, _inputs: &[u64]) -> Option<i64> {
         None
     }
+    /// rust-hdl instance names (inside the core) of the redundant parts that must stay apart
+    /// through synthesis, such as TMR's copies; emission marks their modules keep_hierarchy.
+    fn redundant_blocks(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Warnings for the user (e.g. an experimental configuration).
     fn notes(&self) -> Vec<String> {
         Vec::new()

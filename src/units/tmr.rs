@@ -151,6 +151,9 @@ impl Unit for TmrParams {
         }
         out
     }
+    fn redundant_blocks(&self) -> &'static [&'static str] {
+        &qmulgen_rtl::tmr::REDUNDANT_BLOCKS
+    }
     fn params(&self) -> serde_json::Value {
         let mut p = self.exact.params_json();
         p["fault_ports"] = self.fault_ports.into();

@@ -1,0 +1,128 @@
+//! The `synth` flow: synthesise units with Yosys for UltraScale+ (DSP-free) and report LUTs,
+//! carries, muxes, FFs and logic depth; two Yosys jobs at a time, results cached.
+
+use crate::emit;
+use crate::flows::Failure;
+use crate::spec::UnitSpec;
+use crate::synth::{self, SynthResult, Yosys};
+
+/// Synthesise every unit of `specs`, two at a time; `progress` hears one line per unit as it
+/// finishes. Results come back in the order of `specs`.
+pub fn run(
+    specs: &[UnitSpec],
+    progress: &(dyn Fn(String) + Sync),
+) -> Result<Vec<SynthResult>, Failure> {
+    let yosys = Yosys::locate().map_err(Failure::BadInput)?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(vec![None; specs.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(spec) = specs.get(i) else { break };
+                let g = emit::generate(spec);
+                let r = synth::synthesize(&yosys, &g);
+                match &r {
+                    Ok((r, cached)) => progress(format!(
+                        "[{}/{}] {}: {} LUTs, depth {}{}",
+                        i + 1,
+                        specs.len(),
+                        r.module,
+                        r.stats.lut,
+                        r.stats.depth_luts,
+                        if *cached {
+                            " (cached)".to_string()
+                        } else {
+                            format!(" ({:.1} s)", r.seconds)
+                        }
+                    )),
+                    Err(_) => progress(format!("[{}/{}] {}: FAIL", i + 1, specs.len(), g.name)),
+                }
+                results.lock().expect("results lock")[i] = Some(r.map(|(r, _)| r));
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|r| r.expect("every unit ran").map_err(Failure::Failed))
+        .collect()
+}
+
+/// Columns of the table and the CSV.
+const COLUMNS: &str = "module,lut,lut1,lut2,lut3,lut4,lut5,lut6,carry,carry8_equivalent,muxf7,muxf8,ff,depth_luts,depth_cells,yosys_seconds";
+
+fn row(r: &SynthResult) -> Vec<String> {
+    let s = &r.stats;
+    let by = |k: &str| s.lut_by_size.get(k).copied().unwrap_or(0).to_string();
+    vec![
+        r.module.clone(),
+        s.lut.to_string(),
+        by("LUT1"),
+        by("LUT2"),
+        by("LUT3"),
+        by("LUT4"),
+        by("LUT5"),
+        by("LUT6"),
+        s.carry.to_string(),
+        s.carry8_equivalent.to_string(),
+        s.muxf7.to_string(),
+        s.muxf8.to_string(),
+        s.ff.to_string(),
+        s.depth_luts.to_string(),
+        s.depth_cells.to_string(),
+        format!("{:.2}", r.seconds),
+    ]
+}
+
+/// The results as an aligned text table.
+pub fn table(results: &[SynthResult]) -> String {
+    let header: Vec<String> = COLUMNS.split(',').map(String::from).collect();
+    let rows: Vec<Vec<String>> = results.iter().map(row).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].len())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut t = String::new();
+    for r in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (v, w))| {
+                if c == 0 {
+                    format!("{v:<w$}")
+                } else {
+                    format!("{v:>w$}")
+                }
+            })
+            .collect();
+        t.push_str(cells.join("  ").trim_end());
+        t.push('\n');
+    }
+    if let Some(r) = results.first() {
+        t.push_str(&format!(
+            "{} (synth_xilinx -family xcup -nodsp; yosys_seconds 0.00 = from the cache)\n",
+            r.yosys
+        ));
+    }
+    t
+}
+
+pub fn csv(results: &[SynthResult]) -> String {
+    let mut t = format!("{COLUMNS},yosys\n");
+    for r in results {
+        t.push_str(&format!("{},\"{}\"\n", row(r).join(","), r.yosys));
+    }
+    t
+}
+
+pub fn json(results: &[SynthResult]) -> String {
+    serde_json::to_string_pretty(results).expect("results serialize") + "\n"
+}

@@ -1,0 +1,159 @@
+//! Yosys side of the flow: find the project's Yosys (PyPI `pyosys`, installed by `make deps`),
+//! synthesise a generated module for UltraScale+ (`synth_xilinx -family xcup -nodsp`), and read
+//! the mapped netlist (Yosys JSON): cell counts and logic depth. Knows units only through the
+//! generated Verilog; results are cached by the hash of the Verilog, the script and the Yosys
+//! version.
+
+mod netlist;
+
+pub use netlist::{Netlist, NetlistStats};
+
+use crate::emit::{sha256_hex, Generated};
+use askama::Template;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// A Yosys installation: a Python interpreter that imports `pyosys`, and its version line.
+#[derive(Clone, Debug)]
+pub struct Yosys {
+    pub python: PathBuf,
+    pub version: String,
+}
+
+/// Drives one Yosys script through pyosys; Yosys' log goes to stdout.
+const RUNNER: &str = "import sys\nfrom pyosys import libyosys as ys\nd = ys.Design()\nys.run_pass('script ' + sys.argv[1], d)\n";
+
+impl Yosys {
+    /// The Python of the project's `.venv` (from `make deps`) with `pyosys` importable.
+    pub fn locate() -> Result<Yosys, String> {
+        for base in [
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            PathBuf::from("."),
+        ] {
+            let python = base.join(".venv/bin/python");
+            if !python.is_file() {
+                continue;
+            }
+            let out = Command::new(&python)
+                .args([
+                    "-c",
+                    "from pyosys import libyosys as ys; print(ys.yosys_maybe_version())",
+                ])
+                .output();
+            if let Ok(out) = out {
+                if out.status.success() {
+                    return Ok(Yosys {
+                        python,
+                        version: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+                    });
+                }
+            }
+        }
+        Err("Yosys not found: run `make deps` (installs the pinned pyosys wheel into .venv/, no root needed)".into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "synth.ys", escape = "none")]
+struct SynthScript<'a> {
+    module: &'a str,
+}
+
+/// The Yosys script for one module.
+pub fn script(module: &str) -> String {
+    SynthScript { module }
+        .render()
+        .expect("synthesis script renders")
+}
+
+/// Area and depth of one synthesised module, as `qmulgen synth` reports them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SynthResult {
+    pub module: String,
+    #[serde(flatten)]
+    pub stats: NetlistStats,
+    pub yosys: String,
+    /// Seconds Yosys took in this run (0 when the result came from the cache).
+    pub seconds: f64,
+}
+
+fn cache_root() -> PathBuf {
+    match std::env::var_os("QMULGEN_CACHE") {
+        Some(p) => PathBuf::from(p).join("synth"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/synth-cache"),
+    }
+}
+
+/// Synthesise `g` (or take the result from the cache). `Err` when Yosys fails or writes no
+/// netlist, with the end of its log.
+pub fn synthesize(yosys: &Yosys, g: &Generated) -> Result<(SynthResult, bool), String> {
+    let script = script(&g.name);
+    let key = sha256_hex(
+        [g.verilog.as_str(), &script, &yosys.version]
+            .join("\0")
+            .as_bytes(),
+    );
+    let cached = cache_root().join(format!("{}-{}.json", g.name, &key[..16]));
+    if let Some(r) = std::fs::read_to_string(&cached)
+        .ok()
+        .and_then(|t| serde_json::from_str::<SynthResult>(&t).ok())
+    {
+        return Ok((SynthResult { seconds: 0.0, ..r }, true));
+    }
+    let (netlist, seconds) = run_yosys(yosys, g, &script)?;
+    let result = SynthResult {
+        module: g.name.clone(),
+        stats: netlist.stats(),
+        yosys: yosys.version.clone(),
+        seconds,
+    };
+    let text = serde_json::to_string_pretty(&result).expect("result serializes");
+    // The cache is an optimisation: a failure to write it is not an error.
+    let _ = std::fs::create_dir_all(cache_root())
+        .and_then(|_| crate::emit::write_file_atomically(&cached, &text));
+    Ok((result, false))
+}
+
+/// Run the script on the module's Verilog in a temporary folder and read the netlist.
+pub fn run_yosys(yosys: &Yosys, g: &Generated, script: &str) -> Result<(Netlist, f64), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("qmulgen-synth-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).map_err(|e| format!("cannot write {name}: {e}"))
+    };
+    write(&format!("{}.v", g.name), &g.verilog)?;
+    write("synth.ys", script)?;
+    write("run.py", RUNNER)?;
+    let start = Instant::now();
+    let out = Command::new(&yosys.python)
+        .current_dir(dir.path())
+        .args(["run.py", "synth.ys"])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", yosys.python.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Never trust the exit status alone: a Yosys that stops early may still exit 0.
+    let netlist_path = dir.path().join("netlist.json");
+    if !out.status.success() || !netlist_path.is_file() {
+        return Err(format!(
+            "Yosys wrote no netlist for {} (exit {}); last lines of its log:\n{}",
+            g.name,
+            out.status,
+            last_lines(&log, 15)
+        ));
+    }
+    let netlist = Netlist::load(&netlist_path, &g.name)?;
+    Ok((netlist, seconds))
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

@@ -1,0 +1,223 @@
+//! The mapped netlist as Yosys writes it (`write_json`, flattened): cells, their types and
+//! connections. Counts cells by kind and finds the longest combinational path.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// One cell: its type and, per port, direction and connected bits (net ids; constants are
+/// `None`).
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub name: String,
+    pub kind: String,
+    pub inputs: Vec<u64>,
+    pub outputs: Vec<u64>,
+}
+
+/// The top module of a flattened netlist.
+#[derive(Clone, Debug)]
+pub struct Netlist {
+    pub cells: Vec<Cell>,
+    /// Output ports whose every bit is a constant (logic that synthesis proved dead).
+    pub constant_outputs: Vec<String>,
+}
+
+/// Cell counts and depth of a netlist, as `synth` reports them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetlistStats {
+    /// LUT1..LUT6 cells.
+    pub lut: u64,
+    pub lut_by_size: BTreeMap<String, u64>,
+    /// Carry cells as mapped (Yosys maps CARRY4 even for UltraScale+).
+    pub carry: u64,
+    /// The same chains counted in CARRY8 cells (two CARRY4 per CARRY8, rounded up).
+    pub carry8_equivalent: u64,
+    pub muxf7: u64,
+    pub muxf8: u64,
+    /// Flip-flops (FDRE, FDSE, FDCE, FDPE).
+    pub ff: u64,
+    /// LUTs on the longest combinational path (inputs or FF outputs to outputs or FF inputs).
+    pub depth_luts: u64,
+    /// Cells (LUTs, carries, muxes) on the longest combinational path.
+    pub depth_cells: u64,
+    /// Outputs synthesis tied to constants (e.g. an `err` whose checker was optimised away).
+    pub constant_outputs: Vec<String>,
+}
+
+fn is_ff(kind: &str) -> bool {
+    matches!(kind, "FDRE" | "FDSE" | "FDCE" | "FDPE")
+}
+
+fn is_lut(kind: &str) -> bool {
+    kind.len() == 4 && kind.starts_with("LUT")
+}
+
+impl Netlist {
+    /// Read `module` from a Yosys JSON netlist file.
+    pub fn load(path: &Path, module: &str) -> Result<Netlist, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Netlist::parse(&text, module).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str, module: &str) -> Result<Netlist, String> {
+        let json: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not a Yosys JSON netlist: {e}"))?;
+        let cells = json["modules"][module]["cells"]
+            .as_object()
+            .ok_or_else(|| format!("no module `{module}` with cells in the netlist"))?;
+        let mut out = Vec::new();
+        for (name, cell) in cells {
+            let kind = cell["type"].as_str().unwrap_or_default().to_string();
+            let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+            let dirs = cell["port_directions"].as_object();
+            if let Some(conns) = cell["connections"].as_object() {
+                for (port, bits) in conns {
+                    let dir = dirs
+                        .and_then(|d| d.get(port))
+                        .and_then(|d| d.as_str())
+                        .unwrap_or("input");
+                    let ids = bits
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|b| b.as_u64());
+                    if dir == "output" {
+                        outputs.extend(ids);
+                    } else {
+                        inputs.extend(ids);
+                    }
+                }
+            }
+            out.push(Cell {
+                name: name.clone(),
+                kind,
+                inputs,
+                outputs,
+            });
+        }
+        let constant_outputs = json["modules"][module]["ports"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, p)| p["direction"] == "output")
+            .filter(|(_, p)| {
+                p["bits"]
+                    .as_array()
+                    .is_some_and(|b| b.iter().all(|x| x.is_string()))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        Ok(Netlist {
+            cells: out,
+            constant_outputs,
+        })
+    }
+
+    pub fn stats(&self) -> NetlistStats {
+        let mut s = NetlistStats::default();
+        let mut carry4 = 0;
+        let mut carry8 = 0;
+        for c in &self.cells {
+            let k = c.kind.as_str();
+            if is_lut(k) {
+                s.lut += 1;
+                *s.lut_by_size.entry(k.to_string()).or_default() += 1;
+            } else if is_ff(k) {
+                s.ff += 1;
+            }
+            match k {
+                "CARRY4" => carry4 += 1,
+                "CARRY8" => carry8 += 1,
+                "MUXF7" => s.muxf7 += 1,
+                "MUXF8" => s.muxf8 += 1,
+                _ => {}
+            }
+        }
+        s.carry = carry4 + carry8;
+        s.carry8_equivalent = carry8 + carry4.div_ceil(2);
+        (s.depth_luts, s.depth_cells) = self.depth();
+        s.constant_outputs = self.constant_outputs.clone();
+        s
+    }
+
+    /// (LUTs, cells) on the longest combinational path. Paths start at module inputs and FF
+    /// outputs and end at module outputs and FF inputs; every input of a cell is taken to
+    /// reach every output (exact for LUTs, conservative for carry chains).
+    pub fn depth(&self) -> (u64, u64) {
+        let mut driver: HashMap<u64, usize> = HashMap::new();
+        for (i, c) in self.cells.iter().enumerate() {
+            if !is_ff(&c.kind) {
+                for &o in &c.outputs {
+                    driver.insert(o, i);
+                }
+            }
+        }
+        // Depth at each combinational cell's outputs, computed once per cell (iteratively:
+        // carry chains are long).
+        let mut memo: Vec<Option<(u64, u64)>> = vec![None; self.cells.len()];
+        let mut best = (0, 0);
+        for start in 0..self.cells.len() {
+            if is_ff(&self.cells[start].kind) {
+                continue;
+            }
+            let mut stack = vec![(start, false)];
+            while let Some((i, expanded)) = stack.pop() {
+                if memo[i].is_some() {
+                    continue;
+                }
+                let preds = self.cells[i].inputs.iter().filter_map(|b| driver.get(b));
+                if !expanded {
+                    stack.push((i, true));
+                    stack.extend(preds.filter(|&&p| memo[p].is_none()).map(|&p| (p, false)));
+                    continue;
+                }
+                let (mut luts, mut cells) = (0, 0);
+                for &p in preds {
+                    // A cycle (none in a mapped combinational netlist) would leave p unset.
+                    let (l, c) = memo[p].unwrap_or((0, 0));
+                    luts = luts.max(l);
+                    cells = cells.max(c);
+                }
+                let own = u64::from(is_lut(&self.cells[i].kind));
+                memo[i] = Some((luts + own, cells + 1));
+            }
+            let d = memo[start].unwrap_or((0, 0));
+            best = (best.0.max(d.0), best.1.max(d.1));
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// a -> LUT2 -> CARRY4 -> LUT1 -> FF -> LUT3 -> p: the longest path has 2 LUTs and 3 cells.
+    #[test]
+    fn counts_and_depth_of_a_small_netlist() {
+        let text = r#"{"modules": {"top": {
+          "ports": {"a": {"direction": "input", "bits": [2, 3]},
+                    "p": {"direction": "output", "bits": [17]},
+                    "err": {"direction": "output", "bits": ["0"]}},
+          "cells": {
+            "l1": {"type": "LUT2", "port_directions": {"I0": "input", "I1": "input", "O": "output"},
+                   "connections": {"I0": [2], "I1": [3], "O": [10]}},
+            "c1": {"type": "CARRY4", "port_directions": {"S": "input", "CO": "output"},
+                   "connections": {"S": [10, "0", "0", "0"], "CO": [11, 12, 13, 14]}},
+            "l2": {"type": "LUT1", "port_directions": {"I0": "input", "O": "output"},
+                   "connections": {"I0": [14], "O": [15]}},
+            "f1": {"type": "FDRE", "port_directions": {"D": "input", "Q": "output"},
+                   "connections": {"D": [15], "Q": [16]}},
+            "l3": {"type": "LUT3", "port_directions": {"I0": "input", "I1": "input", "I2": "input", "O": "output"},
+                   "connections": {"I0": [16], "I1": [2], "I2": [3], "O": [17]}}
+        }}}}"#;
+        let n = Netlist::parse(text, "top").unwrap();
+        let s = n.stats();
+        assert_eq!((s.lut, s.carry, s.carry8_equivalent, s.ff), (3, 1, 1, 1));
+        assert_eq!(s.lut_by_size["LUT2"], 1);
+        assert_eq!((s.depth_luts, s.depth_cells), (2, 3));
+        assert_eq!(n.constant_outputs, vec!["err".to_string()]);
+        assert!(Netlist::parse(text, "other").is_err());
+    }
+}
