@@ -368,8 +368,8 @@ impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
     }
 }
 
-/// Antilog: `((2^t + s) << (kA + kB + c)) >> t` as one left or right shift; 0 when an
-/// operand is 0.
+/// Antilog: `((2^t + s) << (kA + kB + c)) >> t` as one right shift of the top-aligned
+/// mantissa; 0 when an operand is 0.
 #[derive(LogicBlock)]
 pub struct AntilogShifter<const N: usize, const P: usize> {
     pub s: Signal<In, Bits<N>>,
@@ -380,7 +380,8 @@ pub struct AntilogShifter<const N: usize, const P: usize> {
     pub p: Signal<Out, Bits<P>>,
     exponent: Signal<Local, Bits<P>>,
     mantissa: Signal<Local, Bits<P>>,
-    t: Constant<Bits<P>>,
+    align: Constant<Bits<P>>,
+    top: Constant<Bits<P>>,
     lead: Constant<Bits<P>>,
     one: Constant<Bits<P>>,
     zero: Constant<Bits<P>>,
@@ -397,7 +398,8 @@ impl<const N: usize, const P: usize> AntilogShifter<N, P> {
             p: Default::default(),
             exponent: Default::default(),
             mantissa: Default::default(),
-            t: Constant::new(u64::from(t).into()),
+            align: Constant::new(((P as u64) - 1 - u64::from(t)).into()),
+            top: Constant::new(((P as u64) - 1).into()),
             lead: Constant::new((1u64 << t).into()),
             one: Constant::new(1u64.into()),
             zero: Constant::new(0u64.into()),
@@ -412,12 +414,11 @@ impl<const N: usize, const P: usize> Logic for AntilogShifter<N, P> {
         if self.c.val() {
             self.exponent.next = self.exponent.val() + self.one.val();
         }
-        self.mantissa.next = bit_cast::<P, N>(self.s.val()) | self.lead.val();
-        // The product fits 2n bits either way: shift left by e - t or right by t - e.
-        self.p.next = self.mantissa.val() >> (self.t.val() - self.exponent.val());
-        if self.exponent.val() >= self.t.val() {
-            self.p.next = self.mantissa.val() << (self.exponent.val() - self.t.val());
-        }
+        // (2^t + s) with its leading one at bit 2n-1 (a constant shift): then
+        // P = (2^t + s) 2^e / 2^t = mantissa >> (2n-1-e), one right shift by 0..2n-1
+        // (e <= 2n-1), instead of a left or a right shift chosen by e >= t.
+        self.mantissa.next = (bit_cast::<P, N>(self.s.val()) | self.lead.val()) << self.align.val();
+        self.p.next = self.mantissa.val() >> (self.top.val() - self.exponent.val());
         if !self.nonzero.val() {
             self.p.next = self.zero.val();
         }

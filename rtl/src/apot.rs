@@ -94,6 +94,9 @@ pub struct ApotTerm<const P: usize> {
     pub x: Signal<In, Bits<P>>,
     pub y: Signal<Out, Bits<P>>,
     index: Signal<Local, Bits<P>>,
+    pick1: Signal<Local, Bits<P>>,
+    pick2: Signal<Local, Bits<P>>,
+    pick3: Signal<Local, Bits<P>>,
     field_shift: Constant<Bits<P>>,
     field_mask: Constant<Bits<P>>,
     index1: Constant<Bits<P>>,
@@ -115,6 +118,9 @@ impl<const P: usize> ApotTerm<P> {
             x: Default::default(),
             y: Default::default(),
             index: Default::default(),
+            pick1: Default::default(),
+            pick2: Default::default(),
+            pick3: Default::default(),
             field_shift: c(field_shift.into()),
             field_mask: c(mask(field_bits as usize)),
             index1: c(1),
@@ -132,16 +138,20 @@ impl<const P: usize> Logic for ApotTerm<P> {
     #[hdl_gen]
     fn update(&mut self) {
         self.index.next = (self.w.val() >> self.field_shift.val()) & self.field_mask.val();
-        self.y.next = self.zero.val();
+        // A parallel AND-OR mux (one decoded index per shifted copy), not a priority chain.
+        self.pick1.next = self.zero.val();
+        self.pick2.next = self.zero.val();
+        self.pick3.next = self.zero.val();
         if self.index.val() == self.index1.val() {
-            self.y.next = self.x.val() << self.shift1.val();
+            self.pick1.next = self.x.val() << self.shift1.val();
         }
         if self.index.val() == self.index2.val() {
-            self.y.next = self.x.val() << self.shift2.val();
+            self.pick2.next = self.x.val() << self.shift2.val();
         }
         if self.index.val() == self.index3.val() {
-            self.y.next = self.x.val() << self.shift3.val();
+            self.pick3.next = self.x.val() << self.shift3.val();
         }
+        self.y.next = self.pick1.val() | self.pick2.val() | self.pick3.val();
     }
 }
 

@@ -111,7 +111,10 @@ impl<const P: usize> Logic for EsbCore<P> {
         }
         self.magnitude.next = self.product.val();
         if self.exponent.val().any() {
-            self.magnitude.next = self.product.val() << (self.exponent.val() - self.one.val());
+            // E - 1 < 2^e: masking keeps the shift amount e bits wide for synthesis (E - 1
+            // would wrap to all ones at E = 0, where this branch is not taken).
+            self.magnitude.next = self.product.val()
+                << ((self.exponent.val() - self.one.val()) & self.exponent_mask.val());
         }
         self.sign.magnitude.next = self.magnitude.val();
         self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
