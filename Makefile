@@ -17,7 +17,7 @@ help:
 	@echo "make check    cargo fmt --check and clippy -D warnings (both packages: qmulgen, rtl/)"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
 	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
-	@echo "make bench    print the speed table (generation, model build, vectors/s)"
+	@echo "make bench    print the speed table (generation, model build, vectors/s) and the area table (Yosys, units vs twins)"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) and Yosys ($(YOSYS_PIN)) into .venv/, no root needed"
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
@@ -61,6 +61,7 @@ synth: deps build
 
 bench: deps
 	$(CARGO) bench --bench throughput
+	$(CARGO) bench --bench area
 
 vivado:
 	@command -v vivado >/dev/null 2>&1 || { \

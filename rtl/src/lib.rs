@@ -23,15 +23,16 @@ pub fn verilog_of<B: Block>(mut block: B) -> String {
 
 /// Width dispatch: monomorphize `$f::<W, AA, P>(args)` for a run-time first parameter `BB` in
 /// `LO..=HI` and a run-time second parameter `AA` in 2..=16 (values checked by the spec before).
-/// `W` and `P` are token expressions over the literal names `BB` and `AA`, e.g.
+/// `W`, `P` and the optional trailing `S` (a fourth const parameter) are token expressions over
+/// the literal names `BB` and `AA`, e.g.
 /// `dispatch_wxp!(a in 2..=16, b, W = (BB), P = (BB + AA), exact_for(signed))`.
 #[macro_export]
 macro_rules! dispatch_wxp {
     ($bb:expr, $lo:literal ..= $hi:literal, $aa:expr, W = ($($w:tt)*), P = ($($p:tt)*),
-     $f:ident ( $($arg:expr),* )) => {
+     $f:ident ( $($arg:expr),* ) $(, S = ($($s:tt)*))?) => {
         seq_macro::seq!(BB in $lo..=$hi {
             match $bb {
-                #( #[allow(clippy::identity_op)] BB => $crate::dispatch_wxp_second!($aa, W = ($($w)*), P = ($($p)*), $f($($arg),*)), )*
+                #( #[allow(clippy::identity_op)] BB => $crate::dispatch_wxp_second!($aa, W = ($($w)*), P = ($($p)*), $f($($arg),*) $(, S = ($($s)*))?), )*
                 other => unreachable!("width parameter {other} passed validation"),
             }
         })
@@ -55,11 +56,11 @@ macro_rules! dispatch_n_2n {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! dispatch_wxp_second {
-    ($aa:expr, W = ($($w:tt)*), P = ($($p:tt)*), $f:ident ( $($arg:expr),* )) => {
+    ($aa:expr, W = ($($w:tt)*), P = ($($p:tt)*), $f:ident ( $($arg:expr),* ) $(, S = ($($s:tt)*))?) => {
         seq_macro::seq!(AA in 2..=16 {
             match $aa {
                 // `W` expressions such as `3 + BB` are `3 + 0` for BB = 0.
-                #( #[allow(clippy::identity_op)] AA => $f::<{ $($w)* }, AA, { $($p)* }>($($arg),*), )*
+                #( #[allow(clippy::identity_op)] AA => $f::<{ $($w)* }, AA, { $($p)* } $(, { $($s)* })?>($($arg),*), )*
                 other => unreachable!("width parameter {other} passed validation"),
             }
         })

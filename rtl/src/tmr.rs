@@ -91,16 +91,16 @@ impl<const P: usize> Logic for FaultInjector<P> {
 
 /// Three exact copies and the voter.
 #[derive(LogicBlock)]
-pub struct TmrMultiplier<const A: usize, const B: usize, const P: usize> {
+pub struct TmrMultiplier<const A: usize, const B: usize, const P: usize, const S: usize> {
     pub a: Signal<In, Bits<A>>,
     pub b: Signal<In, Bits<B>>,
     pub p: Signal<Out, Bits<P>>,
     pub err: Signal<Out, Bit>,
-    copies: [ExactMultiplier<A, B, P>; 3],
+    copies: [ExactMultiplier<A, B, P, S>; 3],
     voter: MajorityVoter<P>,
 }
 
-impl<const A: usize, const B: usize, const P: usize> TmrMultiplier<A, B, P> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize> TmrMultiplier<A, B, P, S> {
     pub fn new(signed: bool) -> Self {
         Self {
             a: Default::default(),
@@ -113,7 +113,7 @@ impl<const A: usize, const B: usize, const P: usize> TmrMultiplier<A, B, P> {
     }
 }
 
-impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplier<A, B, P> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic for TmrMultiplier<A, B, P, S> {
     #[hdl_gen]
     fn update(&mut self) {
         for k in 0..3 {
@@ -130,19 +130,19 @@ impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplier<A, 
 
 /// TMR with a fault injector on each copy's output.
 #[derive(LogicBlock)]
-pub struct TmrMultiplierFaultPorts<const A: usize, const B: usize, const P: usize> {
+pub struct TmrMultiplierFaultPorts<const A: usize, const B: usize, const P: usize, const S: usize> {
     pub a: Signal<In, Bits<A>>,
     pub b: Signal<In, Bits<B>>,
     pub fault_site: Signal<In, Bits<SITE_BITS>>,
     pub fault_kind: Signal<In, Bits<2>>,
     pub p: Signal<Out, Bits<P>>,
     pub err: Signal<Out, Bit>,
-    copies: [ExactMultiplier<A, B, P>; 3],
+    copies: [ExactMultiplier<A, B, P, S>; 3],
     injectors: [FaultInjector<P>; 3],
     voter: MajorityVoter<P>,
 }
 
-impl<const A: usize, const B: usize, const P: usize> TmrMultiplierFaultPorts<A, B, P> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize> TmrMultiplierFaultPorts<A, B, P, S> {
     pub fn new(signed: bool) -> Self {
         Self {
             a: Default::default(),
@@ -159,7 +159,7 @@ impl<const A: usize, const B: usize, const P: usize> TmrMultiplierFaultPorts<A, 
     }
 }
 
-impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplierFaultPorts<A, B, P> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic for TmrMultiplierFaultPorts<A, B, P, S> {
     #[hdl_gen]
     fn update(&mut self) {
         for k in 0..3 {
@@ -178,15 +178,15 @@ impl<const A: usize, const B: usize, const P: usize> Logic for TmrMultiplierFaul
 }
 
 crate::registered_wrapper!(
-    RegisteredTmr<A, B, P>,
-    TmrMultiplier<A, B, P>,
+    RegisteredTmr<A, B, P, S>,
+    TmrMultiplier<A, B, P, S>,
     inputs [a / a_reg: Bits<A>, b / b_reg: Bits<B>],
     outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
 );
 
 crate::registered_wrapper!(
-    RegisteredTmrFaultPorts<A, B, P>,
-    TmrMultiplierFaultPorts<A, B, P>,
+    RegisteredTmrFaultPorts<A, B, P, S>,
+    TmrMultiplierFaultPorts<A, B, P, S>,
     inputs [
         a / a_reg: Bits<A>,
         b / b_reg: Bits<B>,
@@ -210,25 +210,27 @@ pub fn verilog(
         b_bits,
         W = (BB),
         P = (BB + AA),
-        verilog_for(signed, fault_ports, registered)
+        verilog_for(signed, fault_ports, registered),
+        S = (crate::exact::selector_width(BB, AA))
     )
 }
 
 #[inline(never)]
-fn verilog_for<const A: usize, const B: usize, const P: usize>(
+fn verilog_for<const A: usize, const B: usize, const P: usize, const S: usize>(
     signed: bool,
     fault_ports: bool,
     registered: bool,
 ) -> String {
     use crate::verilog_of;
     match (fault_ports, registered) {
-        (false, false) => verilog_of(TmrMultiplier::<A, B, P>::new(signed)),
-        (false, true) => verilog_of(RegisteredTmr::new(TmrMultiplier::<A, B, P>::new(signed))),
-        (true, false) => verilog_of(TmrMultiplierFaultPorts::<A, B, P>::new(signed)),
+        (false, false) => verilog_of(TmrMultiplier::<A, B, P, S>::new(signed)),
+        (false, true) => verilog_of(RegisteredTmr::new(TmrMultiplier::<A, B, P, S>::new(signed))),
+        (true, false) => verilog_of(TmrMultiplierFaultPorts::<A, B, P, S>::new(signed)),
         (true, true) => verilog_of(RegisteredTmrFaultPorts::new(TmrMultiplierFaultPorts::<
             A,
             B,
             P,
+            S,
         >::new(signed))),
     }
 }

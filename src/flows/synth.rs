@@ -13,41 +13,29 @@ pub fn run(
     progress: &(dyn Fn(String) + Sync),
 ) -> Result<Vec<SynthResult>, Failure> {
     let yosys = Yosys::locate().map_err(Failure::BadInput)?;
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(vec![None; specs.len()]);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(spec) = specs.get(i) else { break };
-                let g = emit::generate(spec);
-                let r = synth::synthesize(&yosys, &g);
-                match &r {
-                    Ok((r, cached)) => progress(format!(
-                        "[{}/{}] {}: {} LUTs, depth {}{}",
-                        i + 1,
-                        specs.len(),
-                        r.module,
-                        r.stats.lut,
-                        r.stats.depth_luts,
-                        if *cached {
-                            " (cached)".to_string()
-                        } else {
-                            format!(" ({:.1} s)", r.seconds)
-                        }
-                    )),
-                    Err(_) => progress(format!("[{}/{}] {}: FAIL", i + 1, specs.len(), g.name)),
+    let generated: Vec<emit::Generated> = specs.iter().map(emit::generate).collect();
+    let sources: Vec<synth::Source> = generated.iter().map(synth::Source::from).collect();
+    let n = sources.len();
+    synth::synthesize_many(&yosys, &sources, &|i, r| {
+        progress(match r {
+            Ok((r, cached)) => format!(
+                "[{}/{n}] {}: {} LUTs, depth {}{}",
+                i + 1,
+                r.module,
+                r.stats.lut,
+                r.stats.depth_luts,
+                if *cached {
+                    " (cached)".to_string()
+                } else {
+                    format!(" ({:.1} s)", r.seconds)
                 }
-                results.lock().expect("results lock")[i] = Some(r.map(|(r, _)| r));
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("results lock")
-        .into_iter()
-        .map(|r| r.expect("every unit ran").map_err(Failure::Failed))
-        .collect()
+            ),
+            Err(_) => format!("[{}/{n}] {}: FAIL", i + 1, sources[i].name),
+        })
+    })
+    .into_iter()
+    .map(|r| r.map_err(Failure::Failed))
+    .collect()
 }
 
 /// Columns of the table and the CSV.

@@ -57,14 +57,36 @@ impl Yosys {
 #[derive(Template)]
 #[template(path = "synth.ys", escape = "none")]
 struct SynthScript<'a> {
-    module: &'a str,
+    file: &'a str,
+    top: &'a str,
+    params: &'a [(&'a str, i64)],
 }
 
-/// The Yosys script for one module.
-pub fn script(module: &str) -> String {
-    SynthScript { module }
+/// The Yosys script for module `top` of `file`, its parameters overridden by `params`.
+pub fn script(file: &str, top: &str, params: &[(&str, i64)]) -> String {
+    SynthScript { file, top, params }
         .render()
         .expect("synthesis script renders")
+}
+
+/// Verilog to synthesise: module `top` of `verilog` with `params` set (e.g. a behavioural
+/// twin's widths); `name` labels the result and its cache entry.
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub verilog: &'a str,
+    pub top: &'a str,
+    pub params: &'a [(&'a str, i64)],
+}
+
+impl<'a> From<&'a Generated> for Source<'a> {
+    fn from(g: &'a Generated) -> Self {
+        Source {
+            name: &g.name,
+            verilog: &g.verilog,
+            top: &g.name,
+            params: &[],
+        }
+    }
 }
 
 /// Area and depth of one synthesised module, as `qmulgen synth` reports them.
@@ -85,25 +107,26 @@ fn cache_root() -> PathBuf {
     }
 }
 
-/// Synthesise `g` (or take the result from the cache). `Err` when Yosys fails or writes no
-/// netlist, with the end of its log.
+/// Synthesise a generated unit (or take the result from the cache), see [`synthesize_source`].
 pub fn synthesize(yosys: &Yosys, g: &Generated) -> Result<(SynthResult, bool), String> {
-    let script = script(&g.name);
-    let key = sha256_hex(
-        [g.verilog.as_str(), &script, &yosys.version]
-            .join("\0")
-            .as_bytes(),
-    );
-    let cached = cache_root().join(format!("{}-{}.json", g.name, &key[..16]));
+    synthesize_source(yosys, &Source::from(g))
+}
+
+/// Synthesise `src` (or take the result from the cache; `true` when cached). `Err` when Yosys
+/// fails or writes no netlist, with the end of its log.
+pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Result<(SynthResult, bool), String> {
+    let script = script(&format!("{}.v", src.name), src.top, src.params);
+    let key = sha256_hex([src.verilog, &script, &yosys.version].join("\0").as_bytes());
+    let cached = cache_root().join(format!("{}-{}.json", src.name, &key[..16]));
     if let Some(r) = std::fs::read_to_string(&cached)
         .ok()
         .and_then(|t| serde_json::from_str::<SynthResult>(&t).ok())
     {
         return Ok((SynthResult { seconds: 0.0, ..r }, true));
     }
-    let (netlist, seconds) = run_yosys(yosys, g, &script)?;
+    let (netlist, seconds) = run_yosys(yosys, src, &script)?;
     let result = SynthResult {
-        module: g.name.clone(),
+        module: src.name.to_string(),
         stats: netlist.stats(),
         yosys: yosys.version.clone(),
         seconds,
@@ -115,8 +138,36 @@ pub fn synthesize(yosys: &Yosys, g: &Generated) -> Result<(SynthResult, bool), S
     Ok((result, false))
 }
 
-/// Run the script on the module's Verilog in a temporary folder and read the netlist.
-pub fn run_yosys(yosys: &Yosys, g: &Generated, script: &str) -> Result<(Netlist, f64), String> {
+/// Synthesise every source, two Yosys jobs at a time (or from the cache); `progress` hears
+/// `(index, result)` as each finishes. Results come back in the order of `sources`.
+pub fn synthesize_many(
+    yosys: &Yosys,
+    sources: &[Source],
+    progress: &(dyn Fn(usize, &Result<(SynthResult, bool), String>) + Sync),
+) -> Vec<Result<SynthResult, String>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(vec![None; sources.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(src) = sources.get(i) else { break };
+                let r = synthesize_source(yosys, src);
+                progress(i, &r);
+                results.lock().expect("results lock")[i] = Some(r.map(|(r, _)| r));
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|r| r.expect("every source ran"))
+        .collect()
+}
+
+/// Run the script on the source's Verilog in a temporary folder and read the netlist.
+pub fn run_yosys(yosys: &Yosys, src: &Source, script: &str) -> Result<(Netlist, f64), String> {
     let dir = tempfile::Builder::new()
         .prefix("qmulgen-synth-")
         .tempdir()
@@ -124,7 +175,7 @@ pub fn run_yosys(yosys: &Yosys, g: &Generated, script: &str) -> Result<(Netlist,
     let write = |name: &str, text: &str| {
         std::fs::write(dir.path().join(name), text).map_err(|e| format!("cannot write {name}: {e}"))
     };
-    write(&format!("{}.v", g.name), &g.verilog)?;
+    write(&format!("{}.v", src.name), src.verilog)?;
     write("synth.ys", script)?;
     write("run.py", RUNNER)?;
     let start = Instant::now();
@@ -144,12 +195,12 @@ pub fn run_yosys(yosys: &Yosys, g: &Generated, script: &str) -> Result<(Netlist,
     if !out.status.success() || !netlist_path.is_file() {
         return Err(format!(
             "Yosys wrote no netlist for {} (exit {}); last lines of its log:\n{}",
-            g.name,
+            src.name,
             out.status,
             last_lines(&log, 15)
         ));
     }
-    let netlist = Netlist::load(&netlist_path, &g.name)?;
+    let netlist = Netlist::load(&netlist_path, src.top)?;
     Ok((netlist, seconds))
 }
 
