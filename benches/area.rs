@@ -127,17 +127,22 @@ fn main() {
         .collect();
 
     let mut sources: Vec<Source> = units.iter().map(Source::from).collect();
-    sources.extend(rows.iter().zip(&twin_params).zip(&twin_names).map(
-        |((r, params), name)| Source {
-            name,
-            verilog: r.twin.0,
-            top: r.twin.1,
-            params,
-        },
-    ));
+    sources.extend(
+        rows.iter()
+            .zip(&twin_params)
+            .zip(&twin_names)
+            .map(|((r, params), name)| Source {
+                name,
+                verilog: r.twin.0,
+                top: r.twin.1,
+                params,
+            }),
+    );
     sources.extend(exacts.iter().map(Source::from));
     let total = sources.len();
-    eprintln!("synthesising {total} modules (units, twins, exact references; cached after the first run)");
+    eprintln!(
+        "synthesising {total} modules (units, twins, exact references; cached after the first run)"
+    );
     let results: Vec<SynthResult> = synth::synthesize_many(&yosys, &sources, &|i, r| {
         if let Ok((r, false)) = r {
             eprintln!("  [{}/{total}] {} {:.1} s", i + 1, r.module, r.seconds);
@@ -189,7 +194,9 @@ fn main() {
         // Targets of issue 12.
         let name = &unit_r[i].module;
         if r.family != "tmr" && twin_ratio > 1.0 {
-            misses.push(format!("{name}: {twin_ratio:.2}x its twin's LUTs (target <= 1.0)"));
+            misses.push(format!(
+                "{name}: {twin_ratio:.2}x its twin's LUTs (target <= 1.0)"
+            ));
         }
         if u.depth_luts > t.depth_luts + 1 {
             misses.push(format!(
@@ -198,7 +205,9 @@ fn main() {
             ));
         }
         if r.family == "tmr" && exact_ratio < 2.9 {
-            misses.push(format!("{name}: {exact_ratio:.2}x exact (target >= 2.9, redundancy kept)"));
+            misses.push(format!(
+                "{name}: {exact_ratio:.2}x exact (target >= 2.9, redundancy kept)"
+            ));
         }
         let adam_target = match r.yaml.as_str() {
             "{width: 8, frac_bits: 7}" => Some(0.4),

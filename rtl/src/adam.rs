@@ -196,23 +196,65 @@ impl<const N: usize> Logic for FractionAdder<N> {
     }
 }
 
-/// AdAM's t-bit adaptive adder. Lane plan from the LOD outputs: `q = min(max(kA, kB), t)`
-/// informative positions `[t-q, t)`, `d = min(t-q, q)` duplicated ones. Positions `[0, d)`
-/// add the top d bit pairs again, with the primary carry into position t-d as carry-in and
-/// the chain cut after position d-1. `sums` carries the adder's physical outputs: bit i < t
-/// the sum output of position i (a duplicate bit for i < d), bit t the carry `c`, bit t+1
-/// the duplicate carry `c'`; one word so that one fault injector reaches every site.
+/// The lane plan of ARITHMETIC.md §3.2 from `kmax = max(kA, kB)`: `q = min(kmax, t)`,
+/// `d = min(t - q, q)` and the shift `t - d`. All are at most t, so they are masked to
+/// bitlen(t) bits: synthesis then sees narrow shift amounts (a wide amount built by a
+/// subtraction costs a full barrel shifter per use).
+#[derive(LogicBlock)]
+pub struct LanePlan<const N: usize> {
+    pub kmax: Signal<In, Bits<N>>,
+    pub d: Signal<Out, Bits<N>>,
+    pub dup_shift: Signal<Out, Bits<N>>,
+    q: Signal<Local, Bits<N>>,
+    free: Signal<Local, Bits<N>>,
+    t: Constant<Bits<N>>,
+    narrow: Constant<Bits<N>>,
+}
+
+impl<const N: usize> LanePlan<N> {
+    fn new(t: u32) -> Self {
+        Self {
+            kmax: Default::default(),
+            d: Default::default(),
+            dup_shift: Default::default(),
+            q: Default::default(),
+            free: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            narrow: Constant::new(mask(crate::bitlen(u64::from(t)) as usize).into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for LanePlan<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.q.next = self.kmax.val() & self.narrow.val();
+        if self.kmax.val() > self.t.val() {
+            self.q.next = self.t.val();
+        }
+        self.free.next = (self.t.val() - self.q.val()) & self.narrow.val();
+        self.d.next = self.free.val();
+        if self.q.val() < self.free.val() {
+            self.d.next = self.q.val();
+        }
+        self.dup_shift.next = (self.t.val() - self.d.val()) & self.narrow.val();
+    }
+}
+
+/// AdAM's t-bit adaptive adder. Its [`LanePlan`] (from `kmax`: three bits cross the kept
+/// module boundary, so synthesis folds the plan into the shifters) gives `q` informative
+/// positions `[t-q, t)` and `d` duplicated ones. Positions `[0, d)` add the top d bit pairs again
+/// (the operands moved down by `t - d`), with the primary carry into position t-d as carry-in
+/// and the chain cut after position d-1. `sums` carries the adder's physical outputs: bit
+/// i < t the sum output of position i (a duplicate bit for i < d), bit t the carry `c`, bit
+/// t+1 the duplicate carry `c'`; one word so that one fault injector reaches every site.
 #[derive(LogicBlock)]
 pub struct AdaptiveAdder<const N: usize, const P: usize> {
     pub fa: Signal<In, Bits<N>>,
     pub fb: Signal<In, Bits<N>>,
-    pub ka: Signal<In, Bits<N>>,
-    pub kb: Signal<In, Bits<N>>,
+    pub kmax: Signal<In, Bits<N>>,
     pub sums: Signal<Out, Bits<P>>,
-    pub q: Signal<Out, Bits<N>>,
-    pub d: Signal<Out, Bits<N>>,
-    kmax: Signal<Local, Bits<N>>,
-    free: Signal<Local, Bits<N>>,
+    plan: LanePlan<N>,
     dup_mask: Signal<Local, Bits<N>>,
     primary: Signal<Local, Bits<N>>,
     carries: Signal<Local, Bits<N>>,
@@ -220,7 +262,6 @@ pub struct AdaptiveAdder<const N: usize, const P: usize> {
     dup: Signal<Local, Bits<N>>,
     /// Sum outputs of the t positions: primary bits at `[t-q, t)`, duplicates at `[0, d)`.
     positions: Signal<Local, Bits<N>>,
-    t: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
     frac_mask: Constant<Bits<N>>,
     carry_bit: Constant<Bits<N>>,
@@ -233,20 +274,15 @@ impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
         Self {
             fa: Default::default(),
             fb: Default::default(),
-            ka: Default::default(),
-            kb: Default::default(),
-            sums: Default::default(),
-            q: Default::default(),
-            d: Default::default(),
             kmax: Default::default(),
-            free: Default::default(),
+            sums: Default::default(),
+            plan: LanePlan::new(t),
             dup_mask: Default::default(),
             primary: Default::default(),
             carries: Default::default(),
             dup_carry_in: Default::default(),
             dup: Default::default(),
             positions: Default::default(),
-            t: Constant::new(u64::from(t).into()),
             one: Constant::new(1u64.into()),
             frac_mask: Constant::new(mask(t as usize).into()),
             carry_bit: Constant::new((1u64 << t).into()),
@@ -259,28 +295,16 @@ impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
 impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.kmax.next = self.ka.val();
-        if self.kb.val() > self.ka.val() {
-            self.kmax.next = self.kb.val();
-        }
-        self.q.next = self.kmax.val();
-        if self.kmax.val() > self.t.val() {
-            self.q.next = self.t.val();
-        }
-        self.free.next = self.t.val() - self.q.val();
-        self.d.next = self.free.val();
-        if self.q.val() < self.free.val() {
-            self.d.next = self.q.val();
-        }
-        self.dup_mask.next = (self.one.val() << self.d.val()) - self.one.val();
+        self.plan.kmax.next = self.kmax.val();
+        self.dup_mask.next = (self.one.val() << self.plan.d.val()) - self.one.val();
         // Primary lane: both fractions are 0 below t-q, so its chain starts there with 0.
         self.primary.next = self.fa.val() + self.fb.val();
         // Carry into each position of the primary lane: sum ^ a ^ b.
         self.carries.next = self.primary.val() ^ self.fa.val() ^ self.fb.val();
         self.dup_carry_in.next =
-            ((self.carries.val() >> (self.t.val() - self.d.val())) & self.one.val()).any();
-        self.dup.next = ((self.fa.val() >> (self.t.val() - self.d.val())) & self.dup_mask.val())
-            + ((self.fb.val() >> (self.t.val() - self.d.val())) & self.dup_mask.val());
+            ((self.carries.val() >> self.plan.dup_shift.val()) & self.one.val()).any();
+        self.dup.next = ((self.fa.val() >> self.plan.dup_shift.val()) & self.dup_mask.val())
+            + ((self.fb.val() >> self.plan.dup_shift.val()) & self.dup_mask.val());
         if self.dup_carry_in.val() {
             self.dup.next = self.dup.val() + self.one.val();
         }
@@ -290,32 +314,34 @@ impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
         if (self.primary.val() & self.carry_bit.val()).any() {
             self.sums.next = self.sums.val() | self.carry_out_bit.val();
         }
-        if (self.dup.val() & (self.one.val() << self.d.val())).any() & self.d.val().any() {
+        if ((self.dup.val() >> self.plan.d.val()) & self.one.val()).any() & self.plan.d.val().any()
+        {
             self.sums.next = self.sums.val() | self.dup_carry_out_bit.val();
         }
     }
 }
 
-/// AdAM's checker: compares the top d primary bits and `c` with the duplicate lane, zeroes
-/// every primary bit (and `c`) that disagrees, masks positions `[0, t-q)` and flags a
-/// mismatch.
+/// AdAM's checker: plans the lanes from `kmax` as the adder does, compares the top d primary bits and `c` with the duplicate lane, zeroes every primary bit (and `c`) that disagrees,
+/// masks positions `[0, t-q)` and flags a mismatch.
 #[derive(LogicBlock)]
 pub struct DuplicateChecker<const N: usize, const P: usize> {
     pub sums: Signal<In, Bits<P>>,
-    pub q: Signal<In, Bits<N>>,
-    pub d: Signal<In, Bits<N>>,
+    pub kmax: Signal<In, Bits<N>>,
     pub s: Signal<Out, Bits<N>>,
     pub c: Signal<Out, Bit>,
     pub mismatch: Signal<Out, Bit>,
+    plan: LanePlan<N>,
+    /// `min(kmax, t)` and `t - q` (bitlen(t) bits): positions `[t-q, t)` are informative.
+    q: Signal<Local, Bits<N>>,
+    free: Signal<Local, Bits<N>>,
     positions: Signal<Local, Bits<N>>,
     primary: Signal<Local, Bits<N>>,
-    copies: Signal<Local, Bits<N>>,
-    dup_mask: Signal<Local, Bits<N>>,
     differ: Signal<Local, Bits<N>>,
     carry: Signal<Local, Bit>,
     dup_carry: Signal<Local, Bit>,
     carry_differs: Signal<Local, Bit>,
     t: Constant<Bits<N>>,
+    narrow: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
     frac_mask: Constant<Bits<N>>,
     carry_out_bit: Constant<Bits<P>>,
@@ -326,20 +352,21 @@ impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
     fn new(t: u32) -> Self {
         Self {
             sums: Default::default(),
-            q: Default::default(),
-            d: Default::default(),
+            kmax: Default::default(),
             s: Default::default(),
             c: Default::default(),
             mismatch: Default::default(),
+            plan: LanePlan::new(t),
+            q: Default::default(),
+            free: Default::default(),
             positions: Default::default(),
             primary: Default::default(),
-            copies: Default::default(),
-            dup_mask: Default::default(),
             differ: Default::default(),
             carry: Default::default(),
             dup_carry: Default::default(),
             carry_differs: Default::default(),
             t: Constant::new(u64::from(t).into()),
+            narrow: Constant::new(mask(crate::bitlen(u64::from(t)) as usize).into()),
             one: Constant::new(1u64.into()),
             frac_mask: Constant::new(mask(t as usize).into()),
             carry_out_bit: Constant::new((1u64 << t).into()),
@@ -351,18 +378,25 @@ impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
 impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
+        self.plan.kmax.next = self.kmax.val();
+        self.q.next = self.kmax.val() & self.narrow.val();
+        if self.kmax.val() > self.t.val() {
+            self.q.next = self.t.val();
+        }
+        self.free.next = (self.t.val() - self.q.val()) & self.narrow.val();
         self.positions.next = self.sums.val().get_bits::<N>(0) & self.frac_mask.val();
-        self.primary.next = self.positions.val()
-            & !((self.one.val() << (self.t.val() - self.q.val())) - self.one.val());
-        self.dup_mask.next = (self.one.val() << self.d.val()) - self.one.val();
-        self.copies.next = self.positions.val() & self.dup_mask.val();
-        self.differ.next = ((self.primary.val() >> (self.t.val() - self.d.val()))
-            ^ self.copies.val())
-            & self.dup_mask.val();
-        self.s.next = self.primary.val() & !(self.differ.val() << (self.t.val() - self.d.val()));
+        self.primary.next =
+            self.positions.val() & !((self.one.val() << self.free.val()) - self.one.val());
+        // Primary bit i in [t-d, t) against its copy at position i - (t-d).
+        self.differ.next = (self.primary.val()
+            ^ (self.positions.val() << self.plan.dup_shift.val()))
+            & !((self.one.val() << self.plan.dup_shift.val()) - self.one.val())
+            & self.frac_mask.val();
+        self.s.next = self.primary.val() & !self.differ.val();
         self.carry.next = (self.sums.val() & self.carry_out_bit.val()).any();
         self.dup_carry.next = (self.sums.val() & self.dup_carry_out_bit.val()).any();
-        self.carry_differs.next = (self.carry.val() ^ self.dup_carry.val()) & self.d.val().any();
+        self.carry_differs.next =
+            (self.carry.val() ^ self.dup_carry.val()) & self.plan.d.val().any();
         self.c.next = self.carry.val() & !self.carry_differs.val();
         self.mismatch.next = self.differ.val().any() | self.carry_differs.val();
     }
@@ -482,6 +516,7 @@ macro_rules! adam_multiplier {
             pub p: Signal<Out, Bits<P>>,
             pub err: Signal<Out, Bit>,
             operands: LogOperands<N>,
+            kmax: Signal<Local, Bits<N>>,
             adder: AdaptiveAdder<N, P>,
             $($injector: FaultInjector<P>,)?
             duplicate_checker: DuplicateChecker<N, P>,
@@ -498,6 +533,7 @@ macro_rules! adam_multiplier {
                     p: Default::default(),
                     err: Default::default(),
                     operands: LogOperands::new(t, signed),
+                    kmax: Default::default(),
                     adder: AdaptiveAdder::new(t),
                     // Bit i of the adder's output word is fault site 1 + i.
                     $($injector: FaultInjector::new(1),)?
@@ -515,16 +551,18 @@ macro_rules! adam_multiplier {
                 self.operands.b.next = self.b.val();
                 self.adder.fa.next = self.operands.fa.val();
                 self.adder.fb.next = self.operands.fb.val();
-                self.adder.ka.next = self.operands.ka.val();
-                self.adder.kb.next = self.operands.kb.val();
+                self.kmax.next = self.operands.ka.val();
+                if self.operands.kb.val() > self.operands.ka.val() {
+                    self.kmax.next = self.operands.kb.val();
+                }
+                self.adder.kmax.next = self.kmax.val();
                 $(
                     self.$injector.x.next = self.adder.sums.val();
                     self.$injector.site.next = self.fault_site.val();
                     self.$injector.kind.next = self.fault_kind.val();
                 )?
                 self.duplicate_checker.sums.next = self.$src.$src_port.val();
-                self.duplicate_checker.q.next = self.adder.q.val();
-                self.duplicate_checker.d.next = self.adder.d.val();
+                self.duplicate_checker.kmax.next = self.kmax.val();
                 self.antilog.s.next = self.duplicate_checker.s.val();
                 self.antilog.c.next = self.duplicate_checker.c.val();
                 self.antilog.ka.next = self.operands.ka.val();

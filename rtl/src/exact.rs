@@ -100,7 +100,7 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
         }
         // Group g sums leaves 4g..4g+3 into node[4g] as a short chain of conditional adds:
         // one carry chain per group, the selection bits inside its LUTs.
-        for g in 0..((S + 3) / 4) {
+        for g in 0..S.div_ceil(4) {
             if !self.selector.val().get_bit(4 * g) {
                 self.node[4 * g].next = self.zero.val();
             }
@@ -121,12 +121,12 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
         // is skipped when its right operand is 0: the same sum, but each add stays its own
         // carry chain instead of being merged into one wide compressor (Yosys, 16x16: 386 LUTs,
         // depth 8, against 433 and 10 without; `a * b` 531 and 8).
-        for k in 0..((S + 3) / 4 / 2) {
+        for k in 0..(S.div_ceil(4) / 2) {
             if self.node[8 * k + 4].val().any() {
                 self.node[8 * k].next = self.node[8 * k].val() + self.node[8 * k + 4].val();
             }
         }
-        for k in 0..(((S + 3) / 4 + 1) / 4) {
+        for k in 0..((S.div_ceil(4) + 1) / 4) {
             if self.node[16 * k + 8].val().any() {
                 self.node[16 * k].next = self.node[16 * k].val() + self.node[16 * k + 8].val();
             }

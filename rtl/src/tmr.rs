@@ -113,7 +113,9 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> TmrMultipli
     }
 }
 
-impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic for TmrMultiplier<A, B, P, S> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
+    for TmrMultiplier<A, B, P, S>
+{
     #[hdl_gen]
     fn update(&mut self) {
         for k in 0..3 {
@@ -142,7 +144,9 @@ pub struct TmrMultiplierFaultPorts<const A: usize, const B: usize, const P: usiz
     voter: MajorityVoter<P>,
 }
 
-impl<const A: usize, const B: usize, const P: usize, const S: usize> TmrMultiplierFaultPorts<A, B, P, S> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize>
+    TmrMultiplierFaultPorts<A, B, P, S>
+{
     pub fn new(signed: bool) -> Self {
         Self {
             a: Default::default(),
@@ -159,7 +163,9 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> TmrMultipli
     }
 }
 
-impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic for TmrMultiplierFaultPorts<A, B, P, S> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
+    for TmrMultiplierFaultPorts<A, B, P, S>
+{
     #[hdl_gen]
     fn update(&mut self) {
         for k in 0..3 {

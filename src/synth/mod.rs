@@ -107,14 +107,17 @@ fn cache_root() -> PathBuf {
     }
 }
 
+/// A synthesis result and whether it came from the cache, or the failure with Yosys' log.
+pub type Synthesized = Result<(SynthResult, bool), String>;
+
 /// Synthesise a generated unit (or take the result from the cache), see [`synthesize_source`].
-pub fn synthesize(yosys: &Yosys, g: &Generated) -> Result<(SynthResult, bool), String> {
+pub fn synthesize(yosys: &Yosys, g: &Generated) -> Synthesized {
     synthesize_source(yosys, &Source::from(g))
 }
 
 /// Synthesise `src` (or take the result from the cache; `true` when cached). `Err` when Yosys
 /// fails or writes no netlist, with the end of its log.
-pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Result<(SynthResult, bool), String> {
+pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
     let script = script(&format!("{}.v", src.name), src.top, src.params);
     let key = sha256_hex([src.verilog, &script, &yosys.version].join("\0").as_bytes());
     let cached = cache_root().join(format!("{}-{}.json", src.name, &key[..16]));
@@ -143,7 +146,7 @@ pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Result<(SynthResult, bo
 pub fn synthesize_many(
     yosys: &Yosys,
     sources: &[Source],
-    progress: &(dyn Fn(usize, &Result<(SynthResult, bool), String>) + Sync),
+    progress: &(dyn Fn(usize, &Synthesized) + Sync),
 ) -> Vec<Result<SynthResult, String>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(vec![None; sources.len()]);
