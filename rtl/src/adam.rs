@@ -196,36 +196,32 @@ impl<const N: usize> Logic for FractionAdder<N> {
     }
 }
 
-/// The lane plan of ARITHMETIC.md §3.2 from `kmax = max(kA, kB)`: `q = min(kmax, t)`,
-/// `d = min(t - q, q)` and the shift `t - d`. All are at most t, so they are masked to
-/// bitlen(t) bits: synthesis then sees narrow shift amounts (a wide amount built by a
-/// subtraction costs a full barrel shifter per use).
+/// The first half of the lane plan of ARITHMETIC.md §3.2, from `kmax = max(kA, kB)`:
+/// `q = min(kmax, t)` informative positions `[free, t)`, `free = t - q`. Both are at most t,
+/// so they are masked to bitlen(t) bits: synthesis then sees narrow shift amounts (a wide
+/// amount built by a subtraction costs a full barrel shifter per use).
 #[derive(LogicBlock)]
-pub struct LanePlan<const N: usize> {
+pub struct InformativeLanes<const N: usize> {
     pub kmax: Signal<In, Bits<N>>,
-    pub d: Signal<Out, Bits<N>>,
-    pub dup_shift: Signal<Out, Bits<N>>,
-    q: Signal<Local, Bits<N>>,
-    free: Signal<Local, Bits<N>>,
+    pub q: Signal<Out, Bits<N>>,
+    pub free: Signal<Out, Bits<N>>,
     t: Constant<Bits<N>>,
     narrow: Constant<Bits<N>>,
 }
 
-impl<const N: usize> LanePlan<N> {
+impl<const N: usize> InformativeLanes<N> {
     fn new(t: u32) -> Self {
         Self {
             kmax: Default::default(),
-            d: Default::default(),
-            dup_shift: Default::default(),
             q: Default::default(),
             free: Default::default(),
             t: Constant::new(u64::from(t).into()),
-            narrow: Constant::new(mask(crate::bitlen(u64::from(t)) as usize).into()),
+            narrow: Constant::new(narrow_mask(t).into()),
         }
     }
 }
 
-impl<const N: usize> Logic for LanePlan<N> {
+impl<const N: usize> Logic for InformativeLanes<N> {
     #[hdl_gen]
     fn update(&mut self) {
         self.q.next = self.kmax.val() & self.narrow.val();
@@ -233,6 +229,37 @@ impl<const N: usize> Logic for LanePlan<N> {
             self.q.next = self.t.val();
         }
         self.free.next = (self.t.val() - self.q.val()) & self.narrow.val();
+    }
+}
+
+/// The second half of the lane plan: `d = min(free, q)` duplicated positions `[0, d)` and the
+/// shift `t - d` that moves the top d positions down to them (bitlen(t) bits, as above).
+#[derive(LogicBlock)]
+pub struct DuplicateLanes<const N: usize> {
+    pub q: Signal<In, Bits<N>>,
+    pub free: Signal<In, Bits<N>>,
+    pub d: Signal<Out, Bits<N>>,
+    pub dup_shift: Signal<Out, Bits<N>>,
+    t: Constant<Bits<N>>,
+    narrow: Constant<Bits<N>>,
+}
+
+impl<const N: usize> DuplicateLanes<N> {
+    fn new(t: u32) -> Self {
+        Self {
+            q: Default::default(),
+            free: Default::default(),
+            d: Default::default(),
+            dup_shift: Default::default(),
+            t: Constant::new(u64::from(t).into()),
+            narrow: Constant::new(narrow_mask(t).into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for DuplicateLanes<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
         self.d.next = self.free.val();
         if self.q.val() < self.free.val() {
             self.d.next = self.q.val();
@@ -241,8 +268,14 @@ impl<const N: usize> Logic for LanePlan<N> {
     }
 }
 
-/// AdAM's t-bit adaptive adder. Its [`LanePlan`] (from `kmax`: three bits cross the kept
-/// module boundary, so synthesis folds the plan into the shifters) gives `q` informative
+/// Ones in the bitlen(t) low bits: every lane-plan value is at most t.
+fn narrow_mask(t: u32) -> u64 {
+    mask(crate::bitlen(u64::from(t)) as usize)
+}
+
+/// AdAM's t-bit adaptive adder. Its lane plan ([`InformativeLanes`], [`DuplicateLanes`]; from
+/// `kmax`: three bits cross the kept module boundary, so synthesis folds the plan into the
+/// shifters) gives `q` informative
 /// positions `[t-q, t)` and `d` duplicated ones. Positions `[0, d)` add the top d bit pairs again
 /// (the operands moved down by `t - d`), with the primary carry into position t-d as carry-in
 /// and the chain cut after position d-1. `sums` carries the adder's physical outputs: bit
@@ -254,7 +287,8 @@ pub struct AdaptiveAdder<const N: usize, const P: usize> {
     pub fb: Signal<In, Bits<N>>,
     pub kmax: Signal<In, Bits<N>>,
     pub sums: Signal<Out, Bits<P>>,
-    plan: LanePlan<N>,
+    informative: InformativeLanes<N>,
+    plan: DuplicateLanes<N>,
     dup_mask: Signal<Local, Bits<N>>,
     primary: Signal<Local, Bits<N>>,
     carries: Signal<Local, Bits<N>>,
@@ -276,7 +310,8 @@ impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
             fb: Default::default(),
             kmax: Default::default(),
             sums: Default::default(),
-            plan: LanePlan::new(t),
+            informative: InformativeLanes::new(t),
+            plan: DuplicateLanes::new(t),
             dup_mask: Default::default(),
             primary: Default::default(),
             carries: Default::default(),
@@ -295,7 +330,9 @@ impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
 impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.plan.kmax.next = self.kmax.val();
+        self.informative.kmax.next = self.kmax.val();
+        self.plan.q.next = self.informative.q.val();
+        self.plan.free.next = self.informative.free.val();
         self.dup_mask.next = (self.one.val() << self.plan.d.val()) - self.one.val();
         // Primary lane: both fractions are 0 below t-q, so its chain starts there with 0.
         self.primary.next = self.fa.val() + self.fb.val();
@@ -330,18 +367,14 @@ pub struct DuplicateChecker<const N: usize, const P: usize> {
     pub s: Signal<Out, Bits<N>>,
     pub c: Signal<Out, Bit>,
     pub mismatch: Signal<Out, Bit>,
-    plan: LanePlan<N>,
-    /// `min(kmax, t)` and `t - q` (bitlen(t) bits): positions `[t-q, t)` are informative.
-    q: Signal<Local, Bits<N>>,
-    free: Signal<Local, Bits<N>>,
+    informative: InformativeLanes<N>,
+    plan: DuplicateLanes<N>,
     positions: Signal<Local, Bits<N>>,
     primary: Signal<Local, Bits<N>>,
     differ: Signal<Local, Bits<N>>,
     carry: Signal<Local, Bit>,
     dup_carry: Signal<Local, Bit>,
     carry_differs: Signal<Local, Bit>,
-    t: Constant<Bits<N>>,
-    narrow: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
     frac_mask: Constant<Bits<N>>,
     carry_out_bit: Constant<Bits<P>>,
@@ -356,17 +389,14 @@ impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
             s: Default::default(),
             c: Default::default(),
             mismatch: Default::default(),
-            plan: LanePlan::new(t),
-            q: Default::default(),
-            free: Default::default(),
+            informative: InformativeLanes::new(t),
+            plan: DuplicateLanes::new(t),
             positions: Default::default(),
             primary: Default::default(),
             differ: Default::default(),
             carry: Default::default(),
             dup_carry: Default::default(),
             carry_differs: Default::default(),
-            t: Constant::new(u64::from(t).into()),
-            narrow: Constant::new(mask(crate::bitlen(u64::from(t)) as usize).into()),
             one: Constant::new(1u64.into()),
             frac_mask: Constant::new(mask(t as usize).into()),
             carry_out_bit: Constant::new((1u64 << t).into()),
@@ -378,15 +408,12 @@ impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
 impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.plan.kmax.next = self.kmax.val();
-        self.q.next = self.kmax.val() & self.narrow.val();
-        if self.kmax.val() > self.t.val() {
-            self.q.next = self.t.val();
-        }
-        self.free.next = (self.t.val() - self.q.val()) & self.narrow.val();
+        self.informative.kmax.next = self.kmax.val();
+        self.plan.q.next = self.informative.q.val();
+        self.plan.free.next = self.informative.free.val();
         self.positions.next = self.sums.val().get_bits::<N>(0) & self.frac_mask.val();
-        self.primary.next =
-            self.positions.val() & !((self.one.val() << self.free.val()) - self.one.val());
+        self.primary.next = self.positions.val()
+            & !((self.one.val() << self.informative.free.val()) - self.one.val());
         // Primary bit i in [t-d, t) against its copy at position i - (t-d).
         self.differ.next = (self.primary.val()
             ^ (self.positions.val() << self.plan.dup_shift.val()))
