@@ -110,3 +110,35 @@ pub fn sign_extend(raw: u64, width: usize) -> i64 {
 pub fn to_raw(value: i64, width: usize) -> u64 {
     (value as u64) & mask(width)
 }
+
+/// Rows under a header as aligned text: the first column left-aligned, the others right-aligned.
+pub fn aligned_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].len())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let mut t = String::new();
+    for r in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (v, w))| {
+                if c == 0 {
+                    format!("{v:<w$}")
+                } else {
+                    format!("{v:>w$}")
+                }
+            })
+            .collect();
+        t.push_str(cells.join("  ").trim_end());
+        t.push('\n');
+    }
+    t
+}

@@ -7,6 +7,7 @@ use crate::flows::{self, eval, metrics, quantize, verify, Failure};
 use crate::sim::Verilator;
 use crate::spec::{Design, UnitSpec};
 use crate::units;
+use crate::vivado;
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ and prove it in Verilator against bit-exact golden models.";
   qmulgen verify tmr --width 12 --signed
   qmulgen metrics adam --width 8 --frac-bits 5 --rtl
   qmulgen synth tmr --width 8
+  qmulgen report reports/*/post_route_{utilization,timing}.rpt
   qmulgen eval exact --width 8 13 11")]
 pub struct Cli {
     #[command(subcommand)]
@@ -156,6 +158,31 @@ Examples:
         /// Write the results as CSV
         #[arg(long)]
         csv: Option<PathBuf>,
+    },
+    /// Read Vivado utilization and timing reports into one table (LUTs, FFs, carry, DSP, BRAM, WNS, Fmax)
+    #[command(
+        after_help = "Reads report_utilization (UltraScale+: CLB LUTs/CLB Registers/CARRY8; 7-series: Slice
+LUTs/Slice Registers, CARRY4 from the Primitives table) and report_timing_summary (WNS from the
+Design Timing Summary row, the clock period from the Clock Summary). Reports of the same design
+and stage (from the header's Design State, else the file name) form one row.
+Fmax = 1000 / (period - WNS).
+
+Examples:
+  qmulgen report rtl_out/reports/adam_u8_t7/post_route_utilization.rpt \\
+                 rtl_out/reports/adam_u8_t7/post_route_timing.rpt
+  qmulgen report rtl_out/reports/*/post_*_{utilization,timing}.rpt --json vivado.json
+  qmulgen report util.rpt timing.rpt --period-ns 2.5"
+    )]
+    Report {
+        /// Report files (report_utilization, report_timing_summary)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Clock period for Fmax, overriding the timing report's Clock Summary
+        #[arg(long)]
+        period_ns: Option<f64>,
+        /// Write the results as JSON (keys lut, ff, carry, dsp, bram, wns_ns, device, fmax_mhz, ...)
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
     /// Print the golden model's outputs for the given operands
     #[command(
@@ -322,6 +349,11 @@ pub fn main() -> i32 {
             json,
             csv,
         } => cmd_synth(&unit, all, json.as_deref(), csv.as_deref()),
+        Command::Report {
+            files,
+            period_ns,
+            json,
+        } => cmd_report(&files, period_ns, json.as_deref()),
         Command::Quantize {
             unit,
             input,
@@ -535,6 +567,25 @@ fn cmd_synth(
         (json, flows::synth::json(&results)),
         (csv, flows::synth::csv(&results)),
     ])
+}
+
+fn cmd_report(
+    files: &[PathBuf],
+    period_ns: Option<f64>,
+    json: Option<&Path>,
+) -> Result<(), Failure> {
+    check_file_names(&[json])?;
+    if let Some(p) = period_ns {
+        if !(p > 0.0 && p.is_finite()) {
+            return Err(Failure::BadInput(format!(
+                "--period-ns = {p} is out of range, allowed > 0"
+            )));
+        }
+    }
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let results = vivado::report::read(&paths, period_ns).map_err(Failure::BadInput)?;
+    print!("{}", vivado::report::table(&results));
+    write_reports(&[(json, vivado::report::json(&results))])
 }
 
 /// Output files must be file names; checked before a long run.

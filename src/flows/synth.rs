@@ -66,34 +66,9 @@ fn row(r: &SynthResult) -> Vec<String> {
 
 /// The results as an aligned text table.
 pub fn table(results: &[SynthResult]) -> String {
-    let header: Vec<String> = COLUMNS.split(',').map(String::from).collect();
+    let header: Vec<&str> = COLUMNS.split(',').collect();
     let rows: Vec<Vec<String>> = results.iter().map(row).collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].len())
-                .chain([header[c].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut t = String::new();
-    for r in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(c, (v, w))| {
-                if c == 0 {
-                    format!("{v:<w$}")
-                } else {
-                    format!("{v:>w$}")
-                }
-            })
-            .collect();
-        t.push_str(cells.join("  ").trim_end());
-        t.push('\n');
-    }
+    let mut t = crate::base::aligned_table(&header, &rows);
     if let Some(r) = results.first() {
         t.push_str(&format!(
             "{} (synth_xilinx -family xcup -nodsp; yosys_seconds 0.00 = from the cache)\n",

@@ -1,5 +1,7 @@
 //! Vivado hand-off: out-of-context synthesis/implementation script and XDC per module, rendered
-//! from askama templates.
+//! from askama templates; [`report`] reads Vivado's reports back.
+
+pub mod report;
 
 use crate::emit::Manifest;
 use askama::Template;
