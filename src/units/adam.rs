@@ -375,6 +375,15 @@ impl Unit for LogParams {
             outputs[1] = u64::from(err);
         }
     }
+    fn fault_site_names(&self) -> Vec<String> {
+        if !self.fault_ports {
+            return Vec::new();
+        }
+        (0..self.t)
+            .map(|i| format!("s{i}"))
+            .chain(["c".into(), "c'".into()])
+            .collect()
+    }
     fn verilog(&self, registered: bool) -> String {
         let (n, t, s) = (self.n, self.t, self.signed);
         qmulgen_rtl::adam::verilog(n, t, s, self.protected, self.fault_ports, registered)

@@ -37,6 +37,11 @@ pub trait Unit: Send + Sync {
     fn redundant_blocks(&self) -> &'static [&'static str] {
         &[]
     }
+    /// With fault ports: the name of each architectural fault site, site `i + 1` being
+    /// `[i]` (`fault_site` 0 selects no fault). Empty for units without fault ports.
+    fn fault_site_names(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// Warnings for the user (e.g. an experimental configuration).
     fn notes(&self) -> Vec<String> {
         Vec::new()

@@ -131,6 +131,15 @@ impl Unit for TmrParams {
         outputs[0] = (c[0] & c[1]) | (c[0] & c[2]) | (c[1] & c[2]);
         outputs[1] = u64::from(c[0] != c[1] || c[0] != c[2]);
     }
+    fn fault_site_names(&self) -> Vec<String> {
+        if !self.fault_ports {
+            return Vec::new();
+        }
+        let pw = self.exact.product_bits();
+        (0..3)
+            .flat_map(|copy| (0..pw).map(move |bit| format!("copy{copy}.p[{bit}]")))
+            .collect()
+    }
     fn verilog(&self, registered: bool) -> String {
         let e = &self.exact;
         qmulgen_rtl::tmr::verilog(e.a_bits, e.b_bits, e.signed, self.fault_ports, registered)

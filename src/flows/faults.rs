@@ -1,0 +1,1053 @@
+//! The `faults` flow: single-fault campaigns (flip, stuck-at-0, stuck-at-1, one at a time, at
+//! every site, over every operand pair or seeded random pairs), classified against the unit's
+//! own fault-free output: masked (err = 0, p equal), detected (err = 1), SDC (err = 0, p
+//! different). Sites are the architectural fault ports of `tmr`/`adam` (classified by the
+//! golden fault models, every injection confirmed in Verilator) or every observed cell output
+//! of the Yosys-mapped netlist of any unit (instrumented, run in Verilator). Campaigns split
+//! into shards by site and merge back exactly.
+
+use crate::base::{sign_extend, ParamMap};
+use crate::emit;
+use crate::flows::Failure;
+use crate::sim::{self, Model, VectorSource, Verilator};
+use crate::spec::UnitSpec;
+use crate::synth::{self, Yosys};
+use crate::units::Unit;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Fault kinds and their `fault_kind` port values.
+pub const KINDS: [(&str, u64); 3] = [("flip", 0), ("sa0", 1), ("sa1", 2)];
+const KIND_NONE: u64 = 3;
+
+/// Campaigns up to this many injections run over every operand pair (every n <= 8 unit).
+pub const EXHAUSTIVE_MAX_INJECTIONS: u64 = 1 << 32;
+/// Random operand pairs of a sampled campaign when `--vectors` is not given.
+pub const DEFAULT_SAMPLED_PAIRS: u64 = 8192;
+
+/// SDC magnitude `|p_faulty - p| / max(1, |p|)` in decades: bin upper edges.
+pub const SDC_DECADES: [&str; 7] = ["<1e-4", "<1e-3", "<1e-2", "<1e-1", "<1", "<10", ">=10"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SiteUniverse {
+    Ports,
+    Netlist,
+}
+
+impl SiteUniverse {
+    pub fn parse(s: &str) -> Result<SiteUniverse, Failure> {
+        match s {
+            "ports" => Ok(SiteUniverse::Ports),
+            "netlist" => Ok(SiteUniverse::Netlist),
+            _ => Err(Failure::BadInput(format!(
+                "--sites `{s}` is unknown, allowed: ports, netlist"
+            ))),
+        }
+    }
+}
+
+/// Parse `flip,sa0,sa1` (any subset, in any order) into indices of [`KINDS`].
+pub fn parse_kinds(s: &str) -> Result<Vec<usize>, Failure> {
+    let mut kinds = Vec::new();
+    for k in s.split(',').map(str::trim) {
+        let i = KINDS
+            .iter()
+            .position(|(name, _)| *name == k)
+            .ok_or_else(|| {
+                Failure::BadInput(format!(
+                    "--kinds: unknown fault kind `{k}`, allowed: flip, sa0, sa1"
+                ))
+            })?;
+        if !kinds.contains(&i) {
+            kinds.push(i);
+        }
+    }
+    kinds.sort_unstable();
+    Ok(kinds)
+}
+
+/// Parse `--shard i/N` (1-based i).
+pub fn parse_shard(s: &str) -> Result<(u64, u64), Failure> {
+    let bad = || Failure::BadInput(format!("--shard `{s}`: expected i/N with 1 <= i <= N"));
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// Counts of one fault kind. `weighted_*` are sums of pair weights (the product of the
+/// operands' frequencies in the `--inputs` files), integers so that shards merge exactly.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    pub injections: u64,
+    pub masked: u64,
+    pub detected: u64,
+    /// Detected injections whose p still equals the fault-free p.
+    pub detected_equal: u64,
+    pub sdc: u64,
+    /// SDCs with a relative error above 5 %.
+    pub sdc_over_5pct: u64,
+    /// SDCs by relative error, bins of [`SDC_DECADES`].
+    pub sdc_decades: [u64; 7],
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub weighted: Option<WeightedCounts>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightedCounts {
+    pub total: u128,
+    pub masked: u128,
+    pub detected: u128,
+    pub sdc: u128,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.injections += o.injections;
+        self.masked += o.masked;
+        self.detected += o.detected;
+        self.detected_equal += o.detected_equal;
+        self.sdc += o.sdc;
+        self.sdc_over_5pct += o.sdc_over_5pct;
+        for (a, b) in self.sdc_decades.iter_mut().zip(o.sdc_decades) {
+            *a += b;
+        }
+        if let Some(w) = &o.weighted {
+            let s = self.weighted.get_or_insert_with(Default::default);
+            s.total += w.total;
+            s.masked += w.masked;
+            s.detected += w.detected;
+            s.sdc += w.sdc;
+        }
+    }
+
+    /// Share of the SDCs above 5 % relative error, in %.
+    pub fn sdc_over_5pct_share(&self) -> f64 {
+        100.0 * self.sdc_over_5pct as f64 / self.sdc.max(1) as f64
+    }
+
+    /// Rate of `n` over the injections, in %.
+    pub fn percent(&self, n: u64) -> f64 {
+        100.0 * n as f64 / self.injections.max(1) as f64
+    }
+}
+
+/// One row per site and kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteRow {
+    pub site: u64,
+    pub name: String,
+    pub kind: String,
+    pub injections: u64,
+    pub masked: u64,
+    pub detected: u64,
+    pub detected_equal: u64,
+    pub sdc: u64,
+}
+
+/// Which slice of the site range a shard ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+    pub first_site: u64,
+    pub last_site: u64,
+}
+
+/// Half-width of the confidence interval of a rate (Leveugle et al., DATE 2009, solved for e).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Margin {
+    pub rate: String,
+    pub value: f64,
+    pub margin_95: f64,
+    pub margin_99: f64,
+}
+
+/// A campaign's result (or one shard's part of it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub unit: String,
+    pub family: String,
+    pub params: serde_json::Value,
+    pub site_universe: SiteUniverse,
+    /// Number of fault sites of the unit (all shards together).
+    pub sites: u64,
+    pub exhaustive: bool,
+    /// Operand pairs per (site, kind).
+    pub pairs: u64,
+    /// Bits of the two operands together (the operand space has 2^operand_bits pairs).
+    pub operand_bits: u32,
+    /// Seed of the random pairs (sampled campaigns).
+    pub seed: Option<u64>,
+    pub kinds: Vec<String>,
+    pub shard: Option<Shard>,
+    /// LUTs of the mapped netlist (netlist sites).
+    pub lut: Option<u64>,
+    pub yosys: Option<String>,
+    /// The `--inputs` files that weighted the pairs.
+    pub inputs: Option<Vec<String>>,
+    pub flip: Option<Counts>,
+    pub sa0: Option<Counts>,
+    pub sa1: Option<Counts>,
+    pub rows: Vec<SiteRow>,
+}
+
+impl Campaign {
+    pub fn counts(&self) -> [(&'static str, Option<&Counts>); 3] {
+        [
+            ("flip", self.flip.as_ref()),
+            ("sa0", self.sa0.as_ref()),
+            ("sa1", self.sa1.as_ref()),
+        ]
+    }
+
+    fn counts_mut(&mut self, kind: usize) -> &mut Option<Counts> {
+        match kind {
+            0 => &mut self.flip,
+            1 => &mut self.sa0,
+            _ => &mut self.sa1,
+        }
+    }
+
+    /// All kinds together.
+    pub fn total(&self) -> Counts {
+        let mut t = Counts::default();
+        for (_, c) in self.counts() {
+            if let Some(c) = c {
+                t.add(c);
+            }
+        }
+        t
+    }
+
+    /// Injections in the whole space: every operand pair x sites x kinds.
+    fn population(&self) -> f64 {
+        2f64.powi(self.operand_bits as i32) * self.sites as f64 * self.kinds.len() as f64
+    }
+
+    /// Confidence margins of the rates of a sampled campaign (none when exhaustive: exact).
+    pub fn margins(&self) -> Vec<Margin> {
+        if self.exhaustive {
+            return Vec::new();
+        }
+        let big_n = self.population();
+        let mut v = Vec::new();
+        for (kind, c) in self.counts() {
+            let Some(c) = c else { continue };
+            let n = c.injections as f64;
+            for (rate, k) in [
+                ("masked", c.masked),
+                ("detected", c.detected),
+                ("sdc", c.sdc),
+            ] {
+                let p = k as f64 / n.max(1.0);
+                let margin = |t: f64| {
+                    // e = t sqrt(p(1-p)/n (N-n)/(N-1)), with p = 0.5 when nothing was seen.
+                    let pq = if k == 0 { 0.25 } else { p * (1.0 - p) };
+                    t * (pq / n.max(1.0) * ((big_n - n).max(0.0) / (big_n - 1.0).max(1.0))).sqrt()
+                };
+                v.push(Margin {
+                    rate: format!("{kind}.{rate}"),
+                    value: p,
+                    margin_95: margin(1.96),
+                    margin_99: margin(2.576),
+                });
+            }
+        }
+        v
+    }
+}
+
+/// Leveugle et al. (DATE 2009): injections needed for margin `e` at confidence `t`
+/// (1.96: 95 %, 2.576: 99 %) in a population of `big_n`, with p = 0.5.
+pub fn leveugle_sample_size(big_n: f64, e: f64, t: f64) -> f64 {
+    let tp = t * t * 0.25;
+    big_n * tp / (e * e * (big_n - 1.0) + tp)
+}
+
+/// What to run.
+pub struct Options {
+    pub universe: SiteUniverse,
+    /// Indices into [`KINDS`].
+    pub kinds: Vec<usize>,
+    pub vectors: Option<u64>,
+    pub seed: u64,
+    pub shard: Option<(u64, u64)>,
+    /// Weight files for the two operands.
+    pub inputs: Option<[std::path::PathBuf; 2]>,
+}
+
+/// Every injection of one slice: site-major, then kind, then operand pair (fastest).
+struct Injections<'a> {
+    pairs: &'a dyn VectorSource,
+    n_pairs: u64,
+    sites: Vec<u64>,
+    kinds: Vec<u64>,
+}
+
+impl VectorSource for Injections<'_> {
+    fn len(&self) -> u64 {
+        self.n_pairs * (self.sites.len() * self.kinds.len()) as u64
+    }
+    fn fill(&self, index: u64, out: &mut [u64]) {
+        let (pair, sk) = (index % self.n_pairs, index / self.n_pairs);
+        let nk = self.kinds.len() as u64;
+        let n = out.len();
+        self.pairs.fill(pair, &mut out[..n - 2]);
+        out[n - 2] = self.sites[(sk / nk) as usize];
+        out[n - 1] = self.kinds[(sk % nk) as usize];
+    }
+    fn describe(&self) -> String {
+        format!("{} injections", self.len())
+    }
+}
+
+/// The unit under test: its model (with `fault_site`/`fault_kind` inputs), site names and the
+/// plain unit whose golden model gives the fault-free outputs.
+struct Target {
+    model: Model,
+    sites: Vec<String>,
+    plain: UnitSpec,
+    /// The unit with fault ports, whose golden model classifies port injections.
+    ports_unit: Option<UnitSpec>,
+    lut: Option<u64>,
+    yosys: Option<String>,
+}
+
+fn spec_with(family: &str, params: &ParamMap, fault_ports: bool) -> Result<UnitSpec, Failure> {
+    let mut p = params.clone();
+    p.remove("fault_ports");
+    if fault_ports {
+        p.insert("fault_ports".into(), true.into());
+    }
+    Ok(UnitSpec::from_params(family, &p)?)
+}
+
+fn target(
+    family: &str,
+    params: &ParamMap,
+    universe: SiteUniverse,
+    progress: &(dyn Fn(String) + Sync),
+) -> Result<Target, Failure> {
+    if params.get("pipeline").and_then(|v| v.as_bool()) == Some(true) {
+        return Err(Failure::BadInput(
+            "fault campaigns run on the combinational unit: drop --pipeline".into(),
+        ));
+    }
+    let plain = spec_with(family, params, false)?;
+    match universe {
+        SiteUniverse::Ports => {
+            if !matches!(family, "tmr" | "adam") {
+                return Err(Failure::BadInput(format!(
+                    "--sites ports: {family} has no fault ports (tmr and adam have); use --sites netlist"
+                )));
+            }
+            let verilator = Verilator::locate().map_err(Failure::Failed)?;
+            let spec = spec_with(family, params, true)?;
+            let g = emit::generate(&spec);
+            progress(format!("{}: building the Verilator model ...", g.name));
+            let model = Model::build(&verilator, &g).map_err(Failure::Failed)?;
+            Ok(Target {
+                model,
+                sites: spec.unit.fault_site_names(),
+                plain,
+                ports_unit: Some(spec),
+                lut: None,
+                yosys: None,
+            })
+        }
+        SiteUniverse::Netlist => {
+            let yosys = Yosys::locate().map_err(Failure::BadInput)?;
+            let verilator = Verilator::locate().map_err(Failure::Failed)?;
+            let g = emit::generate(&plain);
+            progress(format!("{}: synthesising (Yosys) ...", g.name));
+            let (netlist, result) = synth::mapped_netlist(&yosys, &g).map_err(Failure::Failed)?;
+            let inst =
+                synth::instrument::instrument(&netlist, &g.manifest).map_err(Failure::Failed)?;
+            progress(format!(
+                "{}: {} fault sites; building the Verilator model ...",
+                g.name,
+                inst.sites.len()
+            ));
+            let model = Model::build(&verilator, &inst.generated).map_err(Failure::Failed)?;
+            Ok(Target {
+                model,
+                sites: inst.sites,
+                plain,
+                ports_unit: None,
+                lut: Some(result.stats.lut),
+                yosys: Some(yosys.version),
+            })
+        }
+    }
+}
+
+/// Per-pair weights from two files of operand values (integers, one per line or comma
+/// separated; signed units take negative values): the product of the two frequencies.
+fn pair_weights(
+    files: &[std::path::PathBuf; 2],
+    unit: &dyn Unit,
+    pairs: &dyn VectorSource,
+) -> Result<Vec<u128>, Failure> {
+    let ports: Vec<_> = unit
+        .ports()
+        .into_iter()
+        .filter(|p| p.dir == crate::base::Dir::Input)
+        .collect();
+    let mut freq: Vec<std::collections::HashMap<u64, u128>> = Vec::new();
+    for (file, port) in files.iter().zip(&ports) {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Failure::BadInput(format!("--inputs {}: {e}", file.display())))?;
+        let (lo, hi) = if port.signed {
+            (-(1i64 << (port.width - 1)), (1i64 << (port.width - 1)) - 1)
+        } else {
+            (0, (1i64 << port.width) - 1)
+        };
+        let mut f = std::collections::HashMap::new();
+        for (line_no, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("");
+            for tok in line.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                let v: i64 = tok.parse().map_err(|_| {
+                    Failure::BadInput(format!(
+                        "--inputs {} line {}: `{tok}` is not an integer",
+                        file.display(),
+                        line_no + 1
+                    ))
+                })?;
+                if v < lo || v > hi {
+                    return Err(Failure::BadInput(format!(
+                        "--inputs {} line {}: {v} does not fit port {} ({lo}..={hi})",
+                        file.display(),
+                        line_no + 1,
+                        port.name
+                    )));
+                }
+                *f.entry(crate::base::to_raw(v, port.width)).or_insert(0) += 1;
+            }
+        }
+        if f.is_empty() {
+            return Err(Failure::BadInput(format!(
+                "--inputs {}: no values",
+                file.display()
+            )));
+        }
+        freq.push(f);
+    }
+    let mut pair = vec![0u64; 2];
+    Ok((0..pairs.len())
+        .map(|i| {
+            pairs.fill(i, &mut pair);
+            let w = |k: usize| freq[k].get(&pair[k]).copied().unwrap_or(0);
+            w(0) * w(1)
+        })
+        .collect())
+}
+
+fn decade(relative: f64) -> usize {
+    let mut bin = 0;
+    let mut edge = 1e-4;
+    while bin < 6 && relative >= edge {
+        bin += 1;
+        edge *= 10.0;
+    }
+    bin
+}
+
+/// Run a campaign (or one shard of it).
+pub fn run(
+    family: &str,
+    params: &ParamMap,
+    options: &Options,
+    progress: &(dyn Fn(String) + Sync),
+) -> Result<Campaign, Failure> {
+    let t = target(family, params, options.universe, progress)?;
+    let unit = t.plain.unit.as_ref();
+    let manifest = t.model.manifest().clone();
+    let widths = crate::units::input_widths(unit);
+    if widths.len() != 2 {
+        return Err(Failure::BadInput(format!(
+            "{family}: fault campaigns take units with two operands"
+        )));
+    }
+    let n_sites = t.sites.len() as u64;
+    let pair_bits: u32 = widths.iter().map(|&w| w as u32).sum();
+    let space = (1u128 << pair_bits) * u128::from(n_sites) * options.kinds.len() as u128;
+    let exhaustive = options.vectors.is_none() && space <= u128::from(EXHAUSTIVE_MAX_INJECTIONS);
+    let pairs: Box<dyn VectorSource> = if exhaustive {
+        Box::new(sim::Exhaustive::new(widths.clone()))
+    } else {
+        let n = options.vectors.unwrap_or(DEFAULT_SAMPLED_PAIRS);
+        if n == 0 {
+            return Err(Failure::BadInput("--vectors must be at least 1".into()));
+        }
+        Box::new(sim::Random::new(widths.clone(), n, options.seed))
+    };
+    let n_pairs = pairs.len();
+    let weights = match &options.inputs {
+        Some(files) => Some(pair_weights(files, unit, pairs.as_ref())?),
+        None => None,
+    };
+
+    // Output positions: p and, where the unit has it, err.
+    let outputs: Vec<_> = manifest.outputs().cloned().collect();
+    let p_index = outputs
+        .iter()
+        .position(|p| p.name == "p")
+        .ok_or_else(|| Failure::Failed(format!("{}: no output p", manifest.module)))?;
+    let err_index = outputs.iter().position(|p| p.name == "err");
+    let p_port = outputs[p_index].clone();
+    let value = |raw: u64| {
+        if p_port.signed {
+            sign_extend(raw, p_port.width)
+        } else {
+            raw as i64
+        }
+    };
+
+    // Fault-free pass: the model with no fault selected must equal the golden model.
+    progress(format!(
+        "{}: fault-free reference over {n_pairs} pairs ...",
+        manifest.module
+    ));
+    let no_fault = Injections {
+        pairs: pairs.as_ref(),
+        n_pairs,
+        sites: vec![0],
+        kinds: vec![KIND_NONE],
+    };
+    let mut reference: Vec<(u64, bool)> = Vec::with_capacity(n_pairs as usize);
+    let mut golden = vec![0u64; outputs.len()];
+    let mut first_mismatch = None;
+    sim::stream(&t.model, &no_fault, |inputs, actual| {
+        unit.golden(&inputs[..2], &mut golden);
+        if first_mismatch.is_none() && golden != actual {
+            first_mismatch = Some(format!(
+                "inputs {:?}: golden {golden:?}, model {actual:?}",
+                &inputs[..2]
+            ));
+        }
+        let err = err_index.is_some_and(|i| actual[i] != 0);
+        reference.push((actual[p_index], err));
+    })
+    .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
+    if let Some(m) = first_mismatch {
+        return Err(Failure::Failed(format!(
+            "{}: the fault-free model differs from the golden model: {m}",
+            manifest.module
+        )));
+    }
+
+    // The slice of sites this run covers.
+    let (first_site, last_site) = match options.shard {
+        Some((i, n)) => {
+            let per = n_sites.div_ceil(n);
+            ((i - 1) * per + 1, (i * per).min(n_sites))
+        }
+        None => (1, n_sites),
+    };
+    let site_list: Vec<u64> = (first_site..=last_site).collect();
+    let kind_values: Vec<u64> = options.kinds.iter().map(|&k| KINDS[k].1).collect();
+
+    // Injections, two model processes at a time over chunks of sites.
+    let chunks: Vec<Vec<u64>> = site_list
+        .chunks(site_list.len().div_ceil(8).max(1))
+        .map(<[u64]>::to_vec)
+        .collect();
+    let n_kinds = kind_values.len();
+    let total_injections = site_list.len() as u64 * n_kinds as u64 * n_pairs;
+    progress(format!(
+        "{}: {} sites x {n_kinds} kinds x {n_pairs} pairs = {total_injections} injections ...",
+        manifest.module,
+        site_list.len()
+    ));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    type Part = (Vec<Vec<Counts>>, Option<String>);
+    let parts: std::sync::Mutex<Vec<(usize, Part)>> = Default::default();
+    let start = std::time::Instant::now();
+    let failure: std::sync::Mutex<Option<String>> = Default::default();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(sites) = chunks.get(c) else { break };
+                let source = Injections {
+                    pairs: pairs.as_ref(),
+                    n_pairs,
+                    sites: sites.clone(),
+                    kinds: kind_values.clone(),
+                };
+                let mut counts = vec![vec![Counts::default(); n_kinds]; sites.len()];
+                let mut disagreement = None;
+                let mut expected = vec![0u64; outputs.len()];
+                let mut k = 0u64;
+                let r = sim::stream(&t.model, &source, |inputs, actual| {
+                    let pair = (k % n_pairs) as usize;
+                    let sk = (k / n_pairs) as usize;
+                    k += 1;
+                    if let Some(spec) = &t.ports_unit {
+                        spec.unit.golden(inputs, &mut expected);
+                        if disagreement.is_none() && expected != actual {
+                            disagreement = Some(format!(
+                                "injection {:?} ({} {}): golden fault model {expected:?}, Verilator {actual:?}",
+                                inputs,
+                                t.sites[(inputs[2] - 1) as usize],
+                                KINDS[options.kinds[sk % n_kinds]].0
+                            ));
+                        }
+                    }
+                    let c = &mut counts[sk / n_kinds][sk % n_kinds];
+                    let (p0, _) = reference[pair];
+                    let p = actual[p_index];
+                    let err = err_index.is_some_and(|i| actual[i] != 0);
+                    c.injections += 1;
+                    let w = weights.as_ref().map(|w| w[pair]);
+                    let class = if err {
+                        c.detected += 1;
+                        c.detected_equal += u64::from(p == p0);
+                        1
+                    } else if p == p0 {
+                        c.masked += 1;
+                        0
+                    } else {
+                        c.sdc += 1;
+                        let (v0, v) = (value(p0), value(p));
+                        let rel = (v - v0).unsigned_abs() as f64 / (v0.unsigned_abs().max(1)) as f64;
+                        c.sdc_decades[decade(rel)] += 1;
+                        c.sdc_over_5pct += u64::from(rel > 0.05);
+                        2
+                    };
+                    if let Some(w) = w {
+                        let s = c.weighted.get_or_insert_with(Default::default);
+                        s.total += w;
+                        match class {
+                            0 => s.masked += w,
+                            1 => s.detected += w,
+                            _ => s.sdc += w,
+                        }
+                    }
+                });
+                if let Err(e) = r {
+                    *failure.lock().expect("lock") = Some(e.to_string());
+                    break;
+                }
+                let finished = done.fetch_add(sites.len() as u64, std::sync::atomic::Ordering::Relaxed)
+                    + sites.len() as u64;
+                let secs = start.elapsed().as_secs_f64();
+                progress(format!(
+                    "  {finished}/{} sites, {:.1} M injections/s",
+                    site_list.len(),
+                    (finished * n_kinds as u64 * n_pairs) as f64 / secs.max(1e-9) / 1e6
+                ));
+                parts.lock().expect("lock").push((c, (counts, disagreement)));
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().expect("lock") {
+        return Err(Failure::Failed(format!("{}: {e}", manifest.module)));
+    }
+    let mut parts = parts.into_inner().expect("lock");
+    parts.sort_by_key(|(c, _)| *c);
+
+    let mut campaign = Campaign {
+        unit: t.plain.module_name(),
+        family: family.into(),
+        params: unit.params(),
+        site_universe: options.universe,
+        sites: n_sites,
+        exhaustive,
+        pairs: n_pairs,
+        operand_bits: pair_bits,
+        seed: (!exhaustive).then_some(options.seed),
+        kinds: options
+            .kinds
+            .iter()
+            .map(|&k| KINDS[k].0.to_string())
+            .collect(),
+        shard: options.shard.map(|(index, count)| Shard {
+            index,
+            count,
+            first_site,
+            last_site,
+        }),
+        lut: t.lut,
+        yosys: t.yosys.clone(),
+        inputs: options
+            .inputs
+            .as_ref()
+            .map(|f| f.iter().map(|p| p.display().to_string()).collect()),
+        flip: None,
+        sa0: None,
+        sa1: None,
+        rows: Vec::new(),
+    };
+    for &k in &options.kinds {
+        *campaign.counts_mut(k) = Some(Counts::default());
+    }
+    let mut site_iter = site_list.iter();
+    for (_, (counts, disagreement)) in parts {
+        if let Some(d) = disagreement {
+            return Err(Failure::Failed(format!("{}: {d}", manifest.module)));
+        }
+        for per_site in counts {
+            let site = *site_iter.next().expect("one row per site");
+            for (slot, c) in per_site.into_iter().enumerate() {
+                let kind = options.kinds[slot];
+                campaign.rows.push(SiteRow {
+                    site,
+                    name: t.sites[(site - 1) as usize].clone(),
+                    kind: KINDS[kind].0.into(),
+                    injections: c.injections,
+                    masked: c.masked,
+                    detected: c.detected,
+                    detected_equal: c.detected_equal,
+                    sdc: c.sdc,
+                });
+                campaign
+                    .counts_mut(kind)
+                    .get_or_insert_with(Default::default)
+                    .add(&c);
+            }
+        }
+    }
+    Ok(campaign)
+}
+
+/// Sum shard results into the result of one run; the shards must be 1..N of the same
+/// campaign, each once.
+pub fn merge(parts: &[Campaign]) -> Result<Campaign, Failure> {
+    let first = parts
+        .first()
+        .ok_or_else(|| Failure::BadInput("--merge needs at least one part".into()))?;
+    let count = first.shard.as_ref().map_or(1, |s| s.count);
+    fn same(c: &Campaign) -> impl PartialEq + '_ {
+        (
+            &c.unit,
+            &c.params,
+            c.site_universe,
+            c.sites,
+            c.exhaustive,
+            c.pairs,
+            c.seed,
+            &c.kinds,
+            &c.inputs,
+        )
+    }
+    let mut seen = vec![false; count as usize];
+    for c in parts {
+        if same(c) != same(first) {
+            return Err(Failure::BadInput(format!(
+                "shards do not match: {} ({:?}, {} pairs, seed {:?}) vs {} ({:?}, {} pairs, seed {:?})",
+                first.unit, first.site_universe, first.pairs, first.seed, c.unit, c.site_universe, c.pairs, c.seed
+            )));
+        }
+        let Some(s) = &c.shard else {
+            return Err(Failure::BadInput(format!(
+                "{}: a complete campaign, not a shard",
+                c.unit
+            )));
+        };
+        if s.count != count || s.index == 0 || s.index > count || seen[(s.index - 1) as usize] {
+            return Err(Failure::BadInput(format!(
+                "shards do not match: shard {}/{} with shards of {count}, or given twice",
+                s.index, s.count
+            )));
+        }
+        seen[(s.index - 1) as usize] = true;
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(Failure::BadInput(format!(
+            "shards do not match: shard {}/{count} is missing",
+            missing + 1
+        )));
+    }
+    let mut sorted: Vec<&Campaign> = parts.iter().collect();
+    sorted.sort_by_key(|c| c.shard.as_ref().map_or(0, |s| s.index));
+    let mut merged = Campaign {
+        shard: None,
+        flip: None,
+        sa0: None,
+        sa1: None,
+        rows: Vec::new(),
+        ..first.clone()
+    };
+    for c in sorted {
+        for (k, counts) in c.counts().into_iter().enumerate() {
+            if let Some(counts) = counts.1 {
+                merged
+                    .counts_mut(k)
+                    .get_or_insert_with(Default::default)
+                    .add(counts);
+            }
+        }
+        merged.rows.extend(c.rows.iter().cloned());
+    }
+    Ok(merged)
+}
+
+/// Read partial results written with `--json`.
+pub fn read_parts(paths: &[&Path]) -> Result<Vec<Campaign>, Failure> {
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))?;
+            serde_json::from_str(&text).map_err(|e| {
+                Failure::BadInput(format!(
+                    "{}: not a qmulgen faults JSON result: {e}",
+                    p.display()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The summary table: one row per kind and the total.
+pub fn table(c: &Campaign) -> String {
+    let header = [
+        "kind",
+        "injections",
+        "masked%",
+        "detected%",
+        "det_equal%",
+        "sdc%",
+        "sdc>5%",
+    ];
+    let mut rows = Vec::new();
+    let total = c.total();
+    for (kind, counts) in c.counts().into_iter().chain([("all", Some(&total))]) {
+        let Some(k) = counts else { continue };
+        rows.push(vec![
+            kind.to_string(),
+            k.injections.to_string(),
+            format!("{:.3}", k.percent(k.masked)),
+            format!("{:.3}", k.percent(k.detected)),
+            format!("{:.3}", k.percent(k.detected_equal)),
+            format!("{:.3}", k.percent(k.sdc)),
+            format!("{:.3}", k.sdc_over_5pct_share()),
+        ]);
+    }
+    let mut t = format!(
+        "{} ({} sites: {}{}, {} pairs {}{})\n",
+        c.unit,
+        match c.site_universe {
+            SiteUniverse::Ports => "architectural",
+            SiteUniverse::Netlist => "netlist",
+        },
+        c.sites,
+        c.lut.map_or(String::new(), |l| format!(", {l} LUTs")),
+        c.pairs,
+        if c.exhaustive {
+            "(every pair)"
+        } else {
+            "(seeded random)"
+        },
+        c.seed.map_or(String::new(), |s| format!(", seed {s}")),
+    );
+    t.push_str(&crate::base::aligned_table(&header, &rows));
+    t.push_str("sdc>5%: share of SDCs whose |p_faulty - p| / max(1, |p|) exceeds 5 %\n");
+    if let Some(w) = &total.weighted {
+        let pct = |x: u128| 100.0 * x as f64 / (w.total.max(1)) as f64;
+        t.push_str(&format!(
+            "weighted by the --inputs frequencies: masked {:.3} %, detected {:.3} %, sdc {:.3} %\n",
+            pct(w.masked),
+            pct(w.detected),
+            pct(w.sdc)
+        ));
+    }
+    let margins = c.margins();
+    if !margins.is_empty() {
+        let worst = |f: fn(&Margin) -> f64| margins.iter().map(f).fold(0.0, f64::max);
+        t.push_str(&format!(
+            "sampled: every rate within +-{:.3} % at 95 %, +-{:.3} % at 99 % confidence (Leveugle et al. 2009; per rate in the JSON)\n",
+            100.0 * worst(|m| m.margin_95),
+            100.0 * worst(|m| m.margin_99),
+        ));
+    }
+    t
+}
+
+/// The result as JSON, with the confidence margins of a sampled campaign.
+pub fn json(c: &Campaign) -> String {
+    let mut v = serde_json::to_value(c).expect("campaign serializes");
+    if !c.exhaustive {
+        v["margins"] = serde_json::to_value(c.margins()).expect("margins serialize");
+    }
+    serde_json::to_string_pretty(&v).expect("json") + "\n"
+}
+
+/// Per-site rows as CSV.
+pub fn csv(c: &Campaign) -> String {
+    let mut t = String::from("site,name,kind,injections,masked,detected,detected_equal,sdc\n");
+    for r in &c.rows {
+        t.push_str(&format!(
+            "{},\"{}\",{},{},{},{},{},{}\n",
+            r.site, r.name, r.kind, r.injections, r.masked, r.detected, r.detected_equal, r.sdc
+        ));
+    }
+    t
+}
+
+/// One design of the `--compare` table.
+#[derive(Clone, Debug, Serialize)]
+pub struct CompareRow {
+    pub design: &'static str,
+    pub n: u32,
+    pub campaign: Campaign,
+}
+
+/// The four designs ARITHMETIC.md §3.4 compares, at n = 8 (every pair) and n = 16 (seeded
+/// random pairs), t = n - 1, on their netlists.
+pub fn compare(
+    kinds: &[usize],
+    vectors: Option<u64>,
+    seed: u64,
+    progress: &(dyn Fn(String) + Sync),
+) -> Result<Vec<CompareRow>, Failure> {
+    let mut rows = Vec::new();
+    for n in [8u32, 16] {
+        for (design, family) in [
+            ("Unp-exact", "exact"),
+            ("Unp-AxM", "mitchell"),
+            ("Pro-TMR", "tmr"),
+            ("Pro-AdAM", "adam"),
+        ] {
+            let params = crate::base::param_map([("width", n.into())]);
+            let options = Options {
+                universe: SiteUniverse::Netlist,
+                kinds: kinds.to_vec(),
+                vectors: if n > 8 {
+                    Some(vectors.unwrap_or(DEFAULT_SAMPLED_PAIRS))
+                } else {
+                    None
+                },
+                seed,
+                shard: None,
+                inputs: None,
+            };
+            let campaign = run(family, &params, &options, progress)?;
+            rows.push(CompareRow {
+                design,
+                n,
+                campaign,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+pub fn compare_table(rows: &[CompareRow]) -> String {
+    let header = [
+        "design",
+        "n",
+        "unit",
+        "lut",
+        "sites",
+        "injections",
+        "masked%",
+        "detected%",
+        "sdc%",
+        "sdc>5%",
+        "pairs",
+    ];
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let c = &r.campaign;
+            let t = c.total();
+            vec![
+                r.design.to_string(),
+                r.n.to_string(),
+                c.unit.clone(),
+                c.lut.map_or("-".into(), |l| l.to_string()),
+                c.sites.to_string(),
+                t.injections.to_string(),
+                format!("{:.3}", t.percent(t.masked)),
+                format!("{:.3}", t.percent(t.detected)),
+                format!("{:.3}", t.percent(t.sdc)),
+                format!("{:.1}", t.sdc_over_5pct_share()),
+                if c.exhaustive {
+                    "all".into()
+                } else {
+                    format!("{} (seed {})", c.pairs, c.seed.unwrap_or_default())
+                },
+            ]
+        })
+        .collect();
+    let mut t = crate::base::aligned_table(&header, &body);
+    t.push_str("netlist sites (every observed LUT/MUXF/CARRY4 output), flip + sa0 + sa1 together; sdc>5%: share of SDCs above 5 % relative error\n");
+    t
+}
+
+pub fn compare_json(rows: &[CompareRow]) -> String {
+    serde_json::to_string_pretty(rows).expect("rows serialize") + "\n"
+}
+
+/// SVG: SDC rate (all kinds) against LUTs, one labelled point per design and n.
+pub fn compare_plot(rows: &[CompareRow]) -> Result<String, Failure> {
+    use plotters::prelude::*;
+    let points: Vec<(f64, f64, String)> = rows
+        .iter()
+        .filter_map(|r| {
+            let t = r.campaign.total();
+            let lut = r.campaign.lut? as f64;
+            Some((lut, t.percent(t.sdc), format!("{} n={}", r.design, r.n)))
+        })
+        .collect();
+    let max_lut = points.iter().map(|p| p.0).fold(1.0, f64::max) * 1.5;
+    let min_lut = points
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::MAX, f64::min)
+        .min(max_lut)
+        / 1.5;
+    let max_sdc = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.15;
+    let mut svg = String::new();
+    let draw = |svg: &mut String| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(svg, (800, 520)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "SDC rate against area (netlist fault sites)",
+                ("sans-serif", 20),
+            )
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d((min_lut..max_lut).log_scale(), 0f64..max_sdc)?;
+        chart
+            .configure_mesh()
+            .x_desc("LUTs (Yosys, xcup, log scale)")
+            .y_desc("SDC rate, % of injections")
+            .draw()?;
+        for (n, color) in [(8, BLUE), (16, RED)] {
+            let series: Vec<&(f64, f64, String)> = points
+                .iter()
+                .filter(|p| p.2.ends_with(&format!("n={n}")))
+                .collect();
+            chart
+                .draw_series(series.iter().map(|(x, y, label)| {
+                    EmptyElement::at((*x, *y))
+                        + Circle::new((0, 0), 5, color.filled())
+                        + Text::new(label.clone(), (8, -8), ("sans-serif", 13))
+                }))?
+                .label(format!("n = {n}"))
+                .legend(move |(x, y)| Circle::new((x, y), 5, color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .border_style(BLACK)
+            .background_style(WHITE)
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw(&mut svg).map_err(|e| Failure::Failed(format!("cannot draw the plot: {e}")))?;
+    Ok(svg)
+}

@@ -1,0 +1,191 @@
+//! Fault campaigns (`qmulgen faults`): counts derived by hand for a tiny TMR, architectural
+//! campaigns recounted from the golden fault model, netlist campaigns that see the kept
+//! redundancy (TMR and AdAM detect, Mitchell and exact never do), shards that merge into the
+//! one-run result, and bad input.
+
+use qmulgen::base::{param_map, ParamMap};
+use qmulgen::flows::faults::{self, Campaign, Counts, Options, SiteUniverse};
+use qmulgen::units::adam::golden::{adam_product, Fault, Site};
+use qmulgen::units::tmr::FaultKind;
+use std::process::Command;
+
+fn options(universe: SiteUniverse) -> Options {
+    Options {
+        universe,
+        kinds: vec![0, 1, 2],
+        vectors: None,
+        seed: 1,
+        shard: None,
+        inputs: None,
+    }
+}
+
+fn run(family: &str, params: ParamMap, o: &Options) -> Campaign {
+    faults::run(family, &params, o, &|_| {}).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn counts(c: &Campaign, kind: &str) -> Counts {
+    let all = c.counts();
+    all.iter()
+        .find(|(k, _)| *k == kind)
+        .and_then(|(_, c)| (*c).cloned())
+        .expect("kind was run")
+}
+
+/// (injections, masked, detected, detected_equal, sdc)
+fn tuple(c: &Counts) -> (u64, u64, u64, u64, u64) {
+    (c.injections, c.masked, c.detected, c.detected_equal, c.sdc)
+}
+
+/// TMR 2x2, faults on each copy's 4 product bits (12 sites), 16 operand pairs.
+/// A flip always changes its copy: outvoted (p equal) and flagged, so 192 detected with p
+/// equal. A stuck-at changes the copy only where the product bit differs from the stuck value.
+/// Products 0..3 x 0..3 = 0,0,0,0, 0,1,2,3, 0,2,4,6, 0,3,6,9: bit 0 is set in 4 of them,
+/// bit 1 in 6, bit 2 in 3, bit 3 in 1, so 14 of the 64 (pair, bit) cases per copy are 1:
+/// sa0 is detected 3 x 14 = 42 times, sa1 3 x 50 = 150 times; never an SDC.
+#[test]
+fn tmr_2x2_port_faults_are_masked_or_detected_never_sdc() {
+    let c = run(
+        "tmr",
+        param_map([("width", 2.into())]),
+        &options(SiteUniverse::Ports),
+    );
+    assert_eq!((c.sites, c.pairs, c.exhaustive), (12, 16, true));
+    assert_eq!(tuple(&counts(&c, "flip")), (192, 0, 192, 192, 0));
+    assert_eq!(tuple(&counts(&c, "sa0")), (192, 150, 42, 42, 0));
+    assert_eq!(tuple(&counts(&c, "sa1")), (192, 42, 150, 150, 0));
+    assert_eq!(c.rows.len(), 36);
+}
+
+/// AdAM n = 5, t = 4 at its t + 2 = 6 adder sites: the campaign's counts equal a recount with
+/// the golden fault model of ARITHMETIC.md §3.2 (and every injection was confirmed in
+/// Verilator, or the run would have failed).
+#[test]
+fn adam_port_campaign_matches_a_recount_from_the_golden_fault_model() {
+    let (n, t) = (5u32, 4u32);
+    let c = run(
+        "adam",
+        param_map([("width", n.into()), ("frac_bits", t.into())]),
+        &options(SiteUniverse::Ports),
+    );
+    let sites: Vec<Site> = (0..t)
+        .map(Site::Sum)
+        .chain([Site::Carry, Site::DupCarry])
+        .collect();
+    assert_eq!(c.sites, sites.len() as u64);
+    for (name, kind) in [
+        ("flip", FaultKind::Flip),
+        ("sa0", FaultKind::StuckAt0),
+        ("sa1", FaultKind::StuckAt1),
+    ] {
+        let mut want = Counts::default();
+        for &site in &sites {
+            for a in 0..1u64 << n {
+                for b in 0..1u64 << n {
+                    let free = adam_product(n, t, a, b, None).p;
+                    let o = adam_product(n, t, a, b, Some(Fault { site, kind }));
+                    want.injections += 1;
+                    if o.err {
+                        want.detected += 1;
+                        want.detected_equal += u64::from(o.p == free);
+                    } else if o.p == free {
+                        want.masked += 1;
+                    } else {
+                        want.sdc += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(tuple(&counts(&c, name)), tuple(&want), "{name}");
+        assert!(want.sdc > 0 && want.detected > 0 && want.masked > 0);
+    }
+}
+
+#[test]
+fn netlist_campaigns_see_the_kept_redundancy() {
+    let o = options(SiteUniverse::Netlist);
+    let w = |n: u32| param_map([("width", n.into())]);
+    let exact = run("exact", w(3), &o);
+    let tmr = run("tmr", w(3), &o);
+    let mitchell = run("mitchell", w(5), &o);
+    let adam = run("adam", w(5), &o);
+    for c in [&exact, &tmr, &mitchell, &adam] {
+        assert!(c.exhaustive);
+        assert!(c.sites >= c.lut.expect("netlist LUTs"), "{}", c.unit);
+    }
+    assert_eq!(exact.total().detected, 0);
+    assert_eq!(mitchell.total().detected, 0);
+    assert!(tmr.total().detected > 0 && adam.total().detected > 0);
+    let sdc = |c: &Campaign| {
+        let t = c.total();
+        t.percent(t.sdc)
+    };
+    // Outside the voter, every single fault in TMR is outvoted.
+    assert!(
+        sdc(&tmr) < 0.5 * sdc(&exact),
+        "TMR {} % vs exact {} %",
+        sdc(&tmr),
+        sdc(&exact)
+    );
+    assert!(exact.total().sdc > 0);
+}
+
+#[test]
+fn three_shards_merge_into_the_one_run_result() {
+    let params = param_map([("width", 4.into())]);
+    let whole = run("adam", params.clone(), &options(SiteUniverse::Netlist));
+    let parts: Vec<Campaign> = (1..=3)
+        .map(|i| {
+            let mut o = options(SiteUniverse::Netlist);
+            o.shard = Some((i, 3));
+            run("adam", params.clone(), &o)
+        })
+        .collect();
+    let merged = faults::merge(&parts).expect("shards merge");
+    assert_eq!(faults::json(&merged), faults::json(&whole));
+    assert_eq!(faults::csv(&merged), faults::csv(&whole));
+    // A shard missing or given twice is refused.
+    assert!(faults::merge(&parts[..2]).is_err());
+    assert!(faults::merge(&[parts[0].clone(), parts[0].clone(), parts[2].clone()]).is_err());
+}
+
+#[test]
+fn bad_fault_campaign_input_is_one_line_and_exit_2() {
+    let bin = env!("CARGO_BIN_EXE_qmulgen");
+    for (args, needle) in [
+        (
+            vec!["faults", "tmr", "--width", "4", "--kinds", "flip,sa2"],
+            "unknown fault kind `sa2`",
+        ),
+        (
+            vec!["faults", "exact", "--width", "4", "--sites", "ports"],
+            "no fault ports",
+        ),
+        (
+            vec!["faults", "tmr", "--width", "4", "--sites", "wires"],
+            "--sites `wires`",
+        ),
+        (
+            vec!["faults", "tmr", "--width", "4", "--shard", "4/3"],
+            "--shard `4/3`",
+        ),
+        (
+            vec!["faults", "tmr", "--width", "4", "--pipeline"],
+            "combinational",
+        ),
+        (
+            vec!["faults", "--merge", "Cargo.toml"],
+            "not a qmulgen faults JSON",
+        ),
+    ] {
+        let o = Command::new(bin)
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: `{err}` lacks `{needle}`");
+    }
+}
