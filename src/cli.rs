@@ -83,22 +83,32 @@ Examples:
     },
     /// Quantize real-valued weights to weight codes ($readmemh hex) and report the error
     #[command(
-        after_help = "Weights: one number per line, or comma-separated (CSV); '#' starts a comment.
-Without --alpha the DDA scale λ(b,k)·std(w) is used where the λ table has an entry.
+        after_help = "Weights: a .npy file (float32/float64, any shape), or text: one number per line or
+comma-separated (CSV), '#' starts a comment. With --per-channel each output channel (a text line,
+or an index of the .npy's first axis) gets its own scale and mean. Without --alpha the DDA scale
+λ·std(w) + 1e-5 of the reference code is used (ESB nonlinear: e = 2, 3 up to b = 9; linear:
+weight_bits 1..8). Codes are written channel after channel.
 
 Examples:
   qmulgen quantize esb --exp-bits 2 --frac-bits 2 --input weights.txt --out codes.hex
-  qmulgen quantize esb --exp-bits 3 --frac-bits 4 --input w.csv --alpha 0.02 --out codes.hex"
+  qmulgen quantize esb --exp-bits 3 --frac-bits 4 --input w.csv --alpha 0.02 --out codes.hex
+  qmulgen quantize esb --linear --weight-bits 4 --input conv1.npy --per-channel --mean-shift --out c.hex"
     )]
     Quantize {
         #[command(flatten)]
         unit: UnitArgs,
-        /// Text/CSV file of real-valued weights
+        /// Text/CSV or .npy file of real-valued weights
         #[arg(long)]
         input: PathBuf,
-        /// Scale factor alpha (weight = level · alpha)
+        /// Scale factor alpha (weight = level · alpha), for every channel
         #[arg(long)]
         alpha: Option<f64>,
+        /// Subtract each channel's mean first (the reference code's default) and report it
+        #[arg(long)]
+        mean_shift: bool,
+        /// One scale (and mean) per output channel: per text line, or per first .npy axis
+        #[arg(long)]
+        per_channel: bool,
         /// Output file of codes, one hex word per line
         #[arg(long)]
         out: PathBuf,
@@ -446,8 +456,10 @@ pub fn main() -> i32 {
             unit,
             input,
             alpha,
+            mean_shift,
+            per_channel,
             out,
-        } => cmd_quantize(&unit, &input, alpha, &out),
+        } => cmd_quantize(&unit, &input, alpha, mean_shift, per_channel, &out),
         Command::Metrics {
             unit,
             vectors,
@@ -815,22 +827,37 @@ fn cmd_quantize(
     unit: &UnitArgs,
     input: &Path,
     alpha: Option<f64>,
+    mean_shift: bool,
+    per_channel: bool,
     out: &Path,
 ) -> Result<(), Failure> {
     let family = unit.family.as_deref().unwrap_or_default();
     let mut params = unit.params();
     params.remove("pipeline");
     params.remove("name");
-    let (weights, q) = quantize::run(family, &params, input, alpha, out)?;
-    println!(
-        "wrote {} ({} codes of {} bits), alpha {:.6}, MSE {:.6e}, max |error| {:.6e}, clipped {:.2} %",
-        out.display(),
-        q.codes.len(),
-        q.code_bits,
-        q.alpha,
-        q.mse(&weights),
-        q.max_abs_error(&weights),
-        100.0 * q.clipped as f64 / weights.len() as f64
-    );
+    let reports = quantize::run(family, &params, input, alpha, mean_shift, per_channel, out)?;
+    let codes: usize = reports.iter().map(|r| r.quantized.codes.len()).sum();
+    let bits = reports.first().map_or(0, |r| r.quantized.code_bits);
+    println!("wrote {} ({codes} codes of {bits} bits)", out.display());
+    for (c, r) in reports.iter().enumerate() {
+        let q = &r.quantized;
+        let label = if per_channel {
+            format!("channel {c}: ")
+        } else {
+            String::new()
+        };
+        let mean = if mean_shift {
+            format!("mean {:.6e}, ", r.mean)
+        } else {
+            String::new()
+        };
+        println!(
+            "{label}{mean}alpha {:.6}, MSE {:.6e}, max |error| {:.6e}, clipped {:.2} %",
+            q.alpha,
+            r.mse,
+            r.max_abs_error,
+            100.0 * q.clipped as f64 / q.codes.len().max(1) as f64
+        );
+    }
     Ok(())
 }

@@ -367,9 +367,9 @@ fn quantize_writes_readmemh_codes_and_reports_the_error() {
         "quantize",
         "esb",
         "--exp-bits",
-        "3",
+        "4",
         "--frac-bits",
-        "3",
+        "2",
         "--input",
         input.to_str().unwrap(),
         "--out",
@@ -470,4 +470,75 @@ fn metrics_reject_exact_units_and_fault_ports() {
         &["--vectors = 0"],
         &out,
     );
+}
+
+/// A C-order `.npy` (format 1.0) of float32 values, written byte by byte.
+fn npy_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in values {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    bytes
+}
+
+#[test]
+fn quantize_reads_npy_per_channel_with_the_mean_shift() {
+    let dir = scratch("npy");
+    let input = dir.join("w.npy");
+    std::fs::write(&input, npy_f32(&[2, 3], &[1.0, 2.0, 3.0, -0.5, 0.5, 1.5])).unwrap();
+    let out = dir.join("codes.hex");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "quantize",
+            "esb",
+            "--linear",
+            "--weight-bits",
+            "4",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--per-channel",
+        ];
+        a.extend_from_slice(extra);
+        qmulgen(&a)
+    };
+    let o = args(&["--mean-shift", "--alpha", "0.5"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Both rows become [-1, 0, 1] after their means (2 and 0.5); y = [-2, 0, 2]:
+    // round(-2.5) + 0.5 = -1.5 -> {1, j=1} = 9; round(-0.5) + 0.5 = 0.5 -> 0; round(1.5) + 0.5
+    // = 2.5 -> j = 2.
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "9\n0\n2\n9\n0\n2\n");
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("channel 0: mean 2.000000e0"), "{report}");
+    assert!(report.contains("channel 1: mean 5.000000e-1"), "{report}");
+    // DDA per channel: λ_lin(4) = 0.3352 times each row's std (both 1 here).
+    let o = args(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(report.matches("alpha 0.335210").count(), 2, "{report}");
+    // A truncated .npy: one line, exit 2, nothing written.
+    std::fs::remove_file(&out).unwrap();
+    let full = npy_f32(&[2, 3], &[1.0; 6]);
+    std::fs::write(&input, &full[..full.len() - 3]).unwrap();
+    let o = args(&["--alpha", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("w.npy") && err.lines().count() == 1, "{err}");
+    assert!(!out.exists());
+    let o = args(&["--alpha", "-1"]);
+    assert_eq!(o.status.code(), Some(2));
 }

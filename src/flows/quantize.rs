@@ -1,5 +1,6 @@
-//! The `quantize` flow: real weights from a text/CSV file to the codes of a unit's weight port
-//! (`$readmemh` hex), with the family's quantizer.
+//! The `quantize` flow: real weights (text/CSV or `.npy`) to the codes of a unit's weight port
+//! (`$readmemh` hex), with the family's quantizer, per tensor or per output channel, with an
+//! optional mean shift (ARITHMETIC.md §1.2).
 
 use crate::base::ParamMap;
 use crate::emit;
@@ -7,11 +8,13 @@ use crate::flows::Failure;
 use crate::units::{self, Quantized};
 use std::path::Path;
 
-/// Weights: numbers separated by newlines or commas; `#` starts a comment.
-pub fn parse_weights(text: &str, origin: &str) -> Result<Vec<f64>, Failure> {
-    let mut weights = Vec::new();
+/// Weights: numbers separated by newlines or commas; `#` starts a comment. One row per
+/// non-empty line.
+pub fn parse_weight_rows(text: &str, origin: &str) -> Result<Vec<Vec<f64>>, Failure> {
+    let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("");
+        let mut row = Vec::new();
         for field in line.split(',').map(str::trim).filter(|f| !f.is_empty()) {
             let v: f64 = field
                 .parse()
@@ -20,34 +23,144 @@ pub fn parse_weights(text: &str, origin: &str) -> Result<Vec<f64>, Failure> {
                 .ok_or_else(|| {
                     Failure::BadInput(format!("{origin}:{}: `{field}` is not a number", n + 1))
                 })?;
-            weights.push(v);
+            row.push(v);
+        }
+        if !row.is_empty() {
+            rows.push(row);
         }
     }
-    if weights.is_empty() {
+    if rows.is_empty() {
         return Err(Failure::BadInput(format!("{origin}: no weights found")));
     }
-    Ok(weights)
+    Ok(rows)
 }
 
-/// Quantize the weights of `input` for `family` with `params`, write the codes to `out`
-/// atomically, and return the weights with their quantization.
+/// A `.npy` file of float32/float64 of any shape: its shape and values in C order.
+pub fn read_npy(bytes: &[u8], origin: &str) -> Result<(Vec<u64>, Vec<f64>), Failure> {
+    let bad = |what: String| Failure::BadInput(format!("{origin}: {what}"));
+    let npy =
+        npyz::NpyFile::new(bytes).map_err(|e| bad(format!("not a readable .npy file: {e}")))?;
+    let shape = npy.shape().to_vec();
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let dtype = npy.dtype().descr();
+    let values: Vec<f64> = match npy.try_data::<f64>() {
+        Ok(data) => data
+            .collect::<std::io::Result<Vec<f64>>>()
+            .map_err(|e| bad(format!("truncated .npy data: {e}")))?,
+        Err(npy) => match npy.try_data::<f32>() {
+            Ok(data) => data
+                .collect::<std::io::Result<Vec<f32>>>()
+                .map_err(|e| bad(format!("truncated .npy data: {e}")))?
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+            Err(_) => {
+                return Err(bad(format!(
+                    "dtype {dtype} is not supported: weights must be float32 or float64"
+                )))
+            }
+        },
+    };
+    if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+        return Err(bad(format!("holds {v}: weights must be finite")));
+    }
+    if !fortran {
+        return Ok((shape, values));
+    }
+    // Fortran order: the first index varies fastest; put the values in C order.
+    let mut c_order = vec![0.0; values.len()];
+    for (f, v) in values.into_iter().enumerate() {
+        let (mut rest, mut c) = (f as u64, 0u64);
+        for &dim in &shape {
+            let i = rest % dim.max(1);
+            rest /= dim.max(1);
+            c = c * dim + i;
+        }
+        // `c` was built first axis outermost: that is the C-order index.
+        c_order[c as usize] = v;
+    }
+    Ok((shape, c_order))
+}
+
+/// The weights of `input` as channels: one channel, or with `per_channel` one per line (text)
+/// or per index of the first axis (`.npy`).
+pub fn read_channels(input: &Path, per_channel: bool) -> Result<Vec<Vec<f64>>, Failure> {
+    let origin = input.display().to_string();
+    let bytes = std::fs::read(input)
+        .map_err(|e| Failure::BadInput(format!("cannot read {origin}: {e}")))?;
+    if bytes.starts_with(b"\x93NUMPY") {
+        let (shape, values) = read_npy(&bytes, &origin)?;
+        if values.is_empty() {
+            return Err(Failure::BadInput(format!("{origin}: no weights found")));
+        }
+        if !per_channel {
+            return Ok(vec![values]);
+        }
+        let channels = shape.first().copied().unwrap_or(1).max(1) as usize;
+        let per = values.len() / channels;
+        return Ok(values.chunks(per).map(<[f64]>::to_vec).collect());
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::BadInput(format!("{origin}: neither text nor a .npy file")))?;
+    let rows = parse_weight_rows(&text, &origin)?;
+    Ok(if per_channel {
+        rows
+    } else {
+        vec![rows.concat()]
+    })
+}
+
+/// One channel's quantization and its error against the original weights.
+pub struct ChannelReport {
+    pub quantized: Quantized,
+    /// Mean subtracted before quantizing (0 without the mean shift).
+    pub mean: f64,
+    pub mse: f64,
+    pub max_abs_error: f64,
+}
+
+/// Quantize the weights of `input` for `family` with `params`, per channel or as one tensor,
+/// optionally mean-shifted, write every code to `out` atomically (channel after channel), and
+/// report each channel.
 pub fn run(
     family: &str,
     params: &ParamMap,
     input: &Path,
     alpha: Option<f64>,
+    mean_shift: bool,
+    per_channel: bool,
     out: &Path,
-) -> Result<(Vec<f64>, Quantized), Failure> {
+) -> Result<Vec<ChannelReport>, Failure> {
     let fam = units::family(family)
         .ok_or_else(|| Failure::BadInput(format!("unknown family `{family}`")))?;
     let quantize = fam
         .quantize
         .ok_or_else(|| Failure::BadInput(format!("{family} has no weight quantizer")))?;
-    let text = std::fs::read_to_string(input)
-        .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", input.display())))?;
-    let weights = parse_weights(&text, &input.display().to_string())?;
-    let q = quantize(params, &weights, alpha)?;
-    emit::write_file_atomically(out, &q.readmemh())
+    let mut reports = Vec::new();
+    let mut hex = String::new();
+    for (c, weights) in read_channels(input, per_channel)?.into_iter().enumerate() {
+        let mean = if mean_shift {
+            weights.iter().sum::<f64>() / weights.len() as f64
+        } else {
+            0.0
+        };
+        let shifted: Vec<f64> = weights.iter().map(|w| w - mean).collect();
+        let q = quantize(params, &shifted, alpha).map_err(|e| {
+            if per_channel {
+                Failure::BadInput(format!("channel {c}: {}", e.0))
+            } else {
+                Failure::BadInput(e.0)
+            }
+        })?;
+        hex.push_str(&q.readmemh());
+        reports.push(ChannelReport {
+            mean,
+            mse: q.mse(&shifted),
+            max_abs_error: q.max_abs_error(&shifted),
+            quantized: q,
+        });
+    }
+    emit::write_file_atomically(out, &hex)
         .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", out.display())))?;
-    Ok((weights, q))
+    Ok(reports)
 }

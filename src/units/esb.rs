@@ -53,12 +53,27 @@ pub static FAMILY: Family = Family {
     build: |m| Ok(Box::new(EsbParams::from_map(m)?)),
 };
 
-/// DDA scale factors λ(b, k) of the reference code that ARITHMETIC.md §1.2 lists (nonlinear).
-const DDA_LAMBDA: [((u32, u32), f64); 4] = [
-    ((4, 1), 0.4871),
+/// DDA scale factors λ(b, k) of the reference code (`autoqnn/quantizers/esb.py`,
+/// `ESB_PerChannel`) for every (b, k) it uses with e >= 2 (nonlinear).
+const DDA_LAMBDA: [((u32, u32), f64); 13] = [
+    ((3, 0), 0.5181),
     ((4, 0), 0.0381),
+    ((4, 1), 0.4871),
+    ((5, 1), 0.0391),
     ((5, 2), 0.4828),
+    ((6, 2), 0.0406),
     ((6, 3), 0.4997),
+    ((7, 3), 0.0409),
+    ((7, 4), 0.5247),
+    ((8, 4), 0.0412),
+    ((8, 5), 0.5527),
+    ((9, 5), 0.0416),
+    ((9, 6), 0.5816),
+];
+
+/// Linear-mode scale factors λ_lin[b - 1], b = 1..8, of the same code.
+const LINEAR_LAMBDA: [f64; 8] = [
+    1.5958, 0.9957, 0.5860, 0.3352, 0.1881, 0.1041, 0.0569, 0.0308,
 ];
 
 /// `floor(log2 |y|)` exactly, from the binary exponent (None for 0).
@@ -89,14 +104,28 @@ pub fn quantize_level(e: u32, k: u32, y: f64) -> (i64, bool) {
     (if y < 0.0 { -q } else { q }, clipped)
 }
 
+/// Linear-mode quantizer: `fixed = round_half_even(y - 0.5) + 0.5`, clipped to
+/// `±(2^(b-1) - 0.5)`; code `{s, j}` with `j = |fixed| - 0.5`. Returns (code, fixed, clipped).
+pub fn quantize_linear(b: u32, y: f64) -> (u64, f64, bool) {
+    let limit = 2f64.powi(b as i32 - 1) - 0.5;
+    let fixed = (y - 0.5).round_ties_even() + 0.5;
+    let clipped = fixed.abs() > limit;
+    let fixed = fixed.clamp(-limit, limit);
+    let j = (fixed.abs() - 0.5) as u64;
+    let sign = if fixed < 0.0 { 1u64 << (b - 1) } else { 0 };
+    (sign | j, fixed, clipped)
+}
+
+/// Unbiased (N-1) standard deviation.
+fn std_unbiased(weights: &[f64]) -> f64 {
+    let n = weights.len() as f64;
+    let mean = weights.iter().sum::<f64>() / n;
+    (weights.iter().map(|w| (w - mean) * (w - mean)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
 fn quantize(map: &ParamMap, weights: &[f64], alpha: Option<f64>) -> Result<Quantized, SpecError> {
     let p = EsbParams::from_map(map)?;
-    let EsbFormat::Nonlinear { e, k } = p.format else {
-        return Err(SpecError(
-            "esb: quantize supports the nonlinear format only (exp_bits, frac_bits)".into(),
-        ));
-    };
-    let b = 1 + e + k;
+    let b = p.weight_bits();
     let alpha = match alpha {
         Some(a) if a.is_finite() && a > 0.0 => a,
         Some(a) => {
@@ -105,18 +134,30 @@ fn quantize(map: &ParamMap, weights: &[f64], alpha: Option<f64>) -> Result<Quant
             )))
         }
         None => {
-            let lambda = DDA_LAMBDA.iter().find(|(bk, _)| *bk == (b, k)).map(|x| x.1).ok_or_else(|| {
-                SpecError(format!("esb: no DDA λ for b = {b}, k = {k} (known: (4,1) (4,0) (5,2) (6,3)); give --alpha"))
-            })?;
+            let lambda = match p.format {
+                EsbFormat::Nonlinear { k, .. } => DDA_LAMBDA
+                    .iter()
+                    .find(|(bk, _)| *bk == (b, k))
+                    .map(|x| x.1)
+                    .ok_or_else(|| {
+                        SpecError(format!(
+                            "esb: no DDA λ for b = {b}, k = {k} (the reference table covers e = 2, 3 with b <= 9); give --alpha"
+                        ))
+                    })?,
+                EsbFormat::Linear { b } => {
+                    *LINEAR_LAMBDA.get(b as usize - 1).ok_or_else(|| {
+                        SpecError(format!(
+                            "esb: no linear λ for weight_bits = {b} (the reference table covers 1..=8); give --alpha"
+                        ))
+                    })?
+                }
+            };
             if weights.len() < 2 {
                 return Err(SpecError(
                     "esb: DDA needs at least 2 weights for the std; give --alpha".into(),
                 ));
             }
-            let n = weights.len() as f64;
-            let mean = weights.iter().sum::<f64>() / n;
-            let var = weights.iter().map(|w| (w - mean) * (w - mean)).sum::<f64>() / (n - 1.0);
-            lambda * var.sqrt() + 1e-5
+            lambda * std_unbiased(weights) + 1e-5
         }
     };
     let mut out = Quantized {
@@ -127,11 +168,17 @@ fn quantize(map: &ParamMap, weights: &[f64], alpha: Option<f64>) -> Result<Quant
         clipped: 0,
     };
     for &w in weights {
-        let (q, clipped) = quantize_level(e, k, w / alpha);
-        let sign = if q < 0 { 1u64 << (b - 1) } else { 0 };
-        out.codes
-            .push(sign | EsbParams::code_of_level(k, q.unsigned_abs()));
-        out.values.push(q as f64 * 2f64.powi(-(k as i32)) * alpha);
+        let (code, value, clipped) = match p.format {
+            EsbFormat::Nonlinear { e, k } => {
+                let (q, clipped) = quantize_level(e, k, w / alpha);
+                let sign = if q < 0 { 1u64 << (b - 1) } else { 0 };
+                let code = sign | EsbParams::code_of_level(k, q.unsigned_abs());
+                (code, q as f64 * 2f64.powi(-(k as i32)), clipped)
+            }
+            EsbFormat::Linear { b } => quantize_linear(b, w / alpha),
+        };
+        out.codes.push(code);
+        out.values.push(value * alpha);
         out.clipped += usize::from(clipped);
     }
     Ok(out)
@@ -461,10 +508,60 @@ mod tests {
         // Every level is reachable and the largest value is q_max·2^-k·alpha = 448/4/2.
         assert_eq!(q.values.iter().cloned().fold(0.0, f64::max), 56.0);
         assert!(q.clipped > 0);
-        assert!(quantize(&m, &weights, None)
-            .unwrap_err()
-            .0
-            .contains("give --alpha"));
+    }
+
+    #[test]
+    /// Linear mode (reference rule): fixed = round_half_even(y - 0.5) + 0.5, clipped to
+    /// ±(2^(b-1) - 0.5), code {s, j = |fixed| - 0.5}; worked by hand for b = 4.
+    fn linear_quantizer_rounds_to_odd_halves_and_clips() {
+        for (y, code, fixed, clipped) in [
+            (1.2, 0b0001, 1.5, false),
+            (-0.3, 0b1000, -0.5, false),
+            (0.5, 0b0000, 0.5, false),
+            (1.0, 0b0000, 0.5, false),   // 0.5 rounds to even 0
+            (2.0, 0b0010, 2.5, false),   // 1.5 rounds to even 2
+            (-2.0, 0b1001, -1.5, false), // -2.5 rounds to even -2
+            (7.4, 0b0111, 7.5, false),
+            (100.0, 0b0111, 7.5, true),
+            (-100.0, 0b1111, -7.5, true),
+        ] {
+            assert_eq!(quantize_linear(4, y), (code, fixed, clipped), "y = {y}");
+        }
+    }
+
+    #[test]
+    fn linear_and_nonlinear_dda_scales_cover_the_reference_table() {
+        let weights = [1.0, 3.0];
+        let s = 2f64.sqrt();
+        for (yaml, lambda) in [
+            ("{exp_bits: 2, frac_bits: 0}", 0.5181),
+            ("{exp_bits: 3, frac_bits: 0}", 0.0381),
+            ("{exp_bits: 3, frac_bits: 1}", 0.0391),
+            ("{exp_bits: 2, frac_bits: 6}", 0.5816),
+            ("{exp_bits: 3, frac_bits: 5}", 0.0416),
+            ("{linear: true, weight_bits: 4}", 0.3352),
+            ("{linear: true, weight_bits: 8}", 0.0308),
+            ("{linear: true, weight_bits: 2}", 0.9957),
+        ] {
+            let m: ParamMap = serde_yaml::from_str(yaml).unwrap();
+            let q = quantize(&m, &weights, None).unwrap();
+            assert!((q.alpha - (lambda * s + 1e-5)).abs() < 1e-12, "{yaml}");
+        }
+        for yaml in [
+            "{exp_bits: 4, frac_bits: 2}",
+            "{exp_bits: 2, frac_bits: 7}",
+            "{linear: true, weight_bits: 9}",
+        ] {
+            let m: ParamMap = serde_yaml::from_str(yaml).unwrap();
+            let e = quantize(&m, &weights, None).unwrap_err();
+            assert!(e.0.contains("give --alpha"), "{yaml}: {}", e.0);
+        }
+        // Linear codes decode to the unit's level: (2j + 1)/2 · alpha.
+        let m: ParamMap = serde_yaml::from_str("{linear: true, weight_bits: 4}").unwrap();
+        let q = quantize(&m, &[0.7, -2.2], Some(0.5)).unwrap();
+        // 0.7/0.5 = 1.4 -> 1.5 (j = 1); -2.2/0.5 = -4.4 -> round(-4.9) + 0.5 = -4.5 (j = 4).
+        assert_eq!(q.codes, vec![0b0001, 0b1100]);
+        assert_eq!(q.values, vec![0.75, -2.25]);
     }
 
     #[test]
