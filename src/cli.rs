@@ -27,6 +27,8 @@ and prove it in Verilator against bit-exact golden models.";
   qmulgen metrics adam --width 8 --frac-bits 5 --rtl
   qmulgen synth tmr --width 8
   qmulgen report reports/*/post_route_{utilization,timing}.rpt
+  qmulgen faults adam --width 8 --sites ports
+  qmulgen export adam --width 8 --format tfapprox --out adam8.bin
   qmulgen eval exact --width 8 13 11")]
 pub struct Cli {
     #[command(subcommand)]
@@ -255,6 +257,33 @@ Examples:
         #[arg(long)]
         plot: Option<PathBuf>,
     },
+    /// Export a unit's product table (operands of at most 8 bits) for approximate-DNN frameworks
+    #[command(
+        after_help = "Formats (each written with a JSON sidecar FILE.json: unit, parameters, signedness,
+operand order, index formula, sha256):
+  tfapprox  TFApprox / tf-approximate: 65,536 little-endian uint16, word (a << 8) | b = P(a, b);
+            unsigned units only
+  adapt     C header `const int16_t NAME[256][256]` as AdaPT and TransAxx load it, indexed by the
+            operands' uint8 bit patterns (signed: 128..255 are -128..-1); products must fit int16
+  npy       256 x 256 C-order array of the smallest of int16, uint16, int32 holding every product
+Rows are the first input port, columns the second (for esb/apot/pot: weight rows, activation
+columns). Entries a narrower operand cannot reach are 0.
+
+Examples:
+  qmulgen export adam --width 8 --format tfapprox --out adam8.bin
+  qmulgen export exact --width 8 --signed --format adapt --out exact_s8.h
+  qmulgen export esb --exp-bits 2 --frac-bits 2 --act-bits 8 --format npy --out esb.npy"
+    )]
+    Export {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// tfapprox, adapt or npy
+        #[arg(long)]
+        format: String,
+        /// Output file (the sidecar goes to FILE.json)
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the golden model's outputs for the given operands
     #[command(
         after_help = "Operands are given in port order (see `qmulgen list`); signed ports take
@@ -447,6 +476,7 @@ pub fn main() -> i32 {
             csv: csv.as_deref(),
             plot: plot.as_deref(),
         }),
+        Command::Export { unit, format, out } => cmd_export(&unit, &format, &out),
         Command::Report {
             files,
             period_ns,
@@ -667,6 +697,49 @@ fn cmd_synth(
         (json, flows::synth::json(&results)),
         (csv, flows::synth::csv(&results)),
     ])
+}
+
+fn cmd_export(unit: &UnitArgs, format: &str, out: &Path) -> Result<(), Failure> {
+    use flows::export;
+    let format = export::Format::parse(format)?;
+    if unit.config.is_some() {
+        return Err(Failure::BadInput(
+            "export takes one unit (a family and its flags), not --config".into(),
+        ));
+    }
+    let file_name = out
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .ok_or_else(|| Failure::BadInput(format!("{} is not a file name", out.display())))?;
+    let design = unit.design(300.0)?;
+    let table = export::table(&design.units[0])?;
+    let c_name: String = table
+        .unit
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let bytes = export::encode(&table, format, &c_name)?;
+    let sidecar = export::sidecar(&table, format, &file_name, &bytes);
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    emit::write_files_atomically(
+        dir,
+        &[
+            (file_name.clone(), bytes),
+            (format!("{file_name}.json"), sidecar.into_bytes()),
+        ],
+    )
+    .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", out.display())))?;
+    println!(
+        "wrote {} and {}.json (rows: port {}, columns: port {})",
+        out.display(),
+        out.display(),
+        table.row.port,
+        table.column.port
+    );
+    Ok(())
 }
 
 struct FaultArgs<'a> {

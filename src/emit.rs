@@ -180,9 +180,9 @@ pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) 
 /// Write `files` (name, text) into `dir`: each goes to a temporary file in `dir` first, and
 /// they are renamed into place only when every write succeeded, so a failure leaves no partial
 /// set behind (the temporaries are removed when dropped).
-pub fn write_files_atomically(
+pub fn write_files_atomically<T: AsRef<[u8]>>(
     dir: &Path,
-    files: &[(String, String)],
+    files: &[(String, T)],
 ) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut temps = Vec::new();
@@ -190,7 +190,7 @@ pub fn write_files_atomically(
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .tempfile_in(dir)?;
-        tmp.write_all(text.as_bytes())?;
+        tmp.write_all(text.as_ref())?;
         tmp.as_file().sync_all()?;
         temps.push((tmp, dir.join(name)));
     }
@@ -203,7 +203,7 @@ pub fn write_files_atomically(
 }
 
 /// Write one file atomically (see [`write_files_atomically`]), e.g. a report.
-pub fn write_file_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_file_atomically(path: &Path, data: impl AsRef<[u8]>) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -214,9 +214,6 @@ pub fn write_file_atomically(path: &Path, text: &str) -> std::io::Result<()> {
             format!("{} is not a file name", path.display()),
         )
     })?;
-    write_files_atomically(
-        dir,
-        &[(name.to_string_lossy().into_owned(), text.to_string())],
-    )?;
+    write_files_atomically(dir, &[(name.to_string_lossy().into_owned(), data.as_ref())])?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! functions.
 
 pub mod eval;
+pub mod export;
 pub mod faults;
 pub mod metrics;
 pub mod quantize;

@@ -1,0 +1,263 @@
+//! The `export` flow: a unit's product table from its golden model, in the formats
+//! approximate-DNN frameworks load (TFApprox / tf-approximate, AdaPT / TransAxx C header,
+//! `.npy` for TorchApprox and numpy), each with a JSON sidecar (unit, parameters, signedness,
+//! operand order, index formula, sha256 of the table file).
+
+use crate::base::{sign_extend, to_raw, Dir};
+use crate::flows::Failure;
+use crate::spec::UnitSpec;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Tfapprox,
+    Adapt,
+    Npy,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Format, Failure> {
+        match s {
+            "tfapprox" => Ok(Format::Tfapprox),
+            "adapt" => Ok(Format::Adapt),
+            "npy" => Ok(Format::Npy),
+            _ => Err(Failure::BadInput(format!(
+                "--format `{s}` is unknown, allowed: tfapprox, adapt, npy"
+            ))),
+        }
+    }
+}
+
+/// One operand port as the table sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Operand {
+    pub port: String,
+    pub width: usize,
+    pub signed: bool,
+}
+
+/// The 256 x 256 table: `entries[i * 256 + j]` is P for row operand pattern i and column
+/// operand pattern j (uint8 bit patterns; `None` where a pattern is outside a narrower port).
+pub struct Table {
+    pub unit: String,
+    pub family: String,
+    pub params: serde_json::Value,
+    pub row: Operand,
+    pub column: Operand,
+    pub product_signed: bool,
+    pub entries: Vec<Option<i64>>,
+}
+
+/// The operand value an 8-bit index pattern stands for (signed ports: patterns 128..255 are
+/// -128..-1), if the port can hold it.
+fn operand_value(pattern: u64, op: &Operand) -> Option<u64> {
+    let v = if op.signed {
+        sign_extend(pattern, 8)
+    } else {
+        pattern as i64
+    };
+    let (lo, hi) = if op.signed {
+        (-(1i64 << (op.width - 1)), (1i64 << (op.width - 1)) - 1)
+    } else {
+        (0, (1i64 << op.width) - 1)
+    };
+    (lo..=hi).contains(&v).then(|| to_raw(v, op.width))
+}
+
+/// Tabulate `spec`'s golden model over every pair of 8-bit operand patterns.
+pub fn table(spec: &UnitSpec) -> Result<Table, Failure> {
+    let unit = spec.unit.as_ref();
+    let ports = unit.ports();
+    let inputs: Vec<Operand> = ports
+        .iter()
+        .filter(|p| p.dir == Dir::Input)
+        .map(|p| Operand {
+            port: p.name.clone(),
+            width: p.width,
+            signed: p.signed,
+        })
+        .collect();
+    let name = spec.module_name();
+    if inputs.len() != 2 {
+        return Err(Failure::BadInput(format!(
+            "{name}: a product table needs two operands (fault ports are not exported)"
+        )));
+    }
+    if let Some(wide) = inputs.iter().find(|o| o.width > 8) {
+        return Err(Failure::BadInput(format!(
+            "{name}: port {} is {} bits; tables take operands of at most 8 bits",
+            wide.port, wide.width
+        )));
+    }
+    let outputs: Vec<_> = ports.iter().filter(|p| p.dir == Dir::Output).collect();
+    let p_index = outputs
+        .iter()
+        .position(|p| p.name == "p")
+        .ok_or_else(|| Failure::BadInput(format!("{name}: no output p")))?;
+    let p = outputs[p_index];
+    let n_out = outputs.len();
+    let mut out = vec![0u64; n_out];
+    let mut entries = Vec::with_capacity(1 << 16);
+    for i in 0..256u64 {
+        for j in 0..256u64 {
+            entries.push(
+                match (operand_value(i, &inputs[0]), operand_value(j, &inputs[1])) {
+                    (Some(a), Some(b)) => {
+                        unit.golden(&[a, b], &mut out);
+                        let raw = out[p_index];
+                        Some(if p.signed {
+                            sign_extend(raw, p.width)
+                        } else {
+                            raw as i64
+                        })
+                    }
+                    _ => None,
+                },
+            );
+        }
+    }
+    Ok(Table {
+        unit: name,
+        family: unit.family().into(),
+        params: unit.params(),
+        row: inputs[0].clone(),
+        column: inputs[1].clone(),
+        product_signed: p.signed,
+        entries,
+    })
+}
+
+/// The smallest numpy integer dtype (`<i2`, `<u2`, `<i4`) that holds every entry.
+fn npy_dtype(t: &Table) -> &'static str {
+    let (lo, hi) = t
+        .entries
+        .iter()
+        .flatten()
+        .fold((0i64, 0i64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if lo >= i64::from(i16::MIN) && hi <= i64::from(i16::MAX) {
+        "<i2"
+    } else if lo >= 0 && hi <= i64::from(u16::MAX) {
+        "<u2"
+    } else {
+        "<i4"
+    }
+}
+
+/// The file bytes of `t` in `format`, named `name` (the C array name for `adapt`).
+pub fn encode(t: &Table, format: Format, name: &str) -> Result<Vec<u8>, Failure> {
+    let value = |e: &Option<i64>| e.unwrap_or(0);
+    match format {
+        Format::Tfapprox => {
+            if t.row.signed || t.column.signed || t.product_signed {
+                return Err(Failure::BadInput(format!(
+                    "{}: tfapprox tables are unsigned (uint8 operands, uint16 products); this unit is signed: use --format adapt or npy",
+                    t.unit
+                )));
+            }
+            let mut bytes = Vec::with_capacity(2 << 16);
+            for e in &t.entries {
+                let v = u16::try_from(value(e)).map_err(|_| {
+                    Failure::BadInput(format!("{}: a product exceeds uint16", t.unit))
+                })?;
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            Ok(bytes)
+        }
+        Format::Adapt => {
+            let mut text = format!(
+                "// Product table of {unit} for AdaPT / TransAxx, generated by qmulgen from the golden model.\n\
+                 // {name}[i][j] = P({row} = i, {col} = j), i and j the uint8 bit patterns of the operands{signed}.\n\
+                 #include <stdint.h>\n\nconst int16_t {name}[256][256] = {{\n",
+                unit = t.unit,
+                row = t.row.port,
+                col = t.column.port,
+                signed = if t.row.signed || t.column.signed {
+                    " (patterns 128..255 are -128..-1)"
+                } else {
+                    ""
+                },
+            );
+            for (i, row) in t.entries.chunks(256).enumerate() {
+                let cells: Result<Vec<String>, Failure> = row
+                    .iter()
+                    .map(|e| {
+                        i16::try_from(value(e))
+                            .map(|v| v.to_string())
+                            .map_err(|_| {
+                                Failure::BadInput(format!(
+                                    "{}: product {} ({} = {i}) does not fit int16; AdaPT tables hold int16 (use --format npy)",
+                                    t.unit,
+                                    value(e),
+                                    t.row.port
+                                ))
+                            })
+                    })
+                    .collect();
+                text.push_str(&format!("  {{{}}},\n", cells?.join(",")));
+            }
+            text.push_str("};\n");
+            Ok(text.into_bytes())
+        }
+        Format::Npy => {
+            let dtype = npy_dtype(t);
+            let mut header =
+                format!("{{'descr': '{dtype}', 'fortran_order': False, 'shape': (256, 256), }}");
+            while (10 + header.len() + 1) % 64 != 0 {
+                header.push(' ');
+            }
+            header.push('\n');
+            let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+            bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(header.as_bytes());
+            for e in &t.entries {
+                let v = value(e);
+                match dtype {
+                    "<i2" => bytes.extend_from_slice(&(v as i16).to_le_bytes()),
+                    "<u2" => bytes.extend_from_slice(&(v as u16).to_le_bytes()),
+                    _ => bytes.extend_from_slice(&(v as i32).to_le_bytes()),
+                }
+            }
+            Ok(bytes)
+        }
+    }
+}
+
+/// The JSON sidecar of an exported table.
+pub fn sidecar(t: &Table, format: Format, file_name: &str, bytes: &[u8]) -> String {
+    let index = match format {
+        Format::Tfapprox => "16-bit little-endian word k = (row << 8) | column holds P".to_string(),
+        Format::Adapt => "NAME[row][column]".to_string(),
+        Format::Npy => "array[row, column] (C order, shape (256, 256))".to_string(),
+    };
+    let v = serde_json::json!({
+        "unit": t.unit,
+        "family": t.family,
+        "parameters": t.params,
+        "format": format,
+        "file": file_name,
+        "sha256": crate::emit::sha256_hex(bytes),
+        "row_operand": t.row,
+        "column_operand": t.column,
+        "operand_order": format!(
+            "row = first input port `{}`, column = second input port `{}`{}",
+            t.row.port,
+            t.column.port,
+            if t.row.port == "w" { " (weight x activation units: the activation is the column)" } else { "" }
+        ),
+        "index": index,
+        "index_patterns": "row and column are the operands' uint8 bit patterns; signed operands: 128..255 are -128..-1",
+        "out_of_range_entries": "0 (patterns a narrower operand cannot hold)",
+        "product_signed": t.product_signed,
+        "dtype": match format {
+            Format::Tfapprox => "uint16",
+            Format::Adapt => "int16",
+            Format::Npy => match npy_dtype(t) {
+                "<i2" => "int16",
+                "<u2" => "uint16",
+                _ => "int32",
+            },
+        },
+    });
+    serde_json::to_string_pretty(&v).expect("sidecar serializes") + "\n"
+}
