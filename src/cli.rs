@@ -257,6 +257,44 @@ Examples:
         #[arg(long)]
         plot: Option<PathBuf>,
     },
+    /// Every configuration of a family: LUTs, depth and error, Pareto-optimal rows marked, plots
+    #[command(
+        after_help = "Error: for mitchell/adam the §3.4 metrics (every pair up to 2^24, else --vectors seeded
+random pairs, default 2^24); for esb/apot/pot (exact products) the quantization error of the
+level set on 100,000 seeded standard normal and unit-variance Laplace weights at the MSE-optimal
+alpha (MSE, SQNR in dB, alpha). Pareto: error (mred, or mse_normal for quantizers) against LUTs.
+Flags narrow the sweep (esb/apot/pot use --act-bits 8 unless given); LUTs come from the cached
+`synth` flow (the first run of a family takes minutes).
+
+Examples:
+  qmulgen explore adam --width 8 --plot adam8.svg --csv adam8.csv
+  qmulgen explore esb --act-bits 8 --json esb.json --plot esb.svg
+  qmulgen explore apot --plot apot.svg
+  qmulgen explore mitchell --width 8 --frac-bits 5 --plot-hist mitchell_hist.svg
+  qmulgen explore --config designs/default.yaml"
+    )]
+    Explore {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// Seeded random pairs for the metrics of units above 2^24 operand pairs
+        #[arg(long)]
+        vectors: Option<u64>,
+        /// Seed for the random pairs
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write the rows as CSV (columns: module, lut, carry, depth_luts, the metrics, pareto)
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write the rows as JSON
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// SVG plot of error against LUTs with the Pareto front
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// For one approximate unit: SVG histogram of P' - P
+        #[arg(long)]
+        plot_hist: Option<PathBuf>,
+    },
     /// Export a unit's product table (operands of at most 8 bits) for approximate-DNN frameworks
     #[command(
         after_help = "Formats (each written with a JSON sidecar FILE.json: unit, parameters, signedness,
@@ -477,6 +515,25 @@ pub fn main() -> i32 {
             plot: plot.as_deref(),
         }),
         Command::Export { unit, format, out } => cmd_export(&unit, &format, &out),
+        Command::Explore {
+            unit,
+            vectors,
+            seed,
+            csv,
+            json,
+            plot,
+            plot_hist,
+        } => cmd_explore(
+            &unit,
+            vectors,
+            seed,
+            [
+                csv.as_deref(),
+                json.as_deref(),
+                plot.as_deref(),
+                plot_hist.as_deref(),
+            ],
+        ),
         Command::Report {
             files,
             period_ns,
@@ -697,6 +754,67 @@ fn cmd_synth(
         (json, flows::synth::json(&results)),
         (csv, flows::synth::csv(&results)),
     ])
+}
+
+fn cmd_explore(
+    unit: &UnitArgs,
+    vectors: Option<u64>,
+    seed: u64,
+    [csv, json, plot, plot_hist]: [Option<&Path>; 4],
+) -> Result<(), Failure> {
+    use flows::explore;
+    check_file_names(&[csv, json, plot, plot_hist])?;
+    let (family, specs) = match (&unit.config, &unit.family) {
+        (Some(_), _) => {
+            let design = unit.design(300.0)?;
+            let family = design.units[0].unit.family();
+            if design.units.iter().any(|s| s.unit.family() != family) {
+                return Err(Failure::BadInput(
+                    "explore compares units of one family: the design mixes families".into(),
+                ));
+            }
+            (family.to_string(), design.units)
+        }
+        (None, Some(family)) => (
+            family.clone(),
+            explore::configurations(family, &unit.params())?,
+        ),
+        (None, None) => return Err(Failure::BadInput("give a family or --config FILE".into())),
+    };
+    if let Some(path) = plot_hist {
+        if specs.len() != 1 {
+            return Err(Failure::BadInput(format!(
+                "--plot-hist is for one unit; the flags select {} configurations",
+                specs.len()
+            )));
+        }
+        let svg = explore::plot_error_histogram(&specs[0], vectors, seed)?;
+        return write_reports(&[(Some(path), svg)]);
+    }
+    let bar = indicatif::ProgressBar::new(2 * specs.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let rows = explore::run(
+        &family,
+        &specs,
+        &explore::Options { vectors, seed },
+        &|done, _, line| {
+            bar.set_position(done);
+            bar.set_message(line);
+        },
+    );
+    bar.finish_and_clear();
+    let rows = rows?;
+    let metric = explore::pareto_metric(&family);
+    print!("{}", explore::table(&rows, metric));
+    let mut files = vec![(csv, explore::csv(&rows)), (json, explore::json(&rows))];
+    if let Some(p) = plot {
+        let title = format!("{family}: {metric} against LUTs (Pareto front in red)");
+        files.push((Some(p), explore::plot(&rows, metric, &title)?));
+    }
+    write_reports(&files)
 }
 
 fn cmd_export(unit: &UnitArgs, format: &str, out: &Path) -> Result<(), Failure> {

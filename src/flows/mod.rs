@@ -3,6 +3,7 @@
 //! functions.
 
 pub mod eval;
+pub mod explore;
 pub mod export;
 pub mod faults;
 pub mod metrics;
