@@ -304,18 +304,21 @@ operand order, index formula, sha256):
   adapt     C header `const int16_t NAME[256][256]` as AdaPT and TransAxx load it, indexed by the
             operands' uint8 bit patterns (signed: 128..255 are -128..-1); products must fit int16
   npy       256 x 256 C-order array of the smallest of int16, uint16, int32 holding every product
+  c         a self-contained C function int64_t NAME(uint64_t, uint64_t) computing the unit
+            bit-exactly from the raw operand patterns, for any width (tables stop at 8 bits)
 Rows are the first input port, columns the second (for esb/apot/pot: weight rows, activation
 columns). Entries a narrower operand cannot reach are 0.
 
 Examples:
   qmulgen export adam --width 8 --format tfapprox --out adam8.bin
   qmulgen export exact --width 8 --signed --format adapt --out exact_s8.h
-  qmulgen export esb --exp-bits 2 --frac-bits 2 --act-bits 8 --format npy --out esb.npy"
+  qmulgen export esb --exp-bits 2 --frac-bits 2 --act-bits 8 --format npy --out esb.npy
+  qmulgen export adam --width 16 --format c --out adam16.c"
     )]
     Export {
         #[command(flatten)]
         unit: UnitArgs,
-        /// tfapprox, adapt or npy
+        /// tfapprox, adapt, npy or c
         #[arg(long)]
         format: String,
         /// Output file (the sidecar goes to FILE.json)
@@ -830,13 +833,19 @@ fn cmd_export(unit: &UnitArgs, format: &str, out: &Path) -> Result<(), Failure> 
         .map(|f| f.to_string_lossy().into_owned())
         .ok_or_else(|| Failure::BadInput(format!("{} is not a file name", out.display())))?;
     let design = unit.design(300.0)?;
-    let table = export::table(&design.units[0])?;
-    let c_name: String = table
-        .unit
+    let spec = &design.units[0];
+    let c_name: String = spec
+        .module_name()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    let bytes = export::encode(&table, format, &c_name)?;
+    let (table, bytes) = if format == export::Format::C {
+        export::c_model(spec, &c_name)?
+    } else {
+        let table = export::table(spec)?;
+        let bytes = export::encode(&table, format, &c_name)?;
+        (table, bytes)
+    };
     let sidecar = export::sidecar(&table, format, &file_name, &bytes);
     let dir = out
         .parent()

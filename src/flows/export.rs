@@ -6,6 +6,7 @@
 use crate::base::{sign_extend, to_raw, Dir};
 use crate::flows::Failure;
 use crate::spec::UnitSpec;
+use askama::Template;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -14,6 +15,7 @@ pub enum Format {
     Tfapprox,
     Adapt,
     Npy,
+    C,
 }
 
 impl Format {
@@ -22,8 +24,9 @@ impl Format {
             "tfapprox" => Ok(Format::Tfapprox),
             "adapt" => Ok(Format::Adapt),
             "npy" => Ok(Format::Npy),
+            "c" => Ok(Format::C),
             _ => Err(Failure::BadInput(format!(
-                "--format `{s}` is unknown, allowed: tfapprox, adapt, npy"
+                "--format `{s}` is unknown, allowed: tfapprox, adapt, npy, c"
             ))),
         }
     }
@@ -199,6 +202,9 @@ pub fn encode(t: &Table, format: Format, name: &str) -> Result<Vec<u8>, Failure>
             text.push_str("};\n");
             Ok(text.into_bytes())
         }
+        Format::C => Err(Failure::BadInput(
+            "--format c is a model, not a table: use c_model".into(),
+        )),
         Format::Npy => {
             let dtype = npy_dtype(t);
             let mut header =
@@ -229,6 +235,7 @@ pub fn sidecar(t: &Table, format: Format, file_name: &str, bytes: &[u8]) -> Stri
         Format::Tfapprox => "16-bit little-endian word k = (row << 8) | column holds P".to_string(),
         Format::Adapt => "NAME[row][column]".to_string(),
         Format::Npy => "array[row, column] (C order, shape (256, 256))".to_string(),
+        Format::C => "function NAME(row, column) of the raw bit patterns".to_string(),
     };
     let v = serde_json::json!({
         "unit": t.unit,
@@ -251,6 +258,7 @@ pub fn sidecar(t: &Table, format: Format, file_name: &str, bytes: &[u8]) -> Stri
         "product_signed": t.product_signed,
         "dtype": match format {
             Format::Tfapprox => "uint16",
+            Format::C => "int64_t",
             Format::Adapt => "int16",
             Format::Npy => match npy_dtype(t) {
                 "<i2" => "int16",
@@ -260,4 +268,101 @@ pub fn sidecar(t: &Table, format: Format, file_name: &str, bytes: &[u8]) -> Stri
         },
     });
     serde_json::to_string_pretty(&v).expect("sidecar serializes") + "\n"
+}
+
+enum Body {
+    Exact,
+    Levels(Vec<i64>),
+    Mitchell(u32, u32, bool),
+}
+
+#[derive(Template)]
+#[template(path = "export.c", escape = "none")]
+struct CModel<'a> {
+    unit: &'a str,
+    name: &'a str,
+    params: String,
+    row: &'a str,
+    column: &'a str,
+    row_width: usize,
+    column_width: usize,
+    row_signed: bool,
+    column_signed: bool,
+    body: Body,
+}
+
+/// A self-contained C function computing `spec`'s unit bit-exactly, for any operand width:
+/// exact/tmr multiply; esb/apot/pot look the weight's signed level up (P = level · x, their
+/// products being exact by construction); mitchell/adam run §3.1 (fault-free AdAM is Mitchell).
+/// Returns the table-like description (for the sidecar) and the C text.
+pub fn c_model(spec: &UnitSpec, name: &str) -> Result<(Table, Vec<u8>), Failure> {
+    let unit = spec.unit.as_ref();
+    let ports = unit.ports();
+    let ins: Vec<Operand> = ports
+        .iter()
+        .filter(|p| p.dir == Dir::Input)
+        .map(|p| Operand {
+            port: p.name.clone(),
+            width: p.width,
+            signed: p.signed,
+        })
+        .collect();
+    let module = spec.module_name();
+    if ins.len() != 2 {
+        return Err(Failure::BadInput(format!(
+            "{module}: the C model takes two operands (fault ports are not exported)"
+        )));
+    }
+    let params = unit.params();
+    let p_signed = ports.iter().any(|p| p.name == "p" && p.signed);
+    let body = match unit.family() {
+        "exact" | "tmr" => Body::Exact,
+        "mitchell" | "adam" => {
+            let get = |k: &str| params[k].as_u64().unwrap_or(0) as u32;
+            Body::Mitchell(get("width"), get("frac_bits"), params["signed"] == true)
+        }
+        _ => {
+            let outputs = ports.iter().filter(|p| p.dir == Dir::Output).count();
+            let p = ports
+                .iter()
+                .find(|p| p.name == "p")
+                .ok_or_else(|| Failure::BadInput(format!("{module}: no output p")))?;
+            let mut out = vec![0u64; outputs];
+            let levels = (0..1u64 << ins[0].width)
+                .map(|w| {
+                    unit.golden(&[w, 1], &mut out);
+                    if p.signed {
+                        sign_extend(out[0], p.width)
+                    } else {
+                        out[0] as i64
+                    }
+                })
+                .collect();
+            Body::Levels(levels)
+        }
+    };
+    let text = CModel {
+        unit: &module,
+        name,
+        params: params.to_string(),
+        row: &ins[0].port,
+        column: &ins[1].port,
+        row_width: ins[0].width,
+        column_width: ins[1].width,
+        row_signed: ins[0].signed,
+        column_signed: ins[1].signed,
+        body,
+    }
+    .render()
+    .map_err(|e| Failure::Failed(format!("cannot render the C model: {e}")))?;
+    let table = Table {
+        unit: module,
+        family: unit.family().into(),
+        params,
+        row: ins[0].clone(),
+        column: ins[1].clone(),
+        product_signed: p_signed,
+        entries: Vec::new(),
+    };
+    Ok((table, text.into_bytes()))
 }
