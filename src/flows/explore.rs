@@ -285,6 +285,7 @@ fn cells(r: &ExploreRow) -> Vec<String> {
     ];
     v.extend(r.error.iter().map(|(n, x)| match n.as_str() {
         "wce" | "pairs" => format!("{x:.0}"),
+        _ if *x != 0.0 && x.abs() < 1e-3 => format!("{x:.4e}"),
         _ => format!("{x:.6}"),
     }));
     v.push(if r.pareto { "*".into() } else { String::new() });
