@@ -164,14 +164,12 @@ pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthRes
     let (result, _) = synthesize_source(yosys, &src)?;
     let netlist = match Netlist::load(&netlist_path, src.top) {
         Ok(n) => n,
-        // A result cached without its netlist: synthesise again.
+        // A result cached without its netlist: synthesise again and keep the netlist.
         Err(_) => {
-            run_yosys(
-                yosys,
-                &src,
-                &script(&format!("{}.v", src.name), src.top, &[]),
-            )?
-            .0
+            let script = script(&format!("{}.v", src.name), src.top, &[]);
+            let (netlist, json, _) = run_yosys(yosys, &src, &script)?;
+            let _ = crate::emit::write_file_atomically(&netlist_path, &json);
+            netlist
         }
     };
     Ok((netlist, result))
