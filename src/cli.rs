@@ -295,7 +295,7 @@ Examples:
         #[arg(long)]
         plot_hist: Option<PathBuf>,
     },
-    /// Export a unit's product table (operands of at most 8 bits) for approximate-DNN frameworks
+    /// Export a unit for approximate-DNN frameworks: product tables (operands <= 8 bits) or a C model
     #[command(
         after_help = "Formats (each written with a JSON sidecar FILE.json: unit, parameters, signedness,
 operand order, index formula, sha256):

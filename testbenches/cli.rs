@@ -299,7 +299,10 @@ fn eval_prints_the_golden_outputs() {
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in ["list", "gen", "verify", "eval", "quantize", "metrics"] {
+    for sub in [
+        "list", "gen", "verify", "eval", "quantize", "metrics", "synth", "report", "faults",
+        "explore", "export",
+    ] {
         let o = qmulgen(&[sub, "--help"]);
         assert!(o.status.success());
         let text = String::from_utf8_lossy(&o.stdout);
