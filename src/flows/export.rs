@@ -147,6 +147,20 @@ fn npy_dtype(t: &Table) -> &'static str {
     }
 }
 
+/// A 256 x 256 C-order `.npy` of `values` (npyz writes the header).
+fn npy_bytes<T: npyz::AutoSerialize>(values: impl Iterator<Item = T>) -> std::io::Result<Vec<u8>> {
+    use npyz::WriterBuilder;
+    let mut bytes = Vec::new();
+    let mut writer = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&[256, 256])
+        .writer(&mut bytes)
+        .begin_nd()?;
+    writer.extend(values)?;
+    writer.finish()?;
+    Ok(bytes)
+}
+
 /// The file bytes of `t` in `format`, named `name` (the C array name for `adapt`).
 pub fn encode(t: &Table, format: Format, name: &str) -> Result<Vec<u8>, Failure> {
     let value = |e: &Option<i64>| e.unwrap_or(0);
@@ -206,24 +220,13 @@ pub fn encode(t: &Table, format: Format, name: &str) -> Result<Vec<u8>, Failure>
             "--format c is a model, not a table: use c_model".into(),
         )),
         Format::Npy => {
-            let dtype = npy_dtype(t);
-            let mut header =
-                format!("{{'descr': '{dtype}', 'fortran_order': False, 'shape': (256, 256), }}");
-            while (10 + header.len() + 1) % 64 != 0 {
-                header.push(' ');
+            let values = t.entries.iter().map(value);
+            let bytes = match npy_dtype(t) {
+                "<i2" => npy_bytes(values.map(|v| v as i16)),
+                "<u2" => npy_bytes(values.map(|v| v as u16)),
+                _ => npy_bytes(values.map(|v| v as i32)),
             }
-            header.push('\n');
-            let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-            bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-            bytes.extend_from_slice(header.as_bytes());
-            for e in &t.entries {
-                let v = value(e);
-                match dtype {
-                    "<i2" => bytes.extend_from_slice(&(v as i16).to_le_bytes()),
-                    "<u2" => bytes.extend_from_slice(&(v as u16).to_le_bytes()),
-                    _ => bytes.extend_from_slice(&(v as i32).to_le_bytes()),
-                }
-            }
+            .map_err(|e| Failure::Failed(format!("cannot encode the .npy: {e}")))?;
             Ok(bytes)
         }
     }
