@@ -41,6 +41,8 @@ pub struct EsbCore<const P: usize> {
     /// `x` shifted left once per significand bit.
     x_shifted: Signal<Local, Bits<P>>,
     product: Signal<Local, Bits<P>>,
+    /// Sum of the odd significand bits' partial products (a second chain beside `product`).
+    product_odd: Signal<Local, Bits<P>>,
     magnitude: Signal<Local, Bits<P>>,
     sign: ApplySign<P>,
     linear: Constant<Bit>,
@@ -51,8 +53,9 @@ pub struct EsbCore<const P: usize> {
     sign_bit: Constant<Bits<P>>,
     zero: Constant<Bits<P>>,
     one: Constant<Bits<P>>,
-    /// Number of significand bits (k+1, or b in linear mode): the adder count.
-    _sig_bits: usize,
+    /// Even and odd significand bit positions (k+1, or b in linear mode, in all).
+    _even_bits: usize,
+    _odd_bits: usize,
 }
 
 impl<const P: usize> EsbCore<P> {
@@ -61,6 +64,7 @@ impl<const P: usize> EsbCore<P> {
             EsbFormat::Nonlinear { e, k } => (false, k as usize, e as usize, (1 + e + k) as usize),
             EsbFormat::Linear { b } => (true, 0, 0, b as usize),
         };
+        let sig_bits = if linear { b } else { k + 1 };
         Self {
             w: Default::default(),
             x: Default::default(),
@@ -69,6 +73,7 @@ impl<const P: usize> EsbCore<P> {
             significand: Default::default(),
             x_shifted: Default::default(),
             product: Default::default(),
+            product_odd: Default::default(),
             magnitude: Default::default(),
             sign: Default::default(),
             linear: Constant::new(linear),
@@ -80,7 +85,8 @@ impl<const P: usize> EsbCore<P> {
             sign_bit: Constant::new((1u64 << (b - 1)).into()),
             zero: Constant::new(0u64.into()),
             one: Constant::new(1u64.into()),
-            _sig_bits: if linear { b } else { k + 1 },
+            _even_bits: sig_bits.div_ceil(2),
+            _odd_bits: sig_bits / 2,
         }
     }
 }
@@ -102,13 +108,23 @@ impl<const P: usize> Logic for EsbCore<P> {
             }
         }
         self.x_shifted.next = self.x.val();
+        // Two chains, even and odd significand bits, added at the end: half the adder depth.
         self.product.next = self.zero.val();
-        for i in 0..self._sig_bits {
-            if self.significand.val().get_bit(i) {
+        for j in 0..self._even_bits {
+            if self.significand.val().get_bit(2 * j) {
                 self.product.next = self.product.val() + self.x_shifted.val();
             }
-            self.x_shifted.next = self.x_shifted.val() << 1;
+            self.x_shifted.next = self.x_shifted.val() << 2;
         }
+        self.x_shifted.next = self.x.val() << 1;
+        self.product_odd.next = self.zero.val();
+        for j in 0..self._odd_bits {
+            if self.significand.val().get_bit(2 * j + 1) {
+                self.product_odd.next = self.product_odd.val() + self.x_shifted.val();
+            }
+            self.x_shifted.next = self.x_shifted.val() << 2;
+        }
+        self.product.next = self.product.val() + self.product_odd.val();
         self.magnitude.next = self.product.val();
         if self.exponent.val().any() {
             // E - 1 < 2^e: masking keeps the shift amount e bits wide for synthesis (E - 1
