@@ -174,7 +174,8 @@ pub fn run(
         progress(d, total, line);
     };
     // Error first (quantization errors shared by configurations with the same level set).
-    let fam = units::family(family).expect("configurations() checked the family");
+    let fam = units::family(family)
+        .ok_or_else(|| Failure::BadInput(format!("unknown family `{family}`")))?;
     let samples = matches!(family, "esb" | "apot" | "pot").then(weight_samples);
     let mut level_sets: HashMap<String, Vec<(String, f64)>> = HashMap::new();
     let mut errors = Vec::new();
