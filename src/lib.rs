@@ -4,7 +4,9 @@
 //! Layers, each using only those before it: [`base`] (ports, parameters, errors) ->
 //! [`units`] (one file per family: parameters, golden model, tests; the RTL is in the
 //! `qmulgen-rtl` crate) -> [`spec`] (units from flags or YAML) -> [`emit`] and [`vivado`]
-//! (files) -> [`sim`] (Verilator) -> [`flows`] (verify, metrics, quantize, eval) -> [`cli`].
+//! (files; Vivado reports read back) -> [`sim`] (Verilator) and [`synth`] (Yosys, netlist
+//! instrumentation) -> [`flows`] (verify, metrics, quantize, eval, synth, faults, explore,
+//! export) -> [`cli`].
 
 pub mod base;
 pub mod cli;
