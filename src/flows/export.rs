@@ -68,8 +68,9 @@ fn operand_value(pattern: u64, op: &Operand) -> Option<u64> {
     (lo..=hi).contains(&v).then(|| to_raw(v, op.width))
 }
 
-/// Tabulate `spec`'s golden model over every pair of 8-bit operand patterns.
-pub fn table(spec: &UnitSpec) -> Result<Table, Failure> {
+/// A table with no entries yet: the unit, its two operands and the signedness of P (`what`
+/// names the export in the error for a unit without exactly two operands).
+fn describe(spec: &UnitSpec, what: &str) -> Result<Table, Failure> {
     let unit = spec.unit.as_ref();
     let ports = unit.ports();
     let inputs: Vec<Operand> = ports
@@ -82,53 +83,68 @@ pub fn table(spec: &UnitSpec) -> Result<Table, Failure> {
         })
         .collect();
     let name = spec.module_name();
-    if inputs.len() != 2 {
-        return Err(Failure::BadInput(format!(
-            "{name}: a product table needs two operands (fault ports are not exported)"
-        )));
-    }
-    if let Some(wide) = inputs.iter().find(|o| o.width > 8) {
-        return Err(Failure::BadInput(format!(
-            "{name}: port {} is {} bits; tables take operands of at most 8 bits",
-            wide.port, wide.width
-        )));
-    }
-    let outputs: Vec<_> = ports.iter().filter(|p| p.dir == Dir::Output).collect();
-    let p_index = outputs
+    let [row, column] = <[Operand; 2]>::try_from(inputs).map_err(|_| {
+        Failure::BadInput(format!(
+            "{name}: {what} takes two operands (fault ports are not exported)"
+        ))
+    })?;
+    let p = ports
         .iter()
-        .position(|p| p.name == "p")
+        .find(|p| p.dir == Dir::Output && p.name == "p")
         .ok_or_else(|| Failure::BadInput(format!("{name}: no output p")))?;
-    let p = outputs[p_index];
-    let n_out = outputs.len();
-    let mut out = vec![0u64; n_out];
-    let mut entries = Vec::with_capacity(1 << 16);
-    for i in 0..256u64 {
-        for j in 0..256u64 {
-            entries.push(
-                match (operand_value(i, &inputs[0]), operand_value(j, &inputs[1])) {
-                    (Some(a), Some(b)) => {
-                        unit.golden(&[a, b], &mut out);
-                        let raw = out[p_index];
-                        Some(if p.signed {
-                            sign_extend(raw, p.width)
-                        } else {
-                            raw as i64
-                        })
-                    }
-                    _ => None,
-                },
-            );
-        }
-    }
     Ok(Table {
         unit: name,
         family: unit.family().into(),
         params: unit.params(),
-        row: inputs[0].clone(),
-        column: inputs[1].clone(),
+        row,
+        column,
         product_signed: p.signed,
-        entries,
+        entries: Vec::new(),
     })
+}
+
+/// The golden model's P, as a signed value, for raw operands `a`, `b`.
+fn golden_product(spec: &UnitSpec) -> impl Fn(u64, u64) -> i64 + '_ {
+    let unit = spec.unit.as_ref();
+    let outputs: Vec<_> = unit
+        .ports()
+        .into_iter()
+        .filter(|p| p.dir == Dir::Output)
+        .collect();
+    let p_index = outputs.iter().position(|p| p.name == "p").unwrap_or(0);
+    let (width, signed) = (outputs[p_index].width, outputs[p_index].signed);
+    let n_out = outputs.len();
+    move |a, b| {
+        let mut out = vec![0u64; n_out];
+        unit.golden(&[a, b], &mut out);
+        if signed {
+            sign_extend(out[p_index], width)
+        } else {
+            out[p_index] as i64
+        }
+    }
+}
+
+/// Tabulate `spec`'s golden model over every pair of 8-bit operand patterns.
+pub fn table(spec: &UnitSpec) -> Result<Table, Failure> {
+    let mut t = describe(spec, "a product table")?;
+    if let Some(wide) = [&t.row, &t.column].into_iter().find(|o| o.width > 8) {
+        return Err(Failure::BadInput(format!(
+            "{}: port {} is {} bits; tables take operands of at most 8 bits",
+            t.unit, wide.port, wide.width
+        )));
+    }
+    let product = golden_product(spec);
+    t.entries = (0..256u64)
+        .flat_map(|i| (0..256u64).map(move |j| (i, j)))
+        .map(
+            |(i, j)| match (operand_value(i, &t.row), operand_value(j, &t.column)) {
+                (Some(a), Some(b)) => Some(product(a, b)),
+                _ => None,
+            },
+        )
+        .collect();
+    Ok(t)
 }
 
 /// The smallest numpy integer dtype (`<i2`, `<u2`, `<i4`) that holds every entry.
@@ -299,73 +315,36 @@ struct CModel<'a> {
 /// products being exact by construction); mitchell/adam run §3.1 (fault-free AdAM is Mitchell).
 /// Returns the table-like description (for the sidecar) and the C text.
 pub fn c_model(spec: &UnitSpec, name: &str) -> Result<(Table, Vec<u8>), Failure> {
-    let unit = spec.unit.as_ref();
-    let ports = unit.ports();
-    let ins: Vec<Operand> = ports
-        .iter()
-        .filter(|p| p.dir == Dir::Input)
-        .map(|p| Operand {
-            port: p.name.clone(),
-            width: p.width,
-            signed: p.signed,
-        })
-        .collect();
-    let module = spec.module_name();
-    if ins.len() != 2 {
-        return Err(Failure::BadInput(format!(
-            "{module}: the C model takes two operands (fault ports are not exported)"
-        )));
-    }
-    let params = unit.params();
-    let p_signed = ports.iter().any(|p| p.name == "p" && p.signed);
-    let body = match unit.family() {
+    let table = describe(spec, "the C model")?;
+    let params = &table.params;
+    let body = match table.family.as_str() {
         "exact" | "tmr" => Body::Exact,
         "mitchell" | "adam" => {
             let get = |k: &str| params[k].as_u64().unwrap_or(0) as u32;
             Body::Mitchell(get("width"), get("frac_bits"), params["signed"] == true)
         }
         _ => {
-            let outputs = ports.iter().filter(|p| p.dir == Dir::Output).count();
-            let p = ports
-                .iter()
-                .find(|p| p.name == "p")
-                .ok_or_else(|| Failure::BadInput(format!("{module}: no output p")))?;
-            let mut out = vec![0u64; outputs];
-            let levels = (0..1u64 << ins[0].width)
-                .map(|w| {
-                    unit.golden(&[w, 1], &mut out);
-                    if p.signed {
-                        sign_extend(out[0], p.width)
-                    } else {
-                        out[0] as i64
-                    }
-                })
-                .collect();
-            Body::Levels(levels)
+            let product = golden_product(spec);
+            Body::Levels(
+                (0..1u64 << table.row.width)
+                    .map(|w| product(w, 1))
+                    .collect(),
+            )
         }
     };
     let text = CModel {
-        unit: &module,
+        unit: &table.unit,
         name,
         params: params.to_string(),
-        row: &ins[0].port,
-        column: &ins[1].port,
-        row_width: ins[0].width,
-        column_width: ins[1].width,
-        row_signed: ins[0].signed,
-        column_signed: ins[1].signed,
+        row: &table.row.port,
+        column: &table.column.port,
+        row_width: table.row.width,
+        column_width: table.column.width,
+        row_signed: table.row.signed,
+        column_signed: table.column.signed,
         body,
     }
     .render()
     .map_err(|e| Failure::Failed(format!("cannot render the C model: {e}")))?;
-    let table = Table {
-        unit: module,
-        family: unit.family().into(),
-        params,
-        row: ins[0].clone(),
-        column: ins[1].clone(),
-        product_signed: p_signed,
-        entries: Vec::new(),
-    };
     Ok((table, text.into_bytes()))
 }
