@@ -8,14 +8,7 @@ use qmulgen::flows::faults::{self, Options, SiteUniverse};
 use std::time::Instant;
 
 fn main() {
-    let options = |universe| Options {
-        universe,
-        kinds: vec![0, 1, 2],
-        vectors: None,
-        seed: 1,
-        shard: None,
-        inputs: None,
-    };
+    let options = Options::new;
     let mut rows = Vec::new();
 
     let start = Instant::now();

@@ -9,17 +9,6 @@ use qmulgen::units::adam::golden::{adam_product, Fault, Site};
 use qmulgen::units::tmr::FaultKind;
 use std::process::Command;
 
-fn options(universe: SiteUniverse) -> Options {
-    Options {
-        universe,
-        kinds: vec![0, 1, 2],
-        vectors: None,
-        seed: 1,
-        shard: None,
-        inputs: None,
-    }
-}
-
 fn run(family: &str, params: ParamMap, o: &Options) -> Campaign {
     faults::run(family, &params, o, &|_| {}).unwrap_or_else(|e| panic!("{e:?}"))
 }
@@ -48,7 +37,7 @@ fn tmr_2x2_port_faults_are_masked_or_detected_never_sdc() {
     let c = run(
         "tmr",
         param_map([("width", 2.into())]),
-        &options(SiteUniverse::Ports),
+        &Options::new(SiteUniverse::Ports),
     );
     assert_eq!((c.sites, c.pairs, c.exhaustive), (12, 16, true));
     assert_eq!(tuple(&counts(&c, "flip")), (192, 0, 192, 192, 0));
@@ -66,7 +55,7 @@ fn adam_port_campaign_matches_a_recount_from_the_golden_fault_model() {
     let c = run(
         "adam",
         param_map([("width", n.into()), ("frac_bits", t.into())]),
-        &options(SiteUniverse::Ports),
+        &Options::new(SiteUniverse::Ports),
     );
     let sites: Vec<Site> = (0..t)
         .map(Site::Sum)
@@ -103,7 +92,7 @@ fn adam_port_campaign_matches_a_recount_from_the_golden_fault_model() {
 
 #[test]
 fn netlist_campaigns_see_the_kept_redundancy() {
-    let o = options(SiteUniverse::Netlist);
+    let o = Options::new(SiteUniverse::Netlist);
     let w = |n: u32| param_map([("width", n.into())]);
     let exact = run("exact", w(3), &o);
     let tmr = run("tmr", w(3), &o);
@@ -133,10 +122,10 @@ fn netlist_campaigns_see_the_kept_redundancy() {
 #[test]
 fn three_shards_merge_into_the_one_run_result() {
     let params = param_map([("width", 4.into())]);
-    let whole = run("adam", params.clone(), &options(SiteUniverse::Netlist));
+    let whole = run("adam", params.clone(), &Options::new(SiteUniverse::Netlist));
     let parts: Vec<Campaign> = (1..=3)
         .map(|i| {
-            let mut o = options(SiteUniverse::Netlist);
+            let mut o = Options::new(SiteUniverse::Netlist);
             o.shard = Some((i, 3));
             run("adam", params.clone(), &o)
         })

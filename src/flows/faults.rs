@@ -283,6 +283,20 @@ pub struct Options {
     pub inputs: Option<[std::path::PathBuf; 2]>,
 }
 
+impl Options {
+    /// Every kind at every site of `universe`, over every pair (or the default sample), seed 1.
+    pub fn new(universe: SiteUniverse) -> Options {
+        Options {
+            universe,
+            kinds: (0..KINDS.len()).collect(),
+            vectors: None,
+            seed: 1,
+            shard: None,
+            inputs: None,
+        }
+    }
+}
+
 /// Every injection of one slice: site-major, then kind, then operand pair (fastest).
 struct Injections<'a> {
     pairs: &'a dyn VectorSource,
@@ -1107,16 +1121,10 @@ pub fn compare(
         ] {
             let params = crate::base::param_map([("width", n.into())]);
             let options = Options {
-                universe: SiteUniverse::Netlist,
                 kinds: kinds.to_vec(),
-                vectors: if n > 8 {
-                    Some(vectors.unwrap_or(DEFAULT_SAMPLED_PAIRS))
-                } else {
-                    None
-                },
+                vectors: (n > 8).then(|| vectors.unwrap_or(DEFAULT_SAMPLED_PAIRS)),
                 seed,
-                shard: None,
-                inputs: None,
+                ..Options::new(SiteUniverse::Netlist)
             };
             let campaign = run(family, &params, &options, progress)?;
             rows.push(CompareRow {
