@@ -248,28 +248,27 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
             })
             .collect()
     };
-    let mut ports: Vec<ManifestPort> = manifest.inputs().flat_map(lanes).collect();
-    for (name, width) in [("fault_site", site_bits), ("fault_kind", 2)] {
-        ports.push(ManifestPort {
+    let lane_inputs: Vec<ManifestPort> = manifest.inputs().flat_map(lanes).collect();
+    let lane_outputs: Vec<ManifestPort> = manifest.outputs().flat_map(lanes).collect();
+    let fault_inputs =
+        [("fault_site", site_bits), ("fault_kind", 2)].map(|(name, width)| ManifestPort {
             name: name.into(),
             direction: "input".into(),
             width,
             signed: false,
         });
-    }
-    ports.extend(manifest.outputs().flat_map(lanes));
-    let names = |dir: &str| -> Vec<String> {
-        ports
-            .iter()
-            .filter(|p| p.direction == dir && !p.name.starts_with("fault_"))
-            .map(|p| p.name.clone())
-            .collect()
-    };
+    let names = |ports: &[ManifestPort]| ports.iter().map(|p| p.name.clone()).collect();
+    let (inputs, outputs) = (names(&lane_inputs), names(&lane_outputs));
+    let ports: Vec<ManifestPort> = lane_inputs
+        .into_iter()
+        .chain(fault_inputs)
+        .chain(lane_outputs)
+        .collect();
     let verilog = FaultyNetlist {
         unit,
         module: &module,
-        inputs: names("input"),
-        outputs: names("output"),
+        inputs,
+        outputs,
         site_bits,
         sites: sites.len(),
         assigns,

@@ -119,60 +119,73 @@ pub fn synthesize(yosys: &Yosys, g: &Generated) -> Synthesized {
 /// Synthesise `src` (or take the result from the cache; `true` when cached). `Err` when Yosys
 /// fails or writes no netlist, with the end of its log.
 pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
-    let (result_path, netlist_path) = cache_paths(yosys, src);
-    if let Some(r) = std::fs::read_to_string(&result_path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<SynthResult>(&t).ok())
-    {
+    let cache = CacheEntry::of(yosys, src);
+    if let Some(r) = cache.result() {
         return Ok((SynthResult { seconds: 0.0, ..r }, true));
     }
-    let script = script(&format!("{}.v", src.name), src.top, src.params);
-    let (netlist, netlist_json, seconds) = run_yosys(yosys, src, &script)?;
-    let result = SynthResult {
-        module: src.name.to_string(),
-        stats: netlist.stats(),
-        yosys: yosys.version.clone(),
-        seconds,
-    };
-    let text = serde_json::to_string_pretty(&result).expect("result serializes");
-    // The cache is an optimisation: a failure to write it is not an error. The netlist goes
-    // first, so that a cached result always has its netlist beside it.
-    let _ = std::fs::create_dir_all(cache_root()).and_then(|_| {
-        crate::emit::write_file_atomically(&netlist_path, &netlist_json)?;
-        crate::emit::write_file_atomically(&result_path, &text)
-    });
-    Ok((result, false))
-}
-
-/// Cache files of a source: the result and the mapped netlist (Yosys JSON), keyed by the hash
-/// of the Verilog, the script and the Yosys version.
-fn cache_paths(yosys: &Yosys, src: &Source) -> (PathBuf, PathBuf) {
-    let script = script(&format!("{}.v", src.name), src.top, src.params);
-    let key = sha256_hex([src.verilog, &script, &yosys.version].join("\0").as_bytes());
-    let stem = format!("{}-{}", src.name, &key[..16]);
-    (
-        cache_root().join(format!("{stem}.json")),
-        cache_root().join(format!("{stem}.netlist.json")),
-    )
+    Ok((cache.synthesize(yosys, src)?.0, false))
 }
 
 /// The mapped, flattened netlist of a generated unit and its synthesis result (from the cache
-/// when present).
+/// when both are there).
 pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthResult), String> {
     let src = Source::from(g);
-    let (_, netlist_path) = cache_paths(yosys, &src);
-    let (result, _) = synthesize_source(yosys, &src)?;
-    let netlist = match Netlist::load(&netlist_path, src.top) {
-        Ok(n) => n,
-        // A result cached without its netlist: synthesise again and keep the netlist.
-        Err(_) => {
-            let script = script(&format!("{}.v", src.name), src.top, &[]);
-            let (netlist, json, _) = run_yosys(yosys, &src, &script)?;
-            let _ = crate::emit::write_file_atomically(&netlist_path, &json);
-            netlist
-        }
-    };
+    let cache = CacheEntry::of(yosys, &src);
+    if let (Some(result), Ok(netlist)) = (cache.result(), Netlist::load(&cache.netlist, src.top)) {
+        return Ok((
+            netlist,
+            SynthResult {
+                seconds: 0.0,
+                ..result
+            },
+        ));
+    }
+    let (result, netlist) = cache.synthesize(yosys, &src)?;
     Ok((netlist, result))
+}
+
+/// One source's script and cache files: the result and the mapped netlist (Yosys JSON), keyed
+/// by the hash of the Verilog, the script and the Yosys version.
+struct CacheEntry {
+    script: String,
+    result: PathBuf,
+    netlist: PathBuf,
+}
+
+impl CacheEntry {
+    fn of(yosys: &Yosys, src: &Source) -> CacheEntry {
+        let script = script(&format!("{}.v", src.name), src.top, src.params);
+        let key = sha256_hex([src.verilog, &script, &yosys.version].join("\0").as_bytes());
+        let stem = format!("{}-{}", src.name, &key[..16]);
+        CacheEntry {
+            script,
+            result: cache_root().join(format!("{stem}.json")),
+            netlist: cache_root().join(format!("{stem}.netlist.json")),
+        }
+    }
+
+    fn result(&self) -> Option<SynthResult> {
+        let text = std::fs::read_to_string(&self.result).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Run Yosys and fill the cache (an optimisation: a failure to write it is not an error;
+    /// the netlist goes first, so that a cached result has its netlist beside it).
+    fn synthesize(&self, yosys: &Yosys, src: &Source) -> Result<(SynthResult, Netlist), String> {
+        let (netlist, netlist_json, seconds) = run_yosys(yosys, src, &self.script)?;
+        let result = SynthResult {
+            module: src.name.to_string(),
+            stats: netlist.stats(),
+            yosys: yosys.version.clone(),
+            seconds,
+        };
+        let text = serde_json::to_string_pretty(&result).expect("result serializes");
+        let _ = std::fs::create_dir_all(cache_root()).and_then(|_| {
+            crate::emit::write_file_atomically(&self.netlist, &netlist_json)?;
+            crate::emit::write_file_atomically(&self.result, &text)
+        });
+        Ok((result, netlist))
+    }
 }
 
 /// Synthesise every source, two Yosys jobs at a time (or from the cache); `progress` hears
