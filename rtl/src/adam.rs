@@ -26,6 +26,7 @@ pub struct LeadingOneDetector<const N: usize> {
     index: Signal<Local, Bits<N>>,
     zero: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
+    k_mask: Constant<Bits<N>>,
 }
 
 impl<const N: usize> Default for LeadingOneDetector<N> {
@@ -36,8 +37,14 @@ impl<const N: usize> Default for LeadingOneDetector<N> {
             index: Default::default(),
             zero: Constant::new(0u64.into()),
             one: Constant::new(1u64.into()),
+            k_mask: Constant::new(k_mask::<N>().into()),
         }
     }
+}
+
+/// Ones in the bitlen(n-1) low bits, where every leading-one position fits.
+fn k_mask<const N: usize>() -> u64 {
+    mask(crate::bitlen(N as u64 - 1) as usize)
 }
 
 impl<const N: usize> Logic for LeadingOneDetector<N> {
@@ -51,6 +58,9 @@ impl<const N: usize> Logic for LeadingOneDetector<N> {
             }
             self.index.next = self.index.val() + self.one.val();
         }
+        // Synthesis does not see through the chain above that k < n: say so, or every
+        // comparison and sum of positions is built n bits wide.
+        self.k.next = self.k.val() & self.k_mask.val();
     }
 }
 
@@ -197,26 +207,30 @@ impl<const N: usize> Logic for FractionAdder<N> {
 }
 
 /// The first half of the lane plan of ARITHMETIC.md §3.2, from `kmax = max(kA, kB)`:
-/// `q = min(kmax, t)` informative positions `[free, t)`, `free = t - q`. Both are at most t,
-/// so they are masked to bitlen(t) bits: synthesis then sees narrow shift amounts (a wide
-/// amount built by a subtraction costs a full barrel shifter per use).
+/// `q = min(kmax, t)` informative positions `[free, t)`, `free = t - q`. Every lane-plan value
+/// is at most t, so each is masked to bitlen(t) bits: synthesis then sees narrow shift amounts
+/// (a wide amount built by a subtraction costs a full barrel shifter per use).
 #[derive(LogicBlock)]
 pub struct InformativeLanes<const N: usize> {
     pub kmax: Signal<In, Bits<N>>,
-    pub q: Signal<Out, Bits<N>>,
     pub free: Signal<Out, Bits<N>>,
+    k: Signal<Local, Bits<N>>,
+    q: Signal<Local, Bits<N>>,
     t: Constant<Bits<N>>,
     narrow: Constant<Bits<N>>,
+    k_mask: Constant<Bits<N>>,
 }
 
 impl<const N: usize> InformativeLanes<N> {
     fn new(t: u32) -> Self {
         Self {
             kmax: Default::default(),
-            q: Default::default(),
             free: Default::default(),
+            k: Default::default(),
+            q: Default::default(),
             t: Constant::new(u64::from(t).into()),
             narrow: Constant::new(narrow_mask(t).into()),
+            k_mask: Constant::new(k_mask::<N>().into()),
         }
     }
 }
@@ -224,34 +238,40 @@ impl<const N: usize> InformativeLanes<N> {
 impl<const N: usize> Logic for InformativeLanes<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.q.next = self.kmax.val() & self.narrow.val();
-        if self.kmax.val() > self.t.val() {
+        // kmax < n: this block sits in a kept module, where synthesis cannot see that the
+        // upper bits of its input are 0.
+        self.k.next = self.kmax.val() & self.k_mask.val();
+        self.q.next = self.k.val() & self.narrow.val();
+        if self.k.val() > self.t.val() {
             self.q.next = self.t.val();
         }
         self.free.next = (self.t.val() - self.q.val()) & self.narrow.val();
     }
 }
 
-/// The second half of the lane plan: `d = min(free, q)` duplicated positions `[0, d)` and the
-/// shift `t - d` that moves the top d positions down to them (bitlen(t) bits, as above).
+/// The second half: `d = min(free, q)` duplicated positions. They are the top d positions, which
+/// lie in the window of the top `dmax = floor(t/2)` positions (d never exceeds it), from window
+/// bit `lo = dmax - d` up; `lo = dmax` means no duplicates.
 #[derive(LogicBlock)]
 pub struct DuplicateLanes<const N: usize> {
-    pub q: Signal<In, Bits<N>>,
     pub free: Signal<In, Bits<N>>,
-    pub d: Signal<Out, Bits<N>>,
-    pub dup_shift: Signal<Out, Bits<N>>,
+    pub lo: Signal<Out, Bits<N>>,
+    q: Signal<Local, Bits<N>>,
+    d: Signal<Local, Bits<N>>,
     t: Constant<Bits<N>>,
+    dmax: Constant<Bits<N>>,
     narrow: Constant<Bits<N>>,
 }
 
 impl<const N: usize> DuplicateLanes<N> {
     fn new(t: u32) -> Self {
         Self {
-            q: Default::default(),
             free: Default::default(),
+            lo: Default::default(),
+            q: Default::default(),
             d: Default::default(),
-            dup_shift: Default::default(),
             t: Constant::new(u64::from(t).into()),
+            dmax: Constant::new(u64::from(t / 2).into()),
             narrow: Constant::new(narrow_mask(t).into()),
         }
     }
@@ -260,11 +280,12 @@ impl<const N: usize> DuplicateLanes<N> {
 impl<const N: usize> Logic for DuplicateLanes<N> {
     #[hdl_gen]
     fn update(&mut self) {
+        self.q.next = (self.t.val() - self.free.val()) & self.narrow.val();
         self.d.next = self.free.val();
         if self.q.val() < self.free.val() {
             self.d.next = self.q.val();
         }
-        self.dup_shift.next = (self.t.val() - self.d.val()) & self.narrow.val();
+        self.lo.next = (self.dmax.val() - self.d.val()) & self.narrow.val();
     }
 }
 
@@ -273,14 +294,34 @@ fn narrow_mask(t: u32) -> u64 {
     mask(crate::bitlen(u64::from(t)) as usize)
 }
 
-/// AdAM's t-bit adaptive adder. Its lane plan ([`InformativeLanes`], [`DuplicateLanes`]; from
-/// `kmax`: three bits cross the kept module boundary, so synthesis folds the plan into the
-/// shifters) gives `q` informative
-/// positions `[t-q, t)` and `d` duplicated ones. Positions `[0, d)` add the top d bit pairs again
-/// (the operands moved down by `t - d`), with the primary carry into position t-d as carry-in
-/// and the chain cut after position d-1. `sums` carries the adder's physical outputs: bit
-/// i < t the sum output of position i (a duplicate bit for i < d), bit t the carry `c`, bit
-/// t+1 the duplicate carry `c'`; one word so that one fault injector reaches every site.
+/// Constants of the duplicate window (the top `dmax = floor(t/2)` adder positions), shared by
+/// the adder and the checker.
+#[derive(Clone, Copy)]
+struct Window {
+    /// Adder position of window bit 0: t - dmax.
+    base: u64,
+    /// Ones in the dmax window bits.
+    mask: u64,
+}
+
+impl Window {
+    fn new(t: u32) -> Self {
+        Self {
+            base: u64::from(t - t / 2),
+            mask: mask((t / 2) as usize),
+        }
+    }
+}
+
+/// AdAM's t-bit adaptive adder. The primary lane is Mitchell's fraction adder (both fractions
+/// are 0 below t-q, so its chain starts there with 0). The duplicate lane adds the top d bit
+/// pairs again with the primary carry into position t-d as carry-in; it works in the window
+/// of the top dmax positions (constant shifts, then a narrow one by `lo`), so it costs a
+/// dmax-bit adder and a few muxes, not a second datapath. Its sums sit in the idle positions
+/// `[0, d)`, its carry out is `c'` (the chain is cut after position d-1). `sums` carries the
+/// adder's physical outputs: bit i < t the sum output of position i (a duplicate bit for
+/// i < d), bit t the carry `c`, bit t+1 `c'`; one word so that one fault injector reaches
+/// every site.
 #[derive(LogicBlock)]
 pub struct AdaptiveAdder<const N: usize, const P: usize> {
     pub fa: Signal<In, Bits<N>>,
@@ -289,22 +330,31 @@ pub struct AdaptiveAdder<const N: usize, const P: usize> {
     pub sums: Signal<Out, Bits<P>>,
     informative: InformativeLanes<N>,
     plan: DuplicateLanes<N>,
-    dup_mask: Signal<Local, Bits<N>>,
+    /// The fractions as t-bit values (the kept boundary hides that their upper bits are 0).
+    x: Signal<Local, Bits<N>>,
+    y: Signal<Local, Bits<N>>,
     primary: Signal<Local, Bits<N>>,
-    carries: Signal<Local, Bits<N>>,
-    dup_carry_in: Signal<Local, Bit>,
+    /// Window positions `[lo, dmax)` of each operand (the top d bit pairs), one bit up, with
+    /// the carry-in set at bit `lo` of both: adding them carries it into bit `lo + 1`, so the
+    /// three-input sum is one two-input adder.
+    window_a: Signal<Local, Bits<N>>,
+    window_b: Signal<Local, Bits<N>>,
+    carry_in: Signal<Local, Bits<N>>,
     dup: Signal<Local, Bits<N>>,
-    /// Sum outputs of the t positions: primary bits at `[t-q, t)`, duplicates at `[0, d)`.
     positions: Signal<Local, Bits<N>>,
     one: Constant<Bits<N>>,
     frac_mask: Constant<Bits<N>>,
     carry_bit: Constant<Bits<N>>,
+    window_base: Constant<Bits<N>>,
+    window_mask: Constant<Bits<N>>,
+    dup_carry_bit: Constant<Bits<N>>,
     carry_out_bit: Constant<Bits<P>>,
     dup_carry_out_bit: Constant<Bits<P>>,
 }
 
 impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
     fn new(t: u32) -> Self {
+        let window = Window::new(t);
         Self {
             fa: Default::default(),
             fb: Default::default(),
@@ -312,15 +362,20 @@ impl<const N: usize, const P: usize> AdaptiveAdder<N, P> {
             sums: Default::default(),
             informative: InformativeLanes::new(t),
             plan: DuplicateLanes::new(t),
-            dup_mask: Default::default(),
+            x: Default::default(),
+            y: Default::default(),
             primary: Default::default(),
-            carries: Default::default(),
-            dup_carry_in: Default::default(),
+            window_a: Default::default(),
+            window_b: Default::default(),
+            carry_in: Default::default(),
             dup: Default::default(),
             positions: Default::default(),
             one: Constant::new(1u64.into()),
             frac_mask: Constant::new(mask(t as usize).into()),
             carry_bit: Constant::new((1u64 << t).into()),
+            window_base: Constant::new(window.base.into()),
+            window_mask: Constant::new(window.mask.into()),
+            dup_carry_bit: Constant::new((window.mask + 1).into()),
             carry_out_bit: Constant::new((1u64 << t).into()),
             dup_carry_out_bit: Constant::new((1u64 << (t + 1)).into()),
         }
@@ -331,35 +386,39 @@ impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
         self.informative.kmax.next = self.kmax.val();
-        self.plan.q.next = self.informative.q.val();
         self.plan.free.next = self.informative.free.val();
-        self.dup_mask.next = (self.one.val() << self.plan.d.val()) - self.one.val();
-        // Primary lane: both fractions are 0 below t-q, so its chain starts there with 0.
-        self.primary.next = self.fa.val() + self.fb.val();
-        // Carry into each position of the primary lane: sum ^ a ^ b.
-        self.carries.next = self.primary.val() ^ self.fa.val() ^ self.fb.val();
-        self.dup_carry_in.next =
-            ((self.carries.val() >> self.plan.dup_shift.val()) & self.one.val()).any();
-        self.dup.next = ((self.fa.val() >> self.plan.dup_shift.val()) & self.dup_mask.val())
-            + ((self.fb.val() >> self.plan.dup_shift.val()) & self.dup_mask.val());
-        if self.dup_carry_in.val() {
-            self.dup.next = self.dup.val() + self.one.val();
-        }
-        self.positions.next =
-            (self.primary.val() & self.frac_mask.val()) | (self.dup.val() & self.dup_mask.val());
+        self.x.next = self.fa.val() & self.frac_mask.val();
+        self.y.next = self.fb.val() & self.frac_mask.val();
+        self.primary.next = self.x.val() + self.y.val();
+        // The primary carry into position t-d (window bit lo) is bit t-d of sum ^ a ^ b;
+        // none when d = 0 (lo = dmax lies outside the window).
+        self.carry_in.next = ((self.primary.val() ^ self.x.val() ^ self.y.val())
+            >> self.window_base.val())
+            & self.one.val();
+        self.window_a.next = (((self.x.val() >> self.window_base.val()) & self.window_mask.val())
+            << self.one.val())
+            | self.carry_in.val();
+        self.window_b.next = (((self.y.val() >> self.window_base.val()) & self.window_mask.val())
+            << self.one.val())
+            | self.carry_in.val();
+        // Window bits [lo, dmax) are the duplicate sums, bit dmax is c'.
+        self.dup.next = (self.window_a.val() + self.window_b.val()) >> self.one.val();
+        self.positions.next = (self.primary.val() & self.frac_mask.val())
+            | ((self.dup.val() & self.window_mask.val()) >> self.plan.lo.val());
         self.sums.next = bit_cast::<P, N>(self.positions.val());
         if (self.primary.val() & self.carry_bit.val()).any() {
             self.sums.next = self.sums.val() | self.carry_out_bit.val();
         }
-        if ((self.dup.val() >> self.plan.d.val()) & self.one.val()).any() & self.plan.d.val().any()
-        {
+        if (self.dup.val() & self.dup_carry_bit.val()).any() {
             self.sums.next = self.sums.val() | self.dup_carry_out_bit.val();
         }
     }
 }
 
-/// AdAM's checker: plans the lanes from `kmax` as the adder does, compares the top d primary bits and `c` with the duplicate lane, zeroes every primary bit (and `c`) that disagrees,
-/// masks positions `[0, t-q)` and flags a mismatch.
+/// AdAM's checker: plans the lanes from `kmax` as the adder does, compares the top d primary
+/// bits (window positions `[lo, dmax)`) and `c` with the duplicate lane's bits (moved up from
+/// `[0, d)`) and `c'`, zeroes every primary bit (and `c`) that disagrees, masks positions
+/// `[0, t-q)` and flags a mismatch.
 #[derive(LogicBlock)]
 pub struct DuplicateChecker<const N: usize, const P: usize> {
     pub sums: Signal<In, Bits<P>>,
@@ -371,18 +430,22 @@ pub struct DuplicateChecker<const N: usize, const P: usize> {
     plan: DuplicateLanes<N>,
     positions: Signal<Local, Bits<N>>,
     primary: Signal<Local, Bits<N>>,
+    copies: Signal<Local, Bits<N>>,
     differ: Signal<Local, Bits<N>>,
     carry: Signal<Local, Bit>,
     dup_carry: Signal<Local, Bit>,
     carry_differs: Signal<Local, Bit>,
-    one: Constant<Bits<N>>,
     frac_mask: Constant<Bits<N>>,
+    window_base: Constant<Bits<N>>,
+    window_mask: Constant<Bits<N>>,
+    dmax: Constant<Bits<N>>,
     carry_out_bit: Constant<Bits<P>>,
     dup_carry_out_bit: Constant<Bits<P>>,
 }
 
 impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
     fn new(t: u32) -> Self {
+        let window = Window::new(t);
         Self {
             sums: Default::default(),
             kmax: Default::default(),
@@ -393,12 +456,15 @@ impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
             plan: DuplicateLanes::new(t),
             positions: Default::default(),
             primary: Default::default(),
+            copies: Default::default(),
             differ: Default::default(),
             carry: Default::default(),
             dup_carry: Default::default(),
             carry_differs: Default::default(),
-            one: Constant::new(1u64.into()),
             frac_mask: Constant::new(mask(t as usize).into()),
+            window_base: Constant::new(window.base.into()),
+            window_mask: Constant::new(window.mask.into()),
+            dmax: Constant::new(u64::from(t / 2).into()),
             carry_out_bit: Constant::new((1u64 << t).into()),
             dup_carry_out_bit: Constant::new((1u64 << (t + 1)).into()),
         }
@@ -409,21 +475,24 @@ impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
         self.informative.kmax.next = self.kmax.val();
-        self.plan.q.next = self.informative.q.val();
         self.plan.free.next = self.informative.free.val();
         self.positions.next = self.sums.val().get_bits::<N>(0) & self.frac_mask.val();
-        self.primary.next = self.positions.val()
-            & !((self.one.val() << self.informative.free.val()) - self.one.val());
-        // Primary bit i in [t-d, t) against its copy at position i - (t-d).
-        self.differ.next = (self.primary.val()
-            ^ (self.positions.val() << self.plan.dup_shift.val()))
-            & !((self.one.val() << self.plan.dup_shift.val()) - self.one.val())
-            & self.frac_mask.val();
-        self.s.next = self.primary.val() & !self.differ.val();
+        // Masks are shifted constants, never `(1 << v) - 1`, which synthesis builds as a
+        // subtractor.
+        self.primary.next =
+            self.positions.val() & (self.frac_mask.val() << self.informative.free.val());
+        // Duplicate bit j < d sits at position j; its primary twin at window bit lo + j.
+        self.copies.next = ((self.positions.val() & self.window_mask.val()) << self.plan.lo.val())
+            & self.window_mask.val();
+        self.differ.next = ((self.primary.val() >> self.window_base.val()) ^ self.copies.val())
+            & (self.window_mask.val() << self.plan.lo.val())
+            & self.window_mask.val();
+        self.s.next = self.primary.val() & !(self.differ.val() << self.window_base.val());
         self.carry.next = (self.sums.val() & self.carry_out_bit.val()).any();
         self.dup_carry.next = (self.sums.val() & self.dup_carry_out_bit.val()).any();
+        // d > 0 exactly when lo != dmax (lo <= dmax; `<` would be constant at t = 1).
         self.carry_differs.next =
-            (self.carry.val() ^ self.dup_carry.val()) & self.plan.d.val().any();
+            (self.carry.val() ^ self.dup_carry.val()) & (self.plan.lo.val() != self.dmax.val());
         self.c.next = self.carry.val() & !self.carry_differs.val();
         self.mismatch.next = self.differ.val().any() | self.carry_differs.val();
     }

@@ -43,6 +43,8 @@ pub struct EsbCore<const P: usize> {
     product: Signal<Local, Bits<P>>,
     /// Sum of the odd significand bits' partial products (a second chain beside `product`).
     product_odd: Signal<Local, Bits<P>>,
+    /// 1 unless E = 0: the shift is E - 1, or 0 at E = 0.
+    underflow: Signal<Local, Bits<P>>,
     magnitude: Signal<Local, Bits<P>>,
     sign: ApplySign<P>,
     linear: Constant<Bit>,
@@ -74,6 +76,7 @@ impl<const P: usize> EsbCore<P> {
             x_shifted: Default::default(),
             product: Default::default(),
             product_odd: Default::default(),
+            underflow: Default::default(),
             magnitude: Default::default(),
             sign: Default::default(),
             linear: Constant::new(linear),
@@ -125,13 +128,14 @@ impl<const P: usize> Logic for EsbCore<P> {
             self.x_shifted.next = self.x_shifted.val() << 2;
         }
         self.product.next = self.product.val() + self.product_odd.val();
-        self.magnitude.next = self.product.val();
+        // One shift by max(E - 1, 0) = E - (E != 0) (a mux after a shift by E - 1 costs a LUT
+        // level); masking keeps the amount e bits wide for synthesis.
+        self.underflow.next = self.zero.val();
         if self.exponent.val().any() {
-            // E - 1 < 2^e: masking keeps the shift amount e bits wide for synthesis (E - 1
-            // would wrap to all ones at E = 0, where this branch is not taken).
-            self.magnitude.next = self.product.val()
-                << ((self.exponent.val() - self.one.val()) & self.exponent_mask.val());
+            self.underflow.next = self.one.val();
         }
+        self.magnitude.next = self.product.val()
+            << ((self.exponent.val() - self.underflow.val()) & self.exponent_mask.val());
         self.sign.magnitude.next = self.magnitude.val();
         self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
         self.p.next = self.sign.p.val();
