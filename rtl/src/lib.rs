@@ -186,6 +186,11 @@ pub struct ApplySign<const P: usize> {
     pub magnitude: Signal<In, Bits<P>>,
     pub negative: Signal<In, Bit>,
     pub p: Signal<Out, Bits<P>>,
+    /// All ones when negative, else 0.
+    flip: Signal<Local, Bits<P>>,
+    /// 1 when negative, else 0.
+    carry: Signal<Local, Bits<P>>,
+    zero: Constant<Bits<P>>,
     one: Constant<Bits<P>>,
 }
 
@@ -195,6 +200,9 @@ impl<const P: usize> Default for ApplySign<P> {
             magnitude: Default::default(),
             negative: Default::default(),
             p: Default::default(),
+            flip: Default::default(),
+            carry: Default::default(),
+            zero: Constant::new(0u64.into()),
             one: Constant::new(1u64.into()),
         }
     }
@@ -203,9 +211,14 @@ impl<const P: usize> Default for ApplySign<P> {
 impl<const P: usize> Logic for ApplySign<P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.p.next = self.magnitude.val();
+        // -m = ~m + 1 as one adder, (m ^ flip) + carry, whose inversion sits in the adder's
+        // LUTs; a mux between m and ~m + 1 costs a LUT per bit more.
+        self.flip.next = self.zero.val();
+        self.carry.next = self.zero.val();
         if self.negative.val() {
-            self.p.next = !self.magnitude.val() + self.one.val();
+            self.flip.next = !self.zero.val();
+            self.carry.next = self.one.val();
         }
+        self.p.next = (self.magnitude.val() ^ self.flip.val()) + self.carry.val();
     }
 }
