@@ -2,7 +2,7 @@
 
 use crate::emit::{sha256_hex, Generated, Manifest};
 use askama::Template;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -71,7 +71,18 @@ impl Verilator {
     }
 
     pub fn command(&self) -> Command {
-        let mut c = Command::new(&self.exe);
+        self.command_of(&self.exe)
+    }
+
+    /// For `--lint-only`: `verilator` is a Perl script that only execs `verilator_bin` there;
+    /// calling that directly saves the Perl start-up (~0.1 s, most of a lint).
+    fn lint_command(&self) -> Command {
+        let bin = self.exe.with_file_name("verilator_bin");
+        self.command_of(if bin.is_file() { &bin } else { &self.exe })
+    }
+
+    fn command_of(&self, exe: &Path) -> Command {
+        let mut c = Command::new(exe);
         if let Some(root) = &self.root {
             c.env("VERILATOR_ROOT", root);
         }
@@ -92,7 +103,7 @@ pub fn lint(verilator: &Verilator, generated: &Generated) -> Result<(), String> 
     write(&file, &generated.verilog)?;
     write("waivers.vlt", WAIVERS)?;
     let out = verilator
-        .command()
+        .lint_command()
         .current_dir(dir.path())
         .args(["--lint-only", "-Wall", "waivers.vlt", &file])
         .output()
