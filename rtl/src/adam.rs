@@ -314,14 +314,16 @@ impl Window {
 }
 
 /// AdAM's t-bit adaptive adder. The primary lane is Mitchell's fraction adder (both fractions
-/// are 0 below t-q, so its chain starts there with 0). The duplicate lane adds the top d bit
-/// pairs again with the primary carry into position t-d as carry-in; it works in the window
-/// of the top dmax positions (constant shifts, then a narrow one by `lo`), so it costs a
-/// dmax-bit adder and a few muxes, not a second datapath. Its sums sit in the idle positions
-/// `[0, d)`, its carry out is `c'` (the chain is cut after position d-1). `sums` carries the
-/// adder's physical outputs: bit i < t the sum output of position i (a duplicate bit for
-/// i < d), bit t the carry `c`, bit t+1 `c'`; one word so that one fault injector reaches
-/// every site.
+/// are 0 below t-q, so its chain starts there with 0). The duplicate lane recomputes the
+/// window of the top dmax = floor(t/2) positions (every possible d lies in it) from the
+/// operands' window bits and the primary carry into the window base t - dmax: a dmax-bit
+/// adder behind constant shifts, not a second datapath. Its window bits from `lo = dmax - d`
+/// up are the copies of the top d positions (their carry-in is the lane's own recomputation of
+/// the primary carry into t - d, equal to it when fault-free); one narrow shift by `lo` puts
+/// them into the idle positions `[0, d)`, and its carry out is `c'`. `sums` carries the
+/// adder's physical outputs, the fault sites of ARITHMETIC.md §3.2: bit i < t the sum output
+/// of position i (a duplicate bit for i < d), bit t the carry `c`, bit t+1 `c'`; one word so
+/// that one fault injector reaches every site.
 #[derive(LogicBlock)]
 pub struct AdaptiveAdder<const N: usize, const P: usize> {
     pub fa: Signal<In, Bits<N>>,
@@ -334,9 +336,8 @@ pub struct AdaptiveAdder<const N: usize, const P: usize> {
     x: Signal<Local, Bits<N>>,
     y: Signal<Local, Bits<N>>,
     primary: Signal<Local, Bits<N>>,
-    /// Window positions `[lo, dmax)` of each operand (the top d bit pairs), one bit up, with
-    /// the carry-in set at bit `lo` of both: adding them carries it into bit `lo + 1`, so the
-    /// three-input sum is one two-input adder.
+    /// Each operand's window bits, one bit up, with the carry-in set at bit 0 of both: adding
+    /// them carries it into bit 1, so the three-input sum is one two-input adder.
     window_a: Signal<Local, Bits<N>>,
     window_b: Signal<Local, Bits<N>>,
     carry_in: Signal<Local, Bits<N>>,
@@ -390,8 +391,7 @@ impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
         self.x.next = self.fa.val() & self.frac_mask.val();
         self.y.next = self.fb.val() & self.frac_mask.val();
         self.primary.next = self.x.val() + self.y.val();
-        // The primary carry into position t-d (window bit lo) is bit t-d of sum ^ a ^ b;
-        // none when d = 0 (lo = dmax lies outside the window).
+        // The primary carry into the window base t - dmax: bit t - dmax of sum ^ a ^ b.
         self.carry_in.next = ((self.primary.val() ^ self.x.val() ^ self.y.val())
             >> self.window_base.val())
             & self.one.val();
