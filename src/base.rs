@@ -111,6 +111,22 @@ pub fn to_raw(value: i64, width: usize) -> u64 {
     (value as u64) & mask(width)
 }
 
+/// The comma-separated fields of every line of `text` that has any, with its 1-based line
+/// number; `#` starts a comment. The text format of weight and operand files.
+pub fn comma_fields(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+    text.lines().enumerate().filter_map(|(n, line)| {
+        let fields: Vec<&str> = line
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
+        (!fields.is_empty()).then_some((n + 1, fields))
+    })
+}
+
 /// Rows under a header as aligned text: the first column left-aligned, the others right-aligned.
 pub fn aligned_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..header.len())

@@ -424,21 +424,18 @@ fn pair_weights(
             (0, (1i64 << port.width) - 1)
         };
         let mut f = std::collections::HashMap::new();
-        for (line_no, line) in text.lines().enumerate() {
-            let line = line.split('#').next().unwrap_or("");
-            for tok in line.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        for (line, fields) in crate::base::comma_fields(&text) {
+            for tok in fields {
                 let v: i64 = tok.parse().map_err(|_| {
                     Failure::BadInput(format!(
-                        "--inputs {} line {}: `{tok}` is not an integer",
-                        file.display(),
-                        line_no + 1
+                        "--inputs {} line {line}: `{tok}` is not an integer",
+                        file.display()
                     ))
                 })?;
                 if v < lo || v > hi {
                     return Err(Failure::BadInput(format!(
-                        "--inputs {} line {}: {v} does not fit port {} ({lo}..={hi})",
+                        "--inputs {} line {line}: {v} does not fit port {} ({lo}..={hi})",
                         file.display(),
-                        line_no + 1,
                         port.name
                     )));
                 }

@@ -12,22 +12,20 @@ use std::path::Path;
 /// non-empty line.
 pub fn parse_weight_rows(text: &str, origin: &str) -> Result<Vec<Vec<f64>>, Failure> {
     let mut rows = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut row = Vec::new();
-        for field in line.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-            let v: f64 = field
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| {
-                    Failure::BadInput(format!("{origin}:{}: `{field}` is not a number", n + 1))
-                })?;
-            row.push(v);
-        }
-        if !row.is_empty() {
-            rows.push(row);
-        }
+    for (line, fields) in crate::base::comma_fields(text) {
+        let row = fields
+            .iter()
+            .map(|field| {
+                field
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .ok_or_else(|| {
+                        Failure::BadInput(format!("{origin}:{line}: `{field}` is not a number"))
+                    })
+            })
+            .collect::<Result<Vec<f64>, _>>()?;
+        rows.push(row);
     }
     if rows.is_empty() {
         return Err(Failure::BadInput(format!("{origin}: no weights found")));
