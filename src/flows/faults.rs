@@ -402,19 +402,20 @@ fn target(
     }
 }
 
-/// Per-pair weights from two files of operand values (integers, one per line or comma
-/// separated; signed units take negative values): the product of the two frequencies.
-fn pair_weights(
+/// How often each operand value occurs in the two `--inputs` files (integers, one per line or
+/// comma separated; signed units take negative values), keyed by the raw port pattern.
+type OperandFrequencies = Vec<std::collections::HashMap<u64, u128>>;
+
+fn operand_frequencies(
     files: &[std::path::PathBuf; 2],
     unit: &dyn Unit,
-    pairs: &dyn VectorSource,
-) -> Result<Vec<u128>, Failure> {
+) -> Result<OperandFrequencies, Failure> {
     let ports: Vec<_> = unit
         .ports()
         .into_iter()
         .filter(|p| p.dir == crate::base::Dir::Input)
         .collect();
-    let mut freq: Vec<std::collections::HashMap<u64, u128>> = Vec::new();
+    let mut freq = Vec::new();
     for (file, port) in files.iter().zip(&ports) {
         let text = std::fs::read_to_string(file)
             .map_err(|e| Failure::BadInput(format!("--inputs {}: {e}", file.display())))?;
@@ -450,14 +451,19 @@ fn pair_weights(
         }
         freq.push(f);
     }
+    Ok(freq)
+}
+
+/// Per-pair weights: the product of the two operands' frequencies.
+fn pair_weights(freq: &OperandFrequencies, pairs: &dyn VectorSource) -> Vec<u128> {
     let mut pair = vec![0u64; 2];
-    Ok((0..pairs.len())
+    (0..pairs.len())
         .map(|i| {
             pairs.fill(i, &mut pair);
             let w = |k: usize| freq[k].get(&pair[k]).copied().unwrap_or(0);
             w(0) * w(1)
         })
-        .collect())
+        .collect()
 }
 
 fn decade(relative: f64) -> usize {
@@ -628,6 +634,14 @@ pub fn run(
     options: &Options,
     progress: &(dyn Fn(String) + Sync),
 ) -> Result<Campaign, Failure> {
+    // Bad --inputs files are reported before any synthesis or model build.
+    let frequencies = match &options.inputs {
+        Some(files) => Some(operand_frequencies(
+            files,
+            spec_with(family, params, false)?.unit.as_ref(),
+        )?),
+        None => None,
+    };
     let t = target(family, params, options.universe, progress)?;
     let unit = t.plain.unit.as_ref();
     let module = t.model.manifest().module.clone();
@@ -651,10 +665,9 @@ pub fn run(
         Box::new(sim::Random::new(widths.clone(), n, options.seed))
     };
     let n_pairs = pairs.len();
-    let weights = match &options.inputs {
-        Some(files) => Some(pair_weights(files, unit, pairs.as_ref())?),
-        None => None,
-    };
+    let weights = frequencies
+        .as_ref()
+        .map(|freq| pair_weights(freq, pairs.as_ref()));
 
     // The unit's outputs: p and, where the unit has it, err.
     let ports = unit.ports();
