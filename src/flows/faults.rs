@@ -634,7 +634,10 @@ pub fn run(
     options: &Options,
     progress: &(dyn Fn(String) + Sync),
 ) -> Result<Campaign, Failure> {
-    // Bad --inputs files are reported before any synthesis or model build.
+    // Bad input is reported before any synthesis or model build.
+    if options.vectors == Some(0) {
+        return Err(Failure::BadInput("--vectors must be at least 1".into()));
+    }
     let frequencies = match &options.inputs {
         Some(files) => Some(operand_frequencies(
             files,
@@ -659,9 +662,6 @@ pub fn run(
         Box::new(sim::Exhaustive::new(widths.clone()))
     } else {
         let n = options.vectors.unwrap_or(DEFAULT_SAMPLED_PAIRS);
-        if n == 0 {
-            return Err(Failure::BadInput("--vectors must be at least 1".into()));
-        }
         Box::new(sim::Random::new(widths.clone(), n, options.seed))
     };
     let n_pairs = pairs.len();
