@@ -78,7 +78,7 @@ explore: deps build
 
 # Fault campaigns on the netlists: Unp-exact, Unp-AxM, Pro-TMR, Pro-AdAM at n = 8 and 16.
 faults: deps build
-	$(QMULGEN) faults --compare --json faults_compare.json --plot faults_compare.svg
+	$(QMULGEN) faults --compare --json faults_compare.json --plot docs/faults_compare.svg
 
 vivado:
 	@command -v vivado >/dev/null 2>&1 || { \
