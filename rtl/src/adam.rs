@@ -213,9 +213,9 @@ impl<const N: usize> Logic for FractionAdder<N> {
 #[derive(LogicBlock)]
 pub struct InformativeLanes<const N: usize> {
     pub kmax: Signal<In, Bits<N>>,
+    pub q: Signal<Out, Bits<N>>,
     pub free: Signal<Out, Bits<N>>,
     k: Signal<Local, Bits<N>>,
-    q: Signal<Local, Bits<N>>,
     t: Constant<Bits<N>>,
     narrow: Constant<Bits<N>>,
     k_mask: Constant<Bits<N>>,
@@ -225,9 +225,9 @@ impl<const N: usize> InformativeLanes<N> {
     fn new(t: u32) -> Self {
         Self {
             kmax: Default::default(),
+            q: Default::default(),
             free: Default::default(),
             k: Default::default(),
-            q: Default::default(),
             t: Constant::new(u64::from(t).into()),
             narrow: Constant::new(narrow_mask(t).into()),
             k_mask: Constant::new(k_mask::<N>().into()),
@@ -254,11 +254,10 @@ impl<const N: usize> Logic for InformativeLanes<N> {
 /// bit `lo = dmax - d` up; `lo = dmax` means no duplicates.
 #[derive(LogicBlock)]
 pub struct DuplicateLanes<const N: usize> {
+    pub q: Signal<In, Bits<N>>,
     pub free: Signal<In, Bits<N>>,
     pub lo: Signal<Out, Bits<N>>,
-    q: Signal<Local, Bits<N>>,
     d: Signal<Local, Bits<N>>,
-    t: Constant<Bits<N>>,
     dmax: Constant<Bits<N>>,
     narrow: Constant<Bits<N>>,
 }
@@ -266,12 +265,11 @@ pub struct DuplicateLanes<const N: usize> {
 impl<const N: usize> DuplicateLanes<N> {
     fn new(t: u32) -> Self {
         Self {
+            q: Default::default(),
             free: Default::default(),
             lo: Default::default(),
-            q: Default::default(),
             d: Default::default(),
-            t: Constant::new(u64::from(t).into()),
-            dmax: Constant::new(u64::from(t / 2).into()),
+            dmax: Constant::new(Window::new(t).size.into()),
             narrow: Constant::new(narrow_mask(t).into()),
         }
     }
@@ -280,7 +278,6 @@ impl<const N: usize> DuplicateLanes<N> {
 impl<const N: usize> Logic for DuplicateLanes<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.q.next = (self.t.val() - self.free.val()) & self.narrow.val();
         self.d.next = self.free.val();
         if self.q.val() < self.free.val() {
             self.d.next = self.q.val();
@@ -298,6 +295,8 @@ fn narrow_mask(t: u32) -> u64 {
 /// the adder and the checker.
 #[derive(Clone, Copy)]
 struct Window {
+    /// dmax = floor(t/2), the most positions a lane plan duplicates.
+    size: u64,
     /// Adder position of window bit 0: t - dmax.
     base: u64,
     /// Ones in the dmax window bits.
@@ -307,6 +306,7 @@ struct Window {
 impl Window {
     fn new(t: u32) -> Self {
         Self {
+            size: u64::from(t / 2),
             base: u64::from(t - t / 2),
             mask: mask((t / 2) as usize),
         }
@@ -387,6 +387,7 @@ impl<const N: usize, const P: usize> Logic for AdaptiveAdder<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
         self.informative.kmax.next = self.kmax.val();
+        self.plan.q.next = self.informative.q.val();
         self.plan.free.next = self.informative.free.val();
         self.x.next = self.fa.val() & self.frac_mask.val();
         self.y.next = self.fb.val() & self.frac_mask.val();
@@ -464,7 +465,7 @@ impl<const N: usize, const P: usize> DuplicateChecker<N, P> {
             frac_mask: Constant::new(mask(t as usize).into()),
             window_base: Constant::new(window.base.into()),
             window_mask: Constant::new(window.mask.into()),
-            dmax: Constant::new(u64::from(t / 2).into()),
+            dmax: Constant::new(window.size.into()),
             carry_out_bit: Constant::new((1u64 << t).into()),
             dup_carry_out_bit: Constant::new((1u64 << (t + 1)).into()),
         }
@@ -475,6 +476,7 @@ impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
         self.informative.kmax.next = self.kmax.val();
+        self.plan.q.next = self.informative.q.val();
         self.plan.free.next = self.informative.free.val();
         self.positions.next = self.sums.val().get_bits::<N>(0) & self.frac_mask.val();
         // Masks are shifted constants, never `(1 << v) - 1`, which synthesis builds as a
