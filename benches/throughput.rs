@@ -3,6 +3,8 @@
 //! 16×16 unit on one core; exhaustive 12×12 (16.7 M vectors) in under 5 s. Also AdAM at
 //! n = 12 and 16 and the golden metrics of a 12-bit unit.
 
+mod common;
+
 use qmulgen::base::ParamMap;
 use qmulgen::emit;
 use qmulgen::sim::{self, Exhaustive, Model, Random, VectorSource, Verilator};
@@ -50,6 +52,7 @@ fn main() {
         ),
     ));
 
+    let mut targets = common::Targets::default();
     let mut run = |label: &str, s: &UnitSpec, model: &Model, src: &dyn VectorSource| {
         let r = sim::check(model, s.unit.as_ref(), src).expect("check");
         assert!(r.passed(), "{label}: mismatches");
@@ -61,6 +64,7 @@ fn main() {
                 r.vectors_per_second() / 1e6
             ),
         ));
+        r
     };
     let s8 = spec("exact", "{width: 8}");
     let m8 = Model::build(&verilator, &emit::generate(&s8)).expect("build");
@@ -72,13 +76,13 @@ fn main() {
     );
     let s12 = spec("exact", "{width: 12}");
     let m12 = Model::build(&verilator, &emit::generate(&s12)).expect("build");
-    run(
+    let r12 = run(
         "exact_u12x12 exhaustive",
         &s12,
         &m12,
         &Exhaustive::new(vec![12, 12]),
     );
-    run(
+    let r16 = run(
         "exact_u16x16 random",
         &s16,
         &m16,
@@ -117,6 +121,20 @@ fn main() {
         format!("{:.2} s", start.elapsed().as_secs_f64()),
     ));
     let _ = std::fs::remove_dir_all(&cache);
+    targets.check(
+        format!(
+            "exact_u16x16 random: {:.1} M vectors/s (target >= 10 M/s, one model process)",
+            r16.vectors_per_second() / 1e6
+        ),
+        r16.vectors_per_second() >= 10e6,
+    );
+    targets.check(
+        format!(
+            "exact_u12x12 exhaustive (16.7 M vectors): {:.2} s (target < 5 s)",
+            r12.elapsed.as_secs_f64()
+        ),
+        r12.elapsed.as_secs_f64() < 5.0,
+    );
 
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     println!("\n| {:w$} | result |", "benchmark");
@@ -124,4 +142,5 @@ fn main() {
     for (k, v) in rows {
         println!("| {k:w$} | {v} |");
     }
+    targets.print("throughput");
 }

@@ -1,5 +1,6 @@
 //! The `qmulgen` command line: parse, call a flow (`crate::flows`), print. Exit status 0 on
-//! success, 1 when verification finds a mismatch or a tool fails, 2 for bad input.
+//! success, 1 when verification finds a mismatch or a tool fails, 2 for bad input or a missing
+//! tool.
 
 use crate::base::{ParamMap, SpecError};
 use crate::emit;
@@ -325,6 +326,34 @@ Examples:
         #[arg(long)]
         out: PathBuf,
     },
+    /// Which Verilator, Yosys and caches qmulgen uses from here, and what is missing
+    #[command(
+        after_help = "Tools are looked up in this order: $VERILATOR_ROOT (Verilator), $QMULGEN_VENV, the
+.venv of the current folder or its nearest parent, the .venv beside the build tree, then PATH.
+Caches: $QMULGEN_CACHE, else ~/.cache/qmulgen ($XDG_CACHE_HOME/qmulgen). Exit status 1 when a
+required tool is missing.
+
+Example:
+  qmulgen doctor"
+    )]
+    Doctor,
+    /// Print a shell completion script
+    #[command(after_help = "Examples:
+  qmulgen completions bash > ~/.local/share/bash-completion/completions/qmulgen
+  qmulgen completions zsh > ~/.zfunc/_qmulgen
+  qmulgen completions fish > ~/.config/fish/completions/qmulgen.fish")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (qmulgen.1 and one per subcommand) into a folder
+    #[command(after_help = "Example:
+  qmulgen man --out target/man && man -l target/man/qmulgen.1")]
+    Man {
+        /// Output folder
+        #[arg(long, default_value = "target/man")]
+        out: PathBuf,
+    },
     /// Print the golden model's outputs for the given operands
     #[command(
         after_help = "Operands are given in port order (see `qmulgen list`); signed ports take
@@ -356,19 +385,19 @@ struct UnitArgs {
     /// YAML design file with a list of units
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Width of operand a
+    /// Width of operand a (exact, tmr)
     #[arg(long)]
     a_bits: Option<u32>,
-    /// Width of operand b
+    /// Width of operand b (exact, tmr)
     #[arg(long)]
     b_bits: Option<u32>,
-    /// Width of both operands
+    /// Width of both operands (exact, tmr, mitchell, adam)
     #[arg(long)]
     width: Option<u32>,
-    /// Two's complement operands and product
+    /// Two's complement operands and product (exact, tmr, mitchell, adam)
     #[arg(long)]
     signed: bool,
-    /// Wrap the core in input and output registers (clk, ce), latency 2
+    /// Wrap the core in input and output registers (clk, ce), latency 2 (gen, verify, synth)
     #[arg(long)]
     pipeline: bool,
     /// Module name (default: derived from the parameters)
@@ -377,22 +406,22 @@ struct UnitArgs {
     /// Add fault-injection inputs fault_site/fault_kind (tmr, adam)
     #[arg(long)]
     fault_ports: bool,
-    /// ESB exponent field width e
+    /// Exponent field width e (esb)
     #[arg(long)]
     exp_bits: Option<u32>,
-    /// ESB fraction field width k; Mitchell/AdAM fraction width t
+    /// Fraction field width: k (esb), t (mitchell, adam)
     #[arg(long)]
     frac_bits: Option<u32>,
-    /// Unsigned activation width (esb)
+    /// Unsigned activation width (esb, apot, pot)
     #[arg(long)]
     act_bits: Option<u32>,
-    /// ESB linear mode (word {s, j}, level 2j+1)
+    /// Linear mode: word {s, j}, level 2j+1 (esb)
     #[arg(long)]
     linear: bool,
-    /// ESB linear-mode weight word width
+    /// Linear-mode weight word width (esb)
     #[arg(long)]
     weight_bits: Option<u32>,
-    /// APoT/PoT magnitude bits B
+    /// Magnitude bits B (apot, pot)
     #[arg(long)]
     mag_bits: Option<u32>,
 }
@@ -429,6 +458,18 @@ impl UnitArgs {
         m
     }
 
+    /// Refuse the shared options a command has no use for: they would be ignored silently.
+    fn refuse(&self, keys: &[&str], command: &str, why: &str) -> Result<(), Failure> {
+        let params = self.params();
+        match keys.iter().find(|k| params.contains_key(**k)) {
+            Some(k) => Err(Failure::BadInput(format!(
+                "--{} is not used by {command} ({why}); drop it",
+                k.replace('_', "-")
+            ))),
+            None => Ok(()),
+        }
+    }
+
     fn has_unit_flags(&self) -> bool {
         !self.params().is_empty()
     }
@@ -461,6 +502,23 @@ pub fn main() -> i32 {
             print!("{}", list_text());
             Ok(())
         }
+        Command::Doctor => {
+            let report = flows::doctor::run();
+            print!("{}", report.text());
+            if report.missing_required() {
+                Err(Failure::Failed(
+                    "a required tool is missing (see above)".into(),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "qmulgen", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { out } => cmd_man(&out),
         Command::Gen {
             unit,
             out,
@@ -572,6 +630,27 @@ pub fn main() -> i32 {
     }
 }
 
+/// `man`: the roff pages of the command and of each subcommand, written atomically.
+fn cmd_man(out: &Path) -> Result<(), Failure> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let render = |cmd: clap::Command| -> Result<Vec<u8>, Failure> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .render(&mut page)
+            .map_err(|e| Failure::Failed(format!("cannot render a man page: {e}")))?;
+        Ok(page)
+    };
+    let mut files = vec![("qmulgen.1".to_string(), render(cmd.clone())?)];
+    for sub in cmd.get_subcommands() {
+        let name = format!("qmulgen-{}", sub.get_name());
+        files.push((format!("{name}.1"), render(sub.clone().name(name))?));
+    }
+    emit::write_files_atomically(out, &files)
+        .map_err(|e| Failure::BadInput(format!("cannot write to {}: {e}", out.display())))?;
+    println!("wrote {} man pages to {}", files.len(), out.display());
+    Ok(())
+}
+
 /// The text of `qmulgen list`.
 pub fn list_text() -> String {
     let mut s = String::new();
@@ -634,7 +713,7 @@ fn cmd_verify(
 ) -> Result<(), Failure> {
     let design = unit.design(300.0)?;
     print_notes(&design);
-    let verilator = Verilator::locate().map_err(Failure::Failed)?;
+    let verilator = Verilator::locate().map_err(Failure::BadInput)?;
     let mut failed = Vec::new();
     for spec in &design.units {
         let sources = verify::sources_for(spec.unit.as_ref(), exhaustive, vectors, seed)?;
@@ -710,6 +789,13 @@ fn cmd_metrics(
             "metrics takes one unit (a family and its flags), not --config".into(),
         ));
     }
+    if !rtl {
+        unit.refuse(
+            &["pipeline", "name"],
+            "metrics",
+            "the golden model has no registers or module name; they matter only with --rtl",
+        )?;
+    }
     check_file_names(&[json, csv])?;
     let design = unit.design(300.0)?;
     let report = metrics::run(&design.units[0], vectors, seed, rtl, &mut progress)?;
@@ -766,6 +852,11 @@ fn cmd_explore(
     [csv, json, plot, plot_hist]: [Option<&Path>; 4],
 ) -> Result<(), Failure> {
     use flows::explore;
+    unit.refuse(
+        &["pipeline", "fault_ports", "name"],
+        "explore",
+        "it sweeps the combinational units of a family",
+    )?;
     check_file_names(&[csv, json, plot, plot_hist])?;
     let (family, specs) = match (&unit.config, &unit.family) {
         (Some(_), _) => {
@@ -821,6 +912,11 @@ fn cmd_explore(
 }
 
 fn cmd_export(unit: &UnitArgs, format: &str, out: &Path) -> Result<(), Failure> {
+    unit.refuse(
+        &["pipeline"],
+        "export",
+        "tables and C models are the golden model's, which has no registers",
+    )?;
     use flows::export;
     let format = export::Format::parse(format)?;
     if unit.config.is_some() {
@@ -1003,6 +1099,11 @@ fn write_reports(files: &[(Option<&Path>, String)]) -> Result<(), Failure> {
 }
 
 fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Failure> {
+    unit.refuse(
+        &["pipeline", "name"],
+        "eval",
+        "it evaluates the golden model, which has no registers or module name",
+    )?;
     if unit.config.is_some() {
         return Err(Failure::BadInput(
             "eval takes one unit (a family and its flags), not --config".into(),
@@ -1032,9 +1133,12 @@ fn cmd_quantize(
     out: &Path,
 ) -> Result<(), Failure> {
     let family = unit.family.as_deref().unwrap_or_default();
-    let mut params = unit.params();
-    params.remove("pipeline");
-    params.remove("name");
+    unit.refuse(
+        &["pipeline", "name", "fault_ports"],
+        "quantize",
+        "it quantizes weights for the unit's weight port",
+    )?;
+    let params = unit.params();
     let reports = quantize::run(family, &params, input, alpha, mean_shift, per_channel, out)?;
     let codes: usize = reports.iter().map(|r| r.quantized.codes.len()).sum();
     let bits = reports.first().map_or(0, |r| r.quantized.code_bits);

@@ -179,7 +179,9 @@ pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) 
 
 /// Write `files` (name, text) into `dir`: each goes to a temporary file in `dir` first, and
 /// they are renamed into place only when every write succeeded, so a failure leaves no partial
-/// set behind (the temporaries are removed when dropped).
+/// set behind (the temporaries are removed when dropped). Files get the mode a plain `create`
+/// gives (0666 less the umask: 0644 under umask 022), not the private mode of a temporary, so
+/// that Vivado run as another user, or in a container, can read them.
 pub fn write_files_atomically<T: AsRef<[u8]>>(
     dir: &Path,
     files: &[(String, T)],
@@ -187,9 +189,12 @@ pub fn write_files_atomically<T: AsRef<[u8]>>(
     std::fs::create_dir_all(dir)?;
     let mut temps = Vec::new();
     for (name, text) in files {
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .tempfile_in(dir)?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder.tempfile_in(dir)?;
         tmp.write_all(text.as_ref())?;
         tmp.as_file().sync_all()?;
         temps.push((tmp, dir.join(name)));

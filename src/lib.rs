@@ -15,5 +15,6 @@ pub mod flows;
 pub mod sim;
 pub mod spec;
 pub mod synth;
+pub mod tools;
 pub mod units;
 pub mod vivado;

@@ -50,6 +50,23 @@ impl UnitSpec {
                 )))
             }
         };
+        // Every key is checked here against the family's table, so the allowed list is
+        // complete (the options every family shares included) whatever the family parses.
+        if let Some(key) = rest
+            .keys()
+            .find(|k| !fam.params.iter().any(|p| p.key == k.as_str()))
+        {
+            let allowed: Vec<&str> = fam
+                .params
+                .iter()
+                .map(|p| p.key)
+                .chain(["pipeline", "name"])
+                .collect();
+            return Err(SpecError(format!(
+                "{family}: unknown key `{key}`, allowed: {}",
+                allowed.join(", ")
+            )));
+        }
         let unit = (fam.build)(&rest)?;
         Ok(UnitSpec {
             unit,
@@ -83,20 +100,277 @@ fn yaml_inline(v: &serde_yaml::Value) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// A module name must be a plain Verilog identifier.
+/// A module name must be a plain Verilog-2001 identifier (letters, digits, `_`; not a digit
+/// first; no `$`, which Tcl reads as a variable) that is not a Verilog or SystemVerilog keyword.
 pub fn check_module_name(name: &str) -> Result<(), SpecError> {
     let mut chars = name.chars();
     let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 64;
-    if ok {
-        Ok(())
-    } else {
-        Err(SpecError(format!(
-            "name `{name}` is not a Verilog identifier: use letters, digits and _ (not first), at most 64 characters"
-        )))
+    if !ok {
+        return Err(SpecError(format!(
+            "name `{name}` is not a Verilog identifier: use letters, digits and _ (not a digit first), at most 64 characters"
+        )));
     }
+    if KEYWORDS.binary_search(&name).is_ok() {
+        return Err(SpecError(format!(
+            "name `{name}` is a Verilog/SystemVerilog keyword; choose another module name"
+        )));
+    }
+    Ok(())
 }
+
+/// The reserved words of IEEE 1800-2017 (SystemVerilog, a superset of Verilog-2001's), sorted.
+const KEYWORDS: &[&str] = &[
+    "accept_on",
+    "alias",
+    "always",
+    "always_comb",
+    "always_ff",
+    "always_latch",
+    "and",
+    "assert",
+    "assign",
+    "assume",
+    "automatic",
+    "before",
+    "begin",
+    "bind",
+    "bins",
+    "binsof",
+    "bit",
+    "break",
+    "buf",
+    "bufif0",
+    "bufif1",
+    "byte",
+    "case",
+    "casex",
+    "casez",
+    "cell",
+    "chandle",
+    "checker",
+    "class",
+    "clocking",
+    "cmos",
+    "config",
+    "const",
+    "constraint",
+    "context",
+    "continue",
+    "cover",
+    "covergroup",
+    "coverpoint",
+    "cross",
+    "deassign",
+    "default",
+    "defparam",
+    "design",
+    "disable",
+    "dist",
+    "do",
+    "edge",
+    "else",
+    "end",
+    "endcase",
+    "endchecker",
+    "endclass",
+    "endclocking",
+    "endconfig",
+    "endfunction",
+    "endgenerate",
+    "endgroup",
+    "endinterface",
+    "endmodule",
+    "endpackage",
+    "endprimitive",
+    "endprogram",
+    "endproperty",
+    "endsequence",
+    "endspecify",
+    "endtable",
+    "endtask",
+    "enum",
+    "event",
+    "eventually",
+    "expect",
+    "export",
+    "extends",
+    "extern",
+    "final",
+    "first_match",
+    "for",
+    "force",
+    "foreach",
+    "forever",
+    "fork",
+    "forkjoin",
+    "function",
+    "generate",
+    "genvar",
+    "global",
+    "highz0",
+    "highz1",
+    "if",
+    "iff",
+    "ifnone",
+    "ignore_bins",
+    "illegal_bins",
+    "implements",
+    "implies",
+    "import",
+    "incdir",
+    "include",
+    "initial",
+    "inout",
+    "input",
+    "inside",
+    "instance",
+    "int",
+    "integer",
+    "interconnect",
+    "interface",
+    "intersect",
+    "join",
+    "join_any",
+    "join_none",
+    "large",
+    "let",
+    "liblist",
+    "library",
+    "local",
+    "localparam",
+    "logic",
+    "longint",
+    "macromodule",
+    "matches",
+    "medium",
+    "modport",
+    "module",
+    "nand",
+    "negedge",
+    "nettype",
+    "new",
+    "nexttime",
+    "nmos",
+    "nor",
+    "noshowcancelled",
+    "not",
+    "notif0",
+    "notif1",
+    "null",
+    "or",
+    "output",
+    "package",
+    "packed",
+    "parameter",
+    "pmos",
+    "posedge",
+    "primitive",
+    "priority",
+    "program",
+    "property",
+    "protected",
+    "pull0",
+    "pull1",
+    "pulldown",
+    "pullup",
+    "pulsestyle_ondetect",
+    "pulsestyle_onevent",
+    "pure",
+    "rand",
+    "randc",
+    "randcase",
+    "randsequence",
+    "rcmos",
+    "real",
+    "realtime",
+    "ref",
+    "reg",
+    "reject_on",
+    "release",
+    "repeat",
+    "restrict",
+    "return",
+    "rnmos",
+    "rpmos",
+    "rtran",
+    "rtranif0",
+    "rtranif1",
+    "s_always",
+    "s_eventually",
+    "s_nexttime",
+    "s_until",
+    "s_until_with",
+    "scalared",
+    "sequence",
+    "shortint",
+    "shortreal",
+    "showcancelled",
+    "signed",
+    "small",
+    "soft",
+    "solve",
+    "specify",
+    "specparam",
+    "static",
+    "string",
+    "strong",
+    "strong0",
+    "strong1",
+    "struct",
+    "super",
+    "supply0",
+    "supply1",
+    "sync_accept_on",
+    "sync_reject_on",
+    "table",
+    "tagged",
+    "task",
+    "this",
+    "throughout",
+    "time",
+    "timeprecision",
+    "timeunit",
+    "tran",
+    "tranif0",
+    "tranif1",
+    "tri",
+    "tri0",
+    "tri1",
+    "triand",
+    "trior",
+    "trireg",
+    "type",
+    "typedef",
+    "union",
+    "unique",
+    "unique0",
+    "unsigned",
+    "until",
+    "until_with",
+    "untyped",
+    "use",
+    "uwire",
+    "var",
+    "vectored",
+    "virtual",
+    "void",
+    "wait",
+    "wait_order",
+    "wand",
+    "weak",
+    "weak0",
+    "weak1",
+    "while",
+    "wildcard",
+    "wire",
+    "with",
+    "within",
+    "wor",
+    "xnor",
+    "xor",
+];
 
 /// A YAML design file: a clock for the Vivado hand-off and a list of units.
 pub struct Design {
@@ -171,5 +445,35 @@ impl Design {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SpecError(format!("cannot read {}: {e}", path.display())))?;
         Design::from_yaml(&text, &path.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_are_identifiers_that_are_not_keywords() {
+        assert!(
+            KEYWORDS.windows(2).all(|w| w[0] < w[1]),
+            "sorted for binary search"
+        );
+        for ok in ["exact_u8x8", "_x", "Module", "mult8", "a"] {
+            assert!(check_module_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "module",
+            "reg",
+            "wire",
+            "logic",
+            "always_ff",
+            "8bit",
+            "a$b",
+            "",
+            "a-b",
+            "a b",
+        ] {
+            assert!(check_module_name(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -4,7 +4,9 @@
 //   stdout: per vector {{ outputs.len() }} words: the outputs{% for p in outputs %} {{ p.name }}{% endfor %}
 {% if registered -%}
 // Registered unit (latency {{ latency }}): one clock per vector with ce = 1. Control bit 0 first
-// inserts a ce = 0 clock with inverted inputs, which the registers must ignore.
+// inserts a ce = 0 clock with inverted inputs, which the registers must ignore; once outputs
+// are valid, the outputs after that clock are written as an extra record (a hold record) before
+// the vector's own, so that the checker sees an output register that does not hold.
 {% endif -%}
 #include "V{{ module }}.h"
 #include "verilated.h"
@@ -48,7 +50,8 @@ int main(int argc, char** argv) {
     ctx->commandArgs(argc, argv);
     V{{ module }}* top = new V{{ module }}{ctx};
     std::vector<uint64_t> in(BLOCK * WORDS_IN);
-    std::vector<uint64_t> out((BLOCK + {{ latency }}) * WORDS_OUT);
+    // Per vector one record, plus a hold record for some, plus the flush at the end.
+    std::vector<uint64_t> out((2 * BLOCK + {{ latency }}) * WORDS_OUT);
 {%- if registered %}
     top->clk = 0;
     top->ce = 0;
@@ -73,6 +76,11 @@ int main(int argc, char** argv) {
                 top->{{ p.name }} = ~v[{{ loop.index0 }}] & {{ p.mask }}ULL;
 {%- endfor %}
                 tick();
+                if (clocked >= {{ latency }}) {
+{%- for p in outputs %}
+                    out[o++] = top->{{ p.name }};
+{%- endfor %}
+                }
             }
             top->ce = 1;
 {%- for p in inputs %}

@@ -77,7 +77,11 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
         ),
         (
             vec!["gen", "exact", "--fault-ports"],
-            vec!["unknown field `fault_ports`"],
+            vec!["exact: unknown key `fault_ports`, allowed: a_bits, b_bits, width, signed, pipeline, name"],
+        ),
+        (
+            vec!["gen", "tmr", "--linear"],
+            vec!["tmr: unknown key `linear`, allowed: a_bits, b_bits, width, signed, fault_ports, pipeline, name"],
         ),
         (
             vec!["gen", "adam", "--width", "17"],
@@ -89,11 +93,27 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
         ),
         (
             vec!["gen", "mitchell", "--fault-ports"],
-            vec!["mitchell: fault_ports"],
+            vec!["mitchell: unknown key `fault_ports`", "allowed: width, frac_bits, signed, pipeline, name"],
         ),
         (
             vec!["gen", "exact", "--name", "9bad"],
             vec!["name `9bad`", "Verilog identifier"],
+        ),
+        (
+            vec!["gen", "exact", "--name", "a$b"],
+            vec!["name `a$b`", "Verilog identifier"],
+        ),
+        (
+            vec!["gen", "exact", "--name", "module"],
+            vec!["name `module`", "keyword"],
+        ),
+        (
+            vec!["gen", "tmr", "--name", "reg"],
+            vec!["name `reg`", "keyword"],
+        ),
+        (
+            vec!["gen", "exact", "--name", "wire"],
+            vec!["name `wire`", "keyword"],
         ),
         (
             vec!["gen", "exact", "--width", "8", "--a-bits", "6"],
@@ -114,7 +134,7 @@ fn bad_yaml_is_rejected_with_the_unit_and_field() {
         (
             "misspelt.yaml",
             "units:\n  - {family: exact, a_bit: 8}\n",
-            vec!["units[0]", "unknown field `a_bit`"],
+            vec!["units[0]", "unknown key `a_bit`"],
         ),
         (
             "type.yaml",
@@ -300,8 +320,20 @@ fn eval_prints_the_golden_outputs() {
 #[test]
 fn every_subcommand_has_help_with_an_example() {
     for sub in [
-        "list", "gen", "verify", "eval", "quantize", "metrics", "synth", "report", "faults",
-        "explore", "export",
+        "list",
+        "gen",
+        "verify",
+        "eval",
+        "quantize",
+        "metrics",
+        "synth",
+        "report",
+        "faults",
+        "explore",
+        "export",
+        "doctor",
+        "completions",
+        "man",
     ] {
         let o = qmulgen(&[sub, "--help"]);
         assert!(o.status.success());
@@ -544,4 +576,149 @@ fn quantize_reads_npy_per_channel_with_the_mean_shift() {
     assert!(!out.exists());
     let o = args(&["--alpha", "-1"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn flags_a_command_does_not_use_are_refused() {
+    let out = scratch("unused");
+    let inputs = scratch("unused-inputs");
+    let w = inputs.join("w.txt");
+    std::fs::write(&w, "0.1\n-0.2\n").unwrap();
+    let w = w.to_str().unwrap();
+    let hex = out.join("c.hex");
+    let hex = hex.to_str().unwrap();
+    let bin = out.join("t.bin");
+    let bin = bin.to_str().unwrap();
+    for (args, needles) in [
+        (
+            vec!["eval", "exact", "--width", "8", "--pipeline", "3", "4"],
+            vec!["--pipeline is not used by eval"],
+        ),
+        (
+            vec!["eval", "exact", "--width", "8", "--name", "m", "3", "4"],
+            vec!["--name is not used by eval"],
+        ),
+        (
+            vec!["explore", "adam", "--width", "6", "--pipeline"],
+            vec!["--pipeline is not used by explore"],
+        ),
+        (
+            vec!["explore", "adam", "--width", "6", "--fault-ports"],
+            vec!["--fault-ports is not used by explore"],
+        ),
+        (
+            vec!["metrics", "adam", "--width", "6", "--pipeline"],
+            vec!["--pipeline is not used by metrics", "--rtl"],
+        ),
+        (
+            vec![
+                "export",
+                "exact",
+                "--width",
+                "8",
+                "--pipeline",
+                "--format",
+                "npy",
+                "--out",
+                bin,
+            ],
+            vec!["--pipeline is not used by export"],
+        ),
+        (
+            vec![
+                "quantize",
+                "apot",
+                "--pipeline",
+                "--input",
+                w,
+                "--alpha",
+                "1",
+                "--out",
+                hex,
+            ],
+            vec!["--pipeline is not used by quantize"],
+        ),
+    ] {
+        assert_bad_input(&args, &needles, &out);
+    }
+}
+
+/// Mode bits of a file, and those a plain `File::create` gives in the same folder.
+#[cfg(unix)]
+fn mode_and_plain(path: &Path) -> (u32, u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let plain = path.with_file_name(".plain-create");
+    std::fs::File::create(&plain).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let r = (mode(path), mode(&plain));
+    std::fs::remove_file(plain).unwrap();
+    r
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_get_the_mode_a_plain_create_gives() {
+    let out = scratch("modes");
+    let o = out.to_str().unwrap();
+    let gen = qmulgen(&["gen", "exact", "--width", "4", "--out", o]);
+    assert!(gen.status.success());
+    let t = out.join("t.npy");
+    let export = qmulgen(&[
+        "export",
+        "exact",
+        "--width",
+        "4",
+        "--format",
+        "npy",
+        "--out",
+        t.to_str().unwrap(),
+    ]);
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let names = files_in(&out);
+    assert_eq!(names.len(), 6, "{names:?}");
+    for name in names {
+        let (mode, plain) = mode_and_plain(&out.join(&name));
+        assert_eq!(
+            mode, plain,
+            "{name}: {mode:o}, a plain create gives {plain:o}"
+        );
+        // Under any usual umask (022, 002) the group can read what a plain create writes.
+        assert_eq!(mode & 0o640, plain & 0o640);
+    }
+}
+
+#[test]
+fn completions_and_man_pages() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = qmulgen(&["completions", shell]);
+        assert!(o.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains("qmulgen") && text.contains("verify"),
+            "{shell}"
+        );
+    }
+    assert_eq!(qmulgen(&["completions", "tcsh"]).status.code(), Some(2));
+    let out = scratch("man");
+    let o = qmulgen(&["man", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success());
+    let pages = files_in(&out);
+    for page in [
+        "qmulgen.1",
+        "qmulgen-gen.1",
+        "qmulgen-verify.1",
+        "qmulgen-doctor.1",
+    ] {
+        assert!(pages.iter().any(|p| p == page), "{page} missing: {pages:?}");
+    }
+    let gen = std::fs::read_to_string(out.join("qmulgen-gen.1")).unwrap();
+    assert!(gen.starts_with(".ie") || gen.contains(".TH"), "not roff");
+    assert!(
+        gen.contains("qmulgen\\-gen") && gen.contains("width"),
+        "{gen}"
+    );
 }

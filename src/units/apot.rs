@@ -7,9 +7,10 @@
 //! gating (constant shift amounts), an adder over the terms, the sign last. Plain PoT has one
 //! term with exponents 1..2^B-1 (a barrel shifter). RTL: `rtl/src/apot.rs`.
 
-use crate::base::{check_range, mask, parse_params, to_raw, ParamInfo, ParamMap, Port, SpecError};
+use crate::base::{
+    bitlen, check_range, mask, parse_params, to_raw, ParamInfo, ParamMap, Port, SpecError,
+};
 use crate::units::{Family, Quantized, Unit};
-pub use qmulgen_rtl::apot::{apot_p_bits, p_bits, pot_p_bits, ApotTerms, MAX_TWO_BIT_TERMS};
 use serde::Deserialize;
 
 pub static APOT: Family = Family {
@@ -77,6 +78,48 @@ fn default_act_bits() -> u32 {
     8
 }
 
+/// The exponent lists of APoT(B)'s terms (ARITHMETIC.md §2.1), ascending within each term.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Terms {
+    pub two_bit: Vec<[u32; 3]>,
+    /// The one-bit term of odd B (B = 1: the ternary level 2^0).
+    pub one_bit: Option<u32>,
+    pub emax: u32,
+}
+
+/// §2.1's rule in closed form. B = 2n: two-bit term t (0-based) has exponents t+1, t+1+n,
+/// t+1+2n. B = 2n+1: two rounds over the n two-bit terms (1..=2n), the one-bit term 2n+1, a
+/// third round (2n+2..=3n+1). This is the exponent of element `idx` (1..=3) of term `t`.
+fn two_bit_exponent(b: u32, t: u32, idx: u32) -> u32 {
+    let (n, odd) = (b / 2, b % 2);
+    t + 1 + (idx - 1) * n + if idx == 3 { odd } else { 0 }
+}
+
+/// The one-bit term's exponent (odd B; B = 1 is ternary: {0, 2^0}).
+fn one_bit_exponent(b: u32) -> Option<u32> {
+    (b % 2 == 1).then_some(if b == 1 { 0 } else { b })
+}
+
+fn emax_of(b: u32) -> u32 {
+    if b == 1 {
+        0
+    } else {
+        3 * (b / 2) + b % 2
+    }
+}
+
+impl Terms {
+    pub fn of(b: u32) -> Terms {
+        Terms {
+            two_bit: (0..b / 2)
+                .map(|t| [1, 2, 3].map(|idx| two_bit_exponent(b, t, idx)))
+                .collect(),
+            one_bit: one_bit_exponent(b),
+            emax: emax_of(b),
+        }
+    }
+}
+
 impl ApotParams {
     fn from_map(additive: bool, map: &ParamMap) -> Result<ApotParams, SpecError> {
         let family = if additive { "apot" } else { "pot" };
@@ -91,31 +134,35 @@ impl ApotParams {
         })
     }
 
-    pub fn terms(&self) -> ApotTerms {
-        ApotTerms::new(self.mag_bits)
-    }
-
     pub fn emax(&self) -> u32 {
         if self.additive {
-            self.terms().emax
+            emax_of(self.mag_bits)
         } else {
             (1 << self.mag_bits) - 1
         }
     }
 
+    /// Largest integer level: every term at its largest element (APoT), 2^(Emax-1) (PoT).
     pub fn lmax(&self) -> u64 {
-        if self.additive {
-            self.terms().lmax()
-        } else {
-            1 << (self.emax() - 1)
+        let b = self.mag_bits;
+        let emax = self.emax();
+        if !self.additive {
+            return 1 << (emax - 1);
         }
+        (0..b / 2)
+            .map(|t| 1u64 << (emax - two_bit_exponent(b, t, 1)))
+            .chain(one_bit_exponent(b).map(|e| 1u64 << (emax - e)))
+            .sum()
     }
 
+    /// §2.3: the magnitude needs `bitlen(Lmax (2^a - 1))` bits, plus the sign.
     pub fn p_bits(&self) -> usize {
-        p_bits(self.lmax(), self.act_bits)
+        bitlen(self.lmax() * mask(self.act_bits as usize)) as usize + 1
     }
 
-    /// Integer level L (units 2^-Emax) of a magnitude code (the B bits below the sign).
+    /// Integer level L (units 2^-Emax) of a magnitude code (the B bits below the sign): the
+    /// sum of the terms' selected elements (§2.2: two bits per two-bit term from the top,
+    /// index i >= 1 picks the term's i-th exponent ascending; the one-bit index last).
     pub fn level(&self, magnitude: u64) -> u64 {
         let b = self.mag_bits;
         if !self.additive {
@@ -125,17 +172,17 @@ impl ApotParams {
                 1 << (self.emax() as u64 - magnitude)
             };
         }
-        let t = self.terms();
+        let emax = self.emax();
         let mut l = 0;
-        for (i, exps) in t.two_bit[..t.n_two].iter().enumerate() {
-            let idx = (magnitude >> (b as usize - 2 * (i + 1))) & 3;
+        for t in 0..b / 2 {
+            let idx = (magnitude >> (b - 2 * (t + 1))) & 3;
             if idx != 0 {
-                l += 1 << (t.emax - exps[idx as usize - 1]);
+                l += 1 << (emax - two_bit_exponent(b, t, idx as u32));
             }
         }
-        if let Some(e) = t.one_bit {
+        if let Some(e) = one_bit_exponent(b) {
             if magnitude & 1 == 1 {
-                l += 1 << (t.emax - e);
+                l += 1 << (emax - e);
             }
         }
         l
@@ -326,9 +373,47 @@ mod tests {
             ),
         ];
         for (b, two, one, emax, lmax) in rows {
-            let t = ApotTerms::new(b);
-            assert_eq!(&t.two_bit[..t.n_two], two, "B = {b}");
-            assert_eq!((t.one_bit, t.emax, t.lmax()), (one, emax, lmax), "B = {b}");
+            let t = Terms::of(b);
+            assert_eq!(t.two_bit, two, "B = {b}");
+            assert_eq!(
+                (t.one_bit, t.emax, apot(b).lmax()),
+                (one, emax, lmax),
+                "B = {b}"
+            );
+        }
+    }
+
+    /// The RTL crate deals the exponents with its own table; both must agree for every B the
+    /// family takes, or verification would compare the RTL with a different level set.
+    #[test]
+    fn the_rtl_table_agrees_with_the_model_for_every_b() {
+        for b in 1..=15 {
+            let rtl = qmulgen_rtl::apot::ApotTerms::new(b);
+            let model = Terms::of(b);
+            assert_eq!(rtl.two_bit[..rtl.n_two], model.two_bit[..], "B = {b}");
+            assert_eq!(
+                (rtl.one_bit, rtl.emax),
+                (model.one_bit, model.emax),
+                "B = {b}"
+            );
+            assert_eq!(rtl.lmax(), apot(b).lmax(), "B = {b}");
+            assert_eq!(
+                qmulgen_rtl::apot::apot_p_bits(b, 8),
+                apot(b).p_bits(),
+                "B = {b}"
+            );
+        }
+        for b in 1..=4 {
+            let pot = ApotParams {
+                additive: false,
+                mag_bits: b,
+                act_bits: 8,
+            };
+            assert_eq!(
+                qmulgen_rtl::apot::pot_p_bits(b, 8),
+                pot.p_bits(),
+                "PoT B = {b}"
+            );
         }
     }
 
@@ -432,5 +517,15 @@ mod tests {
         );
         assert!(err(true, "{act_bits: 1}").contains("act_bits = 1"));
         assert!(err(true, "{exp_bits: 2}").contains("unknown field `exp_bits`"));
+        // Through the family table, the allowed list includes the shared options.
+        let m: ParamMap = serde_yaml::from_str("{exp_bits: 2}").unwrap();
+        let e = crate::spec::UnitSpec::from_params("apot", &m)
+            .err()
+            .unwrap()
+            .0;
+        assert_eq!(
+            e,
+            "apot: unknown key `exp_bits`, allowed: mag_bits, act_bits, pipeline, name"
+        );
     }
 }

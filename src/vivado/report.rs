@@ -171,17 +171,38 @@ fn section_first_value(
     };
     match value {
         Some(&("inf" | "NA")) => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("`{section}` row has `{v}` where a number belongs")),
+        Some(v) => match v.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(Some(x)),
+            _ => Err(format!("`{section}` row has `{v}` where a number belongs")),
+        },
         None => Err(format!("`{section}` row is empty (truncated report?)")),
     }
 }
 
+/// True when a section titled `title` (`| title` on its own line) is in the report.
+fn has_section(text: &str, title: &str) -> bool {
+    text.lines()
+        .any(|l| l.trim_start_matches(['|', ' ']).trim_end() == title)
+}
+
 fn parse_timing(text: &str) -> Result<Parsed, String> {
     let wns_ns = section_first_value(text, "Design Timing Summary", "WNS(ns)")?;
-    let period_ns = section_first_value(text, "Clock Summary", "Clock").unwrap_or(None);
+    // report_timing_summary always prints the Clock Summary and the Intra Clock Table after the
+    // Design Timing Summary (empty when the design has no clock): a report without them was
+    // cut off, and reading it would silently give no Fmax.
+    for section in ["Clock Summary", "Intra Clock Table"] {
+        if !has_section(text, section) {
+            return Err(format!(
+                "no `{section}` section after the Design Timing Summary (truncated report?)"
+            ));
+        }
+    }
+    let period_ns = match section_first_value(text, "Clock Summary", "Clock") {
+        Ok(p) => p,
+        // A design without clocks: the section has no clock row.
+        Err(e) if e.contains("no data row") || e.contains("column") => None,
+        Err(e) => return Err(e),
+    };
     Ok(Parsed::Timing { wns_ns, period_ns })
 }
 
@@ -371,6 +392,16 @@ mod tests {
             section_first_value(t, "Clock Summary", "Clock"),
             Ok(Some(4.0))
         );
+        for bad in ["NaN", "nan", "-inf"] {
+            let t =
+                format!("| Design Timing Summary\n| ---\n\n    WNS(ns)\n    -------\n    {bad}\n");
+            assert_eq!(
+                section_first_value(&t, "Design Timing Summary", "WNS(ns)"),
+                Err(format!(
+                    "`Design Timing Summary` row has `{bad}` where a number belongs"
+                ))
+            );
+        }
         let cut = "| Design Timing Summary\n| ---\n\n    WNS(ns)      TNS(ns)\n";
         assert!(section_first_value(cut, "Design Timing Summary", "WNS(ns)")
             .unwrap_err()
