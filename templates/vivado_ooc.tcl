@@ -8,7 +8,9 @@ set reports [file join $here reports $top]
 file mkdir $reports
 
 read_verilog [file join $here {{ module }}.v]
-read_xdc -mode out_of_context [file join $here {{ module }}.xdc]
+read_xdc -mode out_of_context [file join $here {{ xdc }}]
+# The constraints are for out-of-context runs only (see the XDC's header).
+set_property USED_IN {synthesis implementation out_of_context} [get_files {{ xdc }}]
 
 synth_design -top $top -part $part -mode out_of_context
 report_utilization -file [file join $reports post_synth_utilization.rpt]

@@ -211,7 +211,7 @@ fn gen_writes_every_file_and_is_byte_identical_across_runs() {
     let names = files_in(&a);
     assert_eq!(names, files_in(&b));
     assert!(names.iter().any(|n| n.ends_with(".v")));
-    for ext in [".v", ".json", "_ooc.tcl", ".xdc"] {
+    for ext in [".v", ".json", "_ooc.tcl", "_ooc.xdc"] {
         assert_eq!(
             names.iter().filter(|n| n.ends_with(ext)).count(),
             names.iter().filter(|n| n.ends_with(".v")).count(),
@@ -226,6 +226,59 @@ fn gen_writes_every_file_and_is_byte_identical_across_runs() {
         );
     }
     assert!(!names.iter().any(|n| n.contains(".tmp")));
+}
+
+#[test]
+fn gen_takes_a_part_and_refuses_clock_or_part_flags_with_a_design_file() {
+    let out = scratch("part");
+    let o = out.to_str().unwrap();
+    let ok = qmulgen(&[
+        "gen",
+        "exact",
+        "--width",
+        "4",
+        "--part",
+        "xcku5p-ffvb676-2-e",
+        "--clock-mhz",
+        "400",
+        "--out",
+        o,
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let tcl = std::fs::read_to_string(out.join("exact_u4x4_ooc.tcl")).unwrap();
+    assert!(tcl.contains("set part xcku5p-ffvb676-2-e\n"), "{tcl}");
+    let xdc = std::fs::read_to_string(out.join("exact_u4x4_ooc.xdc")).unwrap();
+    assert!(xdc.contains("-period 2.500"), "{xdc}");
+    let empty = scratch("part-bad");
+    let e = empty.to_str().unwrap();
+    assert_bad_input(
+        &["gen", "exact", "--part", "zcu102", "--out", e],
+        &["--part `zcu102` is not a Xilinx part name"],
+        &empty,
+    );
+    assert_bad_input(
+        &["gen", "exact", "--clock-mhz", "0", "--out", e],
+        &["--clock-mhz = 0 is out of range"],
+        &empty,
+    );
+    let design = concat!(env!("CARGO_MANIFEST_DIR"), "/designs/default.yaml");
+    assert_bad_input(
+        &[
+            "gen",
+            "--config",
+            design,
+            "--part",
+            "xc7a35tcpg236-1",
+            "--out",
+            e,
+        ],
+        &["a design file sets clock_mhz and part"],
+        &empty,
+    );
 }
 
 #[test]
@@ -247,8 +300,8 @@ fn single_unit_gen_names_and_writes_the_module() {
         vec![
             "tmr_s12x12_p.json",
             "tmr_s12x12_p.v",
-            "tmr_s12x12_p.xdc",
-            "tmr_s12x12_p_ooc.tcl"
+            "tmr_s12x12_p_ooc.tcl",
+            "tmr_s12x12_p_ooc.xdc"
         ]
     );
     let v = std::fs::read_to_string(out.join("tmr_s12x12_p.v")).unwrap();

@@ -259,7 +259,11 @@ fn vivado_scripts_name_the_part_every_source_and_the_reports() {
             "set part xczu9eg-ffvb1156-2-e".to_string(),
             format!("read_verilog [file join $here {}.v]", g.name),
             format!(
-                "read_xdc -mode out_of_context [file join $here {}.xdc]",
+                "read_xdc -mode out_of_context [file join $here {}_ooc.xdc]",
+                g.name
+            ),
+            format!(
+                "set_property USED_IN {{synthesis implementation out_of_context}} [get_files {}_ooc.xdc]",
                 g.name
             ),
             format!("set top {}", g.name),
@@ -272,15 +276,49 @@ fn vivado_scripts_name_the_part_every_source_and_the_reports() {
             assert!(tcl.contains(&needle), "{} lacks `{needle}`", g.name);
         }
     }
-    let xdc = file("tmr_u8x8_p.xdc");
+    let xdc = file("tmr_u8x8_p_ooc.xdc");
     assert!(
         xdc.contains("create_clock -name clk -period 4.000 [get_ports clk]"),
         "{xdc}"
     );
-    let xdc = file("exact_u8x8.xdc");
+    // A registered unit's ports are timed against its clock.
+    assert!(
+        xdc.contains(
+            "set_input_delay -clock clk 0.000 [get_ports -filter {DIRECTION == IN && NAME != clk}]"
+        ) && xdc.contains("set_output_delay -clock clk 0.000 [all_outputs]"),
+        "{xdc}"
+    );
+    let xdc = file("exact_u8x8_ooc.xdc");
     assert!(
         xdc.contains("create_clock -name vclk -period 4.000"),
         "{xdc}"
     );
     assert!(xdc.contains("set_input_delay -clock vclk 0.000 [all_inputs]"));
+    // Every generated text file ends with exactly one newline; no identifier has a `$`.
+    for (name, text) in &files {
+        assert!(
+            text.ends_with('\n') && !text.ends_with("\n\n"),
+            "{name} does not end with one newline"
+        );
+    }
+    for g in &gens {
+        assert!(!g.verilog.contains('$'), "{} has a `$`", g.name);
+    }
+    // The part comes from the design file, validated.
+    let other = qmulgen::spec::Design::from_yaml(
+        "part: xc7a35tcpg236-1\nunits:\n  - {family: exact, width: 4}\n",
+        "a7.yaml",
+    )
+    .unwrap();
+    let (_, files) = qmulgen::emit::design_files(&other);
+    assert!(files
+        .iter()
+        .any(|(n, t)| n == "exact_u4x4_ooc.tcl" && t.contains("set part xc7a35tcpg236-1\n")));
+    let bad =
+        qmulgen::spec::Design::from_yaml("part: virtex\nunits:\n  - {family: exact}\n", "bad.yaml");
+    assert!(bad
+        .err()
+        .unwrap()
+        .0
+        .starts_with("bad.yaml: part `virtex` is not a Xilinx part name"));
 }

@@ -49,6 +49,28 @@ fn registered_units_count_their_flip_flops() {
     assert_eq!(s.ff, 16);
 }
 
+/// The §5 estimate is bounded by the shapes of the paths: at least the LUT-deepest path's
+/// LUTs at 0.45 ns, at most every cell of the cell-deepest path at 0.45 ns, 0.25 ns added once.
+/// Registers cut the path: the registered unit's worst path is the core's, without the ports.
+#[test]
+fn the_timing_estimate_is_bounded_by_the_path_shapes() {
+    for (family, yaml) in [
+        ("exact", "{width: 8}"),
+        ("adam", "{width: 8}"),
+        ("esb", "{exp_bits: 2, frac_bits: 2, pipeline: true}"),
+    ] {
+        let s = stats(family, yaml);
+        let lower = 0.25 + 0.45 * s.depth_luts as f64;
+        let upper = 0.25 + 0.45 * s.depth_cells as f64;
+        assert!(
+            s.path_ns >= lower - 1e-9 && s.path_ns <= upper + 1e-9,
+            "{family} {yaml}: {} ns outside [{lower}, {upper}]",
+            s.path_ns
+        );
+        assert!((s.fmax_est_mhz - (1000.0 / s.path_ns).min(775.0)).abs() < 1e-9);
+    }
+}
+
 /// `explore` writes the CSV (columns named after the metrics), JSON and SVG, with the Pareto
 /// rows marked: for Mitchell n = 4 more fraction bits cost LUTs and cut the error.
 #[test]

@@ -39,7 +39,7 @@ pub fn run(
 }
 
 /// Columns of the table and the CSV.
-const COLUMNS: &str = "module,lut,lut1,lut2,lut3,lut4,lut5,lut6,carry,carry8_equivalent,muxf7,muxf8,ff,depth_luts,depth_cells,yosys_seconds";
+const COLUMNS: &str = "module,lut,lut1,lut2,lut3,lut4,lut5,lut6,carry,carry8_equivalent,muxf7,muxf8,ff,depth_luts,depth_cells,path_ns,fmax_est_mhz,yosys_seconds";
 
 fn row(r: &SynthResult) -> Vec<String> {
     let s = &r.stats;
@@ -60,6 +60,8 @@ fn row(r: &SynthResult) -> Vec<String> {
         s.ff.to_string(),
         s.depth_luts.to_string(),
         s.depth_cells.to_string(),
+        format!("{:.2}", s.path_ns),
+        format!("{:.0}", s.fmax_est_mhz),
         format!("{:.2}", r.seconds),
     ]
 }
@@ -71,7 +73,8 @@ pub fn table(results: &[SynthResult]) -> String {
     let mut t = crate::base::aligned_table(&header, &rows);
     if let Some(r) = results.first() {
         t.push_str(&format!(
-            "{} (synth_xilinx -family xcup -nodsp; yosys_seconds 0.00 = from the cache)\n",
+            "{} (synth_xilinx -family xcup -nodsp; yosys_seconds 0.00 = from the cache)\n\
+             path_ns, fmax_est_mhz: the ARITHMETIC.md §5 timing model on the mapped netlist, an estimate, not Vivado timing\n",
             r.yosys
         ));
     }

@@ -92,6 +92,32 @@ pub struct NetlistStats {
     pub depth_cells: u64,
     /// Outputs synthesis tied to constants (e.g. an `err` whose checker was optimised away).
     pub constant_outputs: Vec<String>,
+    /// The worst register-to-register (or port) path under the ARITHMETIC.md §5 timing model,
+    /// in ns: an estimate, not Vivado timing.
+    pub path_ns: f64,
+    /// `min(775, 1000 / path_ns)` MHz (§5; 775 MHz is the -2 global clock limit).
+    pub fmax_est_mhz: f64,
+}
+
+/// The §5 timing model (an estimate; FloPoCo's UltraScale+ figures and routed xczu3eg
+/// reports): ns from any input of a LUT or MUXF7/F8 to its output (0.15 logic + 0.30 net).
+pub const LUT_NS: f64 = 0.45;
+/// From an S, DI (or CYINIT) input of a carry cell to any of its outputs.
+pub const CARRY_ENTRY_NS: f64 = 0.25;
+/// From a carry cell's CI to any of its outputs (one step along the chain).
+pub const CARRY_CHAIN_NS: f64 = 0.02;
+/// Added once per path: clock-to-Q, setup, uncertainty.
+pub const PATH_OVERHEAD_NS: f64 = 0.25;
+/// The -2 speed grade's global clock limit, MHz.
+pub const FMAX_LIMIT_MHZ: f64 = 775.0;
+
+/// fmax under the §5 model for a worst path of `path_ns`.
+pub fn fmax_est_mhz(path_ns: f64) -> f64 {
+    FMAX_LIMIT_MHZ.min(1000.0 / path_ns)
+}
+
+fn is_carry(kind: &str) -> bool {
+    matches!(kind, "CARRY4" | "CARRY8")
 }
 
 fn is_ff(kind: &str) -> bool {
@@ -190,15 +216,19 @@ impl Netlist {
         }
         s.carry = carry4 + carry8;
         s.carry8_equivalent = carry8 + carry4.div_ceil(2);
-        (s.depth_luts, s.depth_cells) = self.depth();
+        let paths = self.paths();
+        (s.depth_luts, s.depth_cells) = (paths.luts, paths.cells);
+        s.path_ns = paths.ns;
+        s.fmax_est_mhz = fmax_est_mhz(paths.ns);
         s.constant_outputs = self.constant_outputs.clone();
         s
     }
 
-    /// (LUTs, cells) on the longest combinational path. Paths start at module inputs and FF
-    /// outputs and end at module outputs and FF inputs; every input of a cell is taken to
-    /// reach every output (exact for LUTs, conservative for carry chains).
-    pub fn depth(&self) -> (u64, u64) {
+    /// The longest combinational paths. Paths start at module inputs and FF outputs and end
+    /// at module outputs and FF inputs. For the depth every input of a cell is taken to reach
+    /// every output (exact for LUTs, conservative for carry chains); the delay follows the §5
+    /// model pin by pin (a carry chain's CI is the cheap input).
+    pub fn paths(&self) -> Paths {
         let mut driver: HashMap<u64, usize> = HashMap::new();
         for (i, c) in self.cells.iter().enumerate() {
             if !is_ff(&c.kind) {
@@ -207,10 +237,9 @@ impl Netlist {
                 }
             }
         }
-        // Depth at each combinational cell's outputs, computed once per cell (iteratively:
-        // carry chains are long).
-        let mut memo: Vec<Option<(u64, u64)>> = vec![None; self.cells.len()];
-        let mut best = (0, 0);
+        // At each combinational cell's outputs: (LUTs, cells, ns), computed once per cell
+        // (iteratively: carry chains are long). FF outputs and ports start at 0.
+        let mut memo: Vec<Option<(u64, u64, f64)>> = vec![None; self.cells.len()];
         for start in 0..self.cells.len() {
             if is_ff(&self.cells[start].kind) {
                 continue;
@@ -220,27 +249,78 @@ impl Netlist {
                 if memo[i].is_some() {
                     continue;
                 }
-                let preds = self.cells[i].inputs.iter().filter_map(|b| driver.get(b));
+                let cell = &self.cells[i];
                 if !expanded {
                     stack.push((i, true));
-                    stack.extend(preds.filter(|&&p| memo[p].is_none()).map(|&p| (p, false)));
+                    stack.extend(
+                        cell.inputs
+                            .iter()
+                            .filter_map(|b| driver.get(b))
+                            .filter(|&&p| memo[p].is_none())
+                            .map(|&p| (p, false)),
+                    );
                     continue;
                 }
-                let (mut luts, mut cells) = (0, 0);
-                for &p in preds {
-                    // A cycle (none in a mapped combinational netlist) would leave p unset.
-                    let (l, c) = memo[p].unwrap_or((0, 0));
-                    luts = luts.max(l);
-                    cells = cells.max(c);
+                // A cycle (none in a mapped combinational netlist) would leave a driver unset.
+                let at = |net: &u64| driver.get(net).and_then(|&p| memo[p]);
+                let (mut luts, mut cells, mut ns) = (0, 0, 0.0f64);
+                for pin in cell.pins.iter().filter(|p| !p.output) {
+                    let step = if !is_carry(&cell.kind) {
+                        if is_lut(&cell.kind) || cell.kind.starts_with("MUXF") {
+                            LUT_NS
+                        } else {
+                            0.0 // I/O buffers and constant drivers
+                        }
+                    } else if pin.name == "CI" || pin.name == "CI_TOP" {
+                        CARRY_CHAIN_NS
+                    } else {
+                        CARRY_ENTRY_NS
+                    };
+                    for (l, c, t) in nets(&pin.bits).filter_map(|n| at(&n)) {
+                        luts = luts.max(l);
+                        cells = cells.max(c);
+                        ns = ns.max(t + step);
+                    }
+                    // A pin driven by a port, an FF or a constant enters at time 0.
+                    if nets(&pin.bits).next().is_some() {
+                        ns = ns.max(step);
+                    }
                 }
-                let own = u64::from(is_lut(&self.cells[i].kind));
-                memo[i] = Some((luts + own, cells + 1));
+                let own = u64::from(is_lut(&cell.kind));
+                memo[i] = Some((luts + own, cells + 1, ns));
             }
-            let d = memo[start].unwrap_or((0, 0));
-            best = (best.0.max(d.0), best.1.max(d.1));
         }
+        let mut best = Paths::default();
+        for (l, c, _) in memo.iter().flatten() {
+            best.luts = best.luts.max(*l);
+            best.cells = best.cells.max(*c);
+        }
+        // Endpoints: the nets read by FFs (all their inputs but the clock) and output ports.
+        let ends = self
+            .cells
+            .iter()
+            .filter(|c| is_ff(&c.kind))
+            .flat_map(|c| c.pins.iter().filter(|p| !p.output && p.name != "C"))
+            .chain(self.ports.iter().filter(|p| p.output))
+            .flat_map(|p| nets(&p.bits));
+        let worst = ends
+            .filter_map(|n| driver.get(&n).and_then(|&d| memo[d]))
+            .map(|(_, _, ns)| ns)
+            .fold(0.0, f64::max);
+        best.ns = worst + PATH_OVERHEAD_NS;
         best
     }
+}
+
+/// The longest combinational paths of a netlist (see [`Netlist::paths`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Paths {
+    /// LUTs on the path with most LUTs.
+    pub luts: u64,
+    /// Cells (LUTs, carries, muxes) on the path with most cells.
+    pub cells: u64,
+    /// The slowest path under the §5 timing model, overhead included.
+    pub ns: f64,
 }
 
 #[cfg(test)]
@@ -273,5 +353,40 @@ mod tests {
         assert_eq!((s.depth_luts, s.depth_cells), (2, 3));
         assert_eq!(n.constant_outputs, vec!["err".to_string()]);
         assert!(Netlist::parse(text, "other").is_err());
+        // §5: a -> LUT2 0.45 -> CARRY4 (entered at S) 0.25 -> LUT1 0.45 -> FF, plus 0.25 once;
+        // the FF -> LUT3 -> p path is 0.45 + 0.25.
+        assert!((s.path_ns - 1.40).abs() < 1e-9, "{}", s.path_ns);
+        assert!((s.fmax_est_mhz - 1000.0 / 1.40).abs() < 1e-9);
+    }
+
+    /// A carry chain entered at the first cell's S and left at the third cell's CO: 0.25 for
+    /// the entry and 0.02 per further cell (§5); a lone LUT is capped at 775 MHz.
+    #[test]
+    fn the_timing_model_follows_carry_chains_and_caps_fmax() {
+        let text = r#"{"modules": {"top": {
+          "ports": {"a": {"direction": "input", "bits": [2]},
+                    "p": {"direction": "output", "bits": [22]}},
+          "cells": {
+            "c1": {"type": "CARRY4", "port_directions": {"S": "input", "DI": "input", "CI": "input", "CO": "output", "O": "output"},
+                   "connections": {"S": [2, "0", "0", "0"], "DI": ["0", "0", "0", "0"], "CI": ["0"], "CO": [10, 11, 12, 13], "O": [14, 15, 16, 17]}},
+            "c2": {"type": "CARRY4", "port_directions": {"S": "input", "DI": "input", "CI": "input", "CO": "output", "O": "output"},
+                   "connections": {"S": ["1", "1", "1", "1"], "DI": ["0", "0", "0", "0"], "CI": [13], "CO": [18, 19, 20, 21], "O": [40, 41, 42, 43]}},
+            "c3": {"type": "CARRY4", "port_directions": {"S": "input", "DI": "input", "CI": "input", "CO": "output", "O": "output"},
+                   "connections": {"S": ["1", "1", "1", "1"], "DI": ["0", "0", "0", "0"], "CI": [21], "CO": [50, 51, 52, 53], "O": [22, 23, 24, 25]}}
+        }}}}"#;
+        let s = Netlist::parse(text, "top").unwrap().stats();
+        assert!(
+            (s.path_ns - (0.25 + 2.0 * 0.02 + 0.25)).abs() < 1e-9,
+            "{}",
+            s.path_ns
+        );
+        assert_eq!((s.depth_luts, s.depth_cells), (0, 3));
+        let lone = r#"{"modules": {"top": {
+          "ports": {"a": {"direction": "input", "bits": [2]}, "q": {"direction": "output", "bits": [3]}},
+          "cells": {"l1": {"type": "LUT1", "port_directions": {"I0": "input", "O": "output"},
+                           "connections": {"I0": [2], "O": [3]}}}}}}"#;
+        let s = Netlist::parse(lone, "top").unwrap().stats();
+        assert!((s.path_ns - 0.70).abs() < 1e-9);
+        assert_eq!(s.fmax_est_mhz, 775.0);
     }
 }

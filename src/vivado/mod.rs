@@ -14,6 +14,7 @@ pub const PART: &str = "xczu9eg-ffvb1156-2-e";
 struct OocScript<'a> {
     module: &'a str,
     part: &'a str,
+    xdc: &'a str,
 }
 
 #[derive(Template)]
@@ -25,12 +26,16 @@ struct Constraints<'a> {
     period_ns: String,
 }
 
-/// `(NAME_ooc.tcl, NAME.xdc)` file names and texts for one module.
-pub fn files(manifest: &Manifest, clock_mhz: f64) -> [(String, String); 2] {
+/// `(NAME_ooc.tcl, NAME_ooc.xdc)` file names and texts for one module, for `part`. The XDC is
+/// for out-of-context runs only (the script marks it so): added to a project it does not
+/// constrain the user's top.
+pub fn files(manifest: &Manifest, clock_mhz: f64, part: &str) -> [(String, String); 2] {
     let m = &manifest.module;
+    let xdc_name = format!("{m}_ooc.xdc");
     let tcl = OocScript {
         module: m,
-        part: PART,
+        part,
+        xdc: &xdc_name,
     }
     .render()
     .expect("tcl template renders");
@@ -42,5 +47,10 @@ pub fn files(manifest: &Manifest, clock_mhz: f64) -> [(String, String); 2] {
     }
     .render()
     .expect("xdc template renders");
-    [(format!("{m}_ooc.tcl"), tcl), (format!("{m}.xdc"), xdc)]
+    // Every generated text file ends with one newline (askama drops the template's last).
+    let line_end = |t: String| format!("{}\n", t.trim_end());
+    [
+        (format!("{m}_ooc.tcl"), line_end(tcl)),
+        (xdc_name, line_end(xdc)),
+    ]
 }
