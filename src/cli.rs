@@ -699,9 +699,7 @@ fn cmd_gen(
     }
     let mut design = unit.design(300.0)?;
     if let Some(mhz) = clock_mhz {
-        crate::spec::check_clock_mhz(mhz).map_err(|e| {
-            Failure::BadInput(format!("--{}", e.0.replace("clock_mhz", "clock-mhz")))
-        })?;
+        crate::spec::check_clock_mhz("--clock-mhz", mhz)?;
         design.clock_mhz = mhz;
     }
     if let Some(part) = part {

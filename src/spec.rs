@@ -398,13 +398,14 @@ fn default_part() -> String {
     crate::vivado::PART.to_string()
 }
 
-/// The clock of the Vivado constraints must be a frequency Vivado can be asked for.
-pub fn check_clock_mhz(clock_mhz: f64) -> Result<(), SpecError> {
+/// The clock of the Vivado constraints must be a frequency Vivado can be asked for; `field`
+/// names it as the user gave it (`clock_mhz` in YAML, `--clock-mhz` on the command line).
+pub fn check_clock_mhz(field: &str, clock_mhz: f64) -> Result<(), SpecError> {
     if clock_mhz.is_finite() && clock_mhz > 0.0 && clock_mhz <= 1000.0 {
         Ok(())
     } else {
         Err(SpecError(format!(
-            "clock_mhz = {clock_mhz} is out of range, allowed 0 < clock_mhz <= 1000"
+            "{field} = {clock_mhz} is out of range, allowed 0 < {field} <= 1000"
         )))
     }
 }
@@ -435,7 +436,8 @@ impl Design {
     pub fn from_yaml(text: &str, origin: &str) -> Result<Design, SpecError> {
         let file: DesignFile =
             serde_yaml::from_str(text).map_err(|e| SpecError(format!("{origin}: {e}")))?;
-        check_clock_mhz(file.clock_mhz).map_err(|e| SpecError(format!("{origin}: {e}")))?;
+        check_clock_mhz("clock_mhz", file.clock_mhz)
+            .map_err(|e| SpecError(format!("{origin}: {e}")))?;
         check_part(&file.part).map_err(|e| SpecError(format!("{origin}: {e}")))?;
         if file.units.is_empty() {
             return Err(SpecError(format!(

@@ -58,9 +58,7 @@ impl Search {
                 .filter(|r| !r.is_empty())
                 .map(|r| absolute(Path::new(&r))),
             venvs,
-            path: std::env::var_os("PATH")
-                .map(|p| std::env::split_paths(&p).map(|d| absolute(&d)).collect())
-                .unwrap_or_default(),
+            path: path_dirs(),
         }
     }
 
@@ -73,9 +71,21 @@ impl Search {
     }
 }
 
-/// `program` in the folders of the process's `PATH`, as an absolute path.
+/// The folders of the process's `PATH`, absolute.
+fn path_dirs() -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| absolute(&d)).collect())
+        .unwrap_or_default()
+}
+
+/// `program` in the folders of the process's `PATH`, as an absolute path (only `PATH` is
+/// read: this runs before every model build, where the venv search would be wasted).
 pub fn on_path(program: &str) -> Option<PathBuf> {
-    Search::from_env().on_path(program)
+    Search {
+        path: path_dirs(),
+        ..Search::default()
+    }
+    .on_path(program)
 }
 
 /// Where the caches live, and why (for `doctor`).

@@ -157,28 +157,26 @@ pub fn synthesize(yosys: &Yosys, g: &Generated) -> Synthesized {
 /// fails or writes no netlist, with the end of its log.
 pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
     let cache = CacheEntry::of(yosys, src);
-    if let Some(r) = cache.result(src, yosys) {
+    if let Some(r) = cache.stored_result() {
         return Ok((SynthResult { seconds: 0.0, ..r }, true));
+    }
+    if let Ok(netlist) = Netlist::load(&cache.netlist, src.top) {
+        return Ok((cache.result_of(&netlist, src, yosys, 0.0), true));
     }
     Ok((cache.synthesize(yosys, src)?.0, false))
 }
 
 /// The mapped, flattened netlist of a generated unit and its synthesis result (from the cache
-/// when both are there).
+/// when the netlist is there; the result is recomputed from it if the statistics code changed).
 pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthResult), String> {
     let src = Source::from(g);
     let cache = CacheEntry::of(yosys, &src);
-    if let (Ok(netlist), Some(result)) = (
-        Netlist::load(&cache.netlist, src.top),
-        cache.result(&src, yosys),
-    ) {
-        return Ok((
-            netlist,
-            SynthResult {
-                seconds: 0.0,
-                ..result
-            },
-        ));
+    if let Ok(netlist) = Netlist::load(&cache.netlist, src.top) {
+        let result = match cache.stored_result() {
+            Some(r) => SynthResult { seconds: 0.0, ..r },
+            None => cache.result_of(&netlist, &src, yosys, 0.0),
+        };
+        return Ok((netlist, result));
     }
     let (result, netlist) = cache.synthesize(yosys, &src)?;
     Ok((netlist, result))
@@ -210,47 +208,39 @@ impl CacheEntry {
         }
     }
 
-    /// The cached result; when only the netlist is cached (the statistics code changed), the
-    /// result is recomputed from it and cached.
-    fn result(&self, src: &Source, yosys: &Yosys) -> Option<SynthResult> {
-        if let Some(r) = std::fs::read_to_string(&self.result)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-        {
-            return Some(r);
-        }
-        let netlist = Netlist::load(&self.netlist, src.top).ok()?;
-        let result = SynthResult {
-            module: src.name.to_string(),
-            stats: netlist.stats(),
-            yosys: yosys.version.clone(),
-            seconds: 0.0,
-        };
-        self.store_result(&result);
-        Some(result)
+    /// The result stored for this netlist and statistics code, if any.
+    fn stored_result(&self) -> Option<SynthResult> {
+        let text = std::fs::read_to_string(&self.result).ok()?;
+        serde_json::from_str(&text).ok()
     }
 
-    fn store_result(&self, result: &SynthResult) {
-        let text = serde_json::to_string_pretty(result).expect("result serializes");
-        let _ = crate::emit::write_file_atomically(&self.result, text);
-    }
-
-    /// Run Yosys and fill the cache (an optimisation: a failure to write it is not an error;
-    /// the netlist goes first, so that a cached result has its netlist beside it).
-    fn synthesize(&self, yosys: &Yosys, src: &Source) -> Result<(SynthResult, Netlist), String> {
-        let (netlist, netlist_json, seconds) = run_yosys(yosys, src, &self.script)?;
+    /// The result of a netlist (Yosys took `seconds`), stored in the cache (an optimisation:
+    /// a failure to write it is not an error).
+    fn result_of(
+        &self,
+        netlist: &Netlist,
+        src: &Source,
+        yosys: &Yosys,
+        seconds: f64,
+    ) -> SynthResult {
         let result = SynthResult {
             module: src.name.to_string(),
             stats: netlist.stats(),
             yosys: yosys.version.clone(),
             seconds,
         };
-        if std::fs::create_dir_all(cache_root())
-            .and_then(|_| crate::emit::write_file_atomically(&self.netlist, &netlist_json))
-            .is_ok()
-        {
-            self.store_result(&result);
-        }
+        let text = serde_json::to_string_pretty(&result).expect("result serializes");
+        let _ = crate::emit::write_file_atomically(&self.result, text);
+        result
+    }
+
+    /// Run Yosys and fill the cache (a failure to write it is not an error: a result without
+    /// its netlist only makes `mapped_netlist` synthesise again).
+    fn synthesize(&self, yosys: &Yosys, src: &Source) -> Result<(SynthResult, Netlist), String> {
+        let (netlist, netlist_json, seconds) = run_yosys(yosys, src, &self.script)?;
+        let _ = std::fs::create_dir_all(cache_root())
+            .and_then(|_| crate::emit::write_file_atomically(&self.netlist, &netlist_json));
+        let result = self.result_of(&netlist, src, yosys, seconds);
         Ok((result, netlist))
     }
 }
