@@ -24,6 +24,7 @@ and prove it in Verilator against bit-exact golden models.";
   qmulgen gen apot --mag-bits 4 --act-bits 8
   qmulgen gen --config designs/default.yaml --out rtl_out
   qmulgen gen adam --width 8 --frac-bits 7 --fault-ports
+  qmulgen gen dot --lanes 16 --lane esb --exp-bits 2 --frac-bits 2 --act-bits 8 --target-mhz 400
   qmulgen verify tmr --width 12 --signed
   qmulgen metrics adam --width 8 --frac-bits 5 --rtl
   qmulgen synth tmr --width 8
@@ -45,6 +46,8 @@ enum Command {
     #[command(after_help = "Examples:
   qmulgen gen exact --a-bits 8 --b-bits 6 --signed
   qmulgen gen tmr --width 12 --pipeline --name tmr12 --out build/
+  qmulgen gen dot --lanes 16 --lane esb --exp-bits 2 --frac-bits 2 --act-bits 8 --target-mhz 400
+  qmulgen gen dot --lanes 8 --lane exact --width 8 --signed --axis
   qmulgen gen --config designs/default.yaml")]
     Gen {
         #[command(flatten)]
@@ -160,6 +163,7 @@ installs. Results are cached by the hash of the Verilog, the script and the Yosy
 Examples:
   qmulgen synth exact --width 8
   qmulgen synth tmr --width 16 --json tmr16.json
+  qmulgen synth dot --lanes 16 --lane esb --exp-bits 2 --frac-bits 2 --act-bits 8 --target-mhz 400
   qmulgen synth --config designs/default.yaml --csv area.csv
   qmulgen synth apot --all"
     )]
@@ -428,6 +432,21 @@ struct UnitArgs {
     /// Magnitude bits B (apot, pot)
     #[arg(long)]
     mag_bits: Option<u32>,
+    /// Number of lanes N (dot)
+    #[arg(long)]
+    lanes: Option<u32>,
+    /// Lane unit family; the lane's own flags (--width, --exp-bits, ...) follow (dot)
+    #[arg(long)]
+    lane: Option<String>,
+    /// Accumulator width (dot; default: sum bits + 10)
+    #[arg(long)]
+    acc_bits: Option<u32>,
+    /// Clock the pipeline is planned for, MHz (dot; default 300)
+    #[arg(long)]
+    target_mhz: Option<f64>,
+    /// AXI4-Stream ports (dot)
+    #[arg(long)]
+    axis: bool,
 }
 
 impl UnitArgs {
@@ -458,6 +477,47 @@ impl UnitArgs {
         }
         if let Some(n) = &self.name {
             m.insert("name".into(), n.clone().into());
+        }
+        // A dot takes its own options; every other flag belongs to its lane.
+        if self.family.as_deref() == Some("dot") || self.lane.is_some() {
+            let dot_keys = ["name", "pipeline"];
+            let (mut dot, lane): (ParamMap, ParamMap) = m
+                .into_iter()
+                .partition(|(k, _)| dot_keys.contains(&k.as_str()));
+            if let Some(family) = &self.lane {
+                let mut lane = lane;
+                lane.insert("family".into(), family.clone().into());
+                dot.insert(
+                    "lane".into(),
+                    serde_yaml::to_value(lane).unwrap_or_default(),
+                );
+            } else if !lane.is_empty() {
+                // Lane flags without --lane: let the dot report the missing lane.
+                dot.extend(lane);
+            }
+            if let Some(n) = self.lanes {
+                dot.insert("lanes".into(), n.into());
+            }
+            if let Some(n) = self.acc_bits {
+                dot.insert("acc_bits".into(), n.into());
+            }
+            if let Some(f) = self.target_mhz {
+                dot.insert("target_mhz".into(), f.into());
+            }
+            if self.axis {
+                dot.insert("axis".into(), true.into());
+            }
+            return dot;
+        }
+        for (k, on) in [
+            ("lanes", self.lanes.is_some()),
+            ("acc_bits", self.acc_bits.is_some()),
+            ("target_mhz", self.target_mhz.is_some()),
+            ("axis", self.axis),
+        ] {
+            if on {
+                m.insert(k.into(), true.into());
+            }
         }
         m
     }
@@ -736,8 +796,20 @@ fn cmd_verify(
     let verilator = Verilator::locate().map_err(Failure::BadInput)?;
     let mut failed = Vec::new();
     for spec in &design.units {
-        let sources = verify::sources_for(spec.unit.as_ref(), exhaustive, vectors, seed)?;
-        let r = verify::verify_unit(&verilator, spec, &sources, &mut progress)?;
+        let r = if spec.dot.is_some() {
+            let mut stimulus = verify::DotStimulus::random(vectors.unwrap_or(1_000_000), seed);
+            if exhaustive {
+                stimulus.exhaustive = true;
+                stimulus.vectors = 1
+                    << crate::units::input_widths(spec.unit.as_ref())
+                        .iter()
+                        .sum::<usize>();
+            }
+            verify::verify_dot(&verilator, spec, &stimulus, &mut progress)?
+        } else {
+            let sources = verify::sources_for(spec.unit.as_ref(), exhaustive, vectors, seed)?;
+            verify::verify_unit(&verilator, spec, &sources, &mut progress)?
+        };
         for m in &r.first_mismatches {
             println!("  MISMATCH {}: {m}", r.module);
         }

@@ -2,6 +2,7 @@
 //! The layer above the families: it knows the family table, and nothing about emission.
 
 use crate::base::{ParamMap, SpecError};
+use crate::units::dot::Dot;
 use crate::units::{self, Unit};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -14,18 +15,13 @@ pub struct UnitSpec {
     pub pipeline: bool,
     /// Module name chosen by the user; otherwise derived from the parameters.
     pub name: Option<String>,
+    /// A dot-product element (ARITHMETIC.md §5); `unit` is then its lane unit.
+    pub dot: Option<Dot>,
 }
 
 impl UnitSpec {
     /// Build a spec from a family name and its parameters (`name` and `pipeline` included).
     pub fn from_params(family: &str, params: &ParamMap) -> Result<UnitSpec, SpecError> {
-        let fam = units::family(family).ok_or_else(|| {
-            let known: Vec<&str> = units::FAMILIES.iter().map(|f| f.name).collect();
-            SpecError(format!(
-                "unknown family `{family}`, expected one of: {}",
-                known.join(", ")
-            ))
-        })?;
         let mut rest = params.clone();
         let name = match rest.remove("name") {
             None => None,
@@ -50,43 +46,54 @@ impl UnitSpec {
                 )))
             }
         };
-        // Every key is checked here against the family's table, so the allowed list is
-        // complete (the options every family shares included) whatever the family parses.
-        if let Some(key) = rest
-            .keys()
-            .find(|k| !fam.params.iter().any(|p| p.key == k.as_str()))
-        {
-            let allowed: Vec<&str> = fam
-                .params
-                .iter()
-                .map(|p| p.key)
-                .chain(["pipeline", "name"])
-                .collect();
-            return Err(SpecError(format!(
-                "{family}: unknown key `{key}`, allowed: {}",
-                allowed.join(", ")
-            )));
+        if family == "dot" {
+            if pipeline {
+                return Err(SpecError(
+                    "dot: pipeline is not a dot option: its registers follow target_mhz".into(),
+                ));
+            }
+            let dot = Dot::from_map(&rest)?;
+            return Ok(UnitSpec {
+                unit: dot.lane_unit()?,
+                pipeline: false,
+                name,
+                dot: Some(dot),
+            });
         }
-        let unit = (fam.build)(&rest)?;
+        let unit = units::build(family, &rest, &["pipeline", "name"])?;
         Ok(UnitSpec {
             unit,
             pipeline,
             name,
+            dot: None,
         })
+    }
+
+    /// Refuse a dot for a command that works on single units.
+    pub fn single_unit(&self, command: &str) -> Result<&dyn Unit, SpecError> {
+        match &self.dot {
+            Some(_) => Err(SpecError(format!(
+                "dot: `qmulgen {command}` works on single units, not on a dot; give its lane unit"
+            ))),
+            None => Ok(self.unit.as_ref()),
+        }
     }
 
     /// The Verilog module (and file) name.
     pub fn module_name(&self) -> String {
-        match &self.name {
-            Some(n) => n.clone(),
-            None if self.pipeline => format!("{}_p", self.unit.base_name()),
-            None => self.unit.base_name(),
+        match (&self.name, &self.dot) {
+            (Some(n), _) => n.clone(),
+            (None, Some(dot)) => dot.base_name(),
+            (None, None) if self.pipeline => format!("{}_p", self.unit.base_name()),
+            (None, None) => self.unit.base_name(),
         }
     }
 
     /// Clock cycles from inputs to outputs.
     pub fn latency(&self) -> u32 {
-        if self.pipeline {
+        if let Some(dot) = &self.dot {
+            dot.latency()
+        } else if self.pipeline {
             2
         } else {
             0

@@ -145,6 +145,9 @@ impl Unit for Edited {
         self.unit.golden(inputs, outputs);
         (self.golden)(inputs, outputs);
     }
+    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
+        self.unit.rtl(registered)
+    }
     fn verilog(&self, registered: bool) -> String {
         (self.verilog)(self.unit.verilog(registered))
     }
@@ -193,6 +196,7 @@ fn a_mismatch_names_inputs_expected_and_actual() {
             unit: wrong_golden(good.unit),
             pipeline,
             name: None,
+            dot: None,
         };
         let g = emit::generate(&bad);
         let model = Model::build(verilator(), &g).unwrap();
@@ -216,6 +220,7 @@ fn an_output_register_that_ignores_ce_is_caught() {
         unit: output_ignores_ce(good.unit),
         pipeline: true,
         name: None,
+        dot: None,
     };
     let model = Model::build(verilator(), &emit::generate(&bad)).unwrap();
     let err = sim::check(&model, bad.unit.as_ref(), &Exhaustive::new(vec![4, 4]))

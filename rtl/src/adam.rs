@@ -717,41 +717,39 @@ crate::registered_wrapper!(
     outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
 );
 
-/// Verilog of `mitchell` (`protected` false) or `adam` (top module `top`): n-bit operands,
+/// The rust-hdl block of `mitchell` (`protected` false) or `adam` (top module `top`): n-bit operands,
 /// t fraction bits.
-pub fn verilog(
+pub fn block(
     n: u32,
     t: u32,
     signed: bool,
     protected: bool,
     fault_ports: bool,
     registered: bool,
-) -> String {
-    crate::dispatch_n_2n!(
-        n,
-        verilog_for(t, signed, protected, fault_ports, registered)
-    )
+) -> crate::AnyBlock {
+    crate::dispatch_n_2n!(n, block_for(t, signed, protected, fault_ports, registered))
 }
 
 #[inline(never)]
-fn verilog_for<const N: usize, const P: usize>(
+fn block_for<const N: usize, const P: usize>(
     t: u32,
     s: bool,
     protected: bool,
     fault_ports: bool,
     registered: bool,
-) -> String {
-    use crate::verilog_of;
+) -> crate::AnyBlock {
     match (protected, fault_ports, registered) {
-        (false, _, false) => verilog_of(MitchellMultiplier::<N, P>::new(t, s)),
-        (false, _, true) => verilog_of(RegisteredMitchell::new(MitchellMultiplier::<N, P>::new(
-            t, s,
-        ))),
-        (true, false, false) => verilog_of(AdamMultiplier::<N, P>::new(t, s)),
-        (true, false, true) => verilog_of(RegisteredAdam::new(AdamMultiplier::<N, P>::new(t, s))),
-        (true, true, false) => verilog_of(AdamMultiplierFaultPorts::<N, P>::new(t, s)),
+        (false, _, false) => crate::AnyBlock::new(MitchellMultiplier::<N, P>::new(t, s)),
+        (false, _, true) => crate::AnyBlock::new(RegisteredMitchell::new(
+            MitchellMultiplier::<N, P>::new(t, s),
+        )),
+        (true, false, false) => crate::AnyBlock::new(AdamMultiplier::<N, P>::new(t, s)),
+        (true, false, true) => {
+            crate::AnyBlock::new(RegisteredAdam::new(AdamMultiplier::<N, P>::new(t, s)))
+        }
+        (true, true, false) => crate::AnyBlock::new(AdamMultiplierFaultPorts::<N, P>::new(t, s)),
         (true, true, true) => {
-            verilog_of(RegisteredAdamFaultPorts::new(AdamMultiplierFaultPorts::<
+            crate::AnyBlock::new(RegisteredAdamFaultPorts::new(AdamMultiplierFaultPorts::<
                 N,
                 P,
             >::new(t, s)))

@@ -272,8 +272,8 @@ crate::weight_activation_shell!(
     u32
 );
 
-/// Verilog of `apot` (`additive`) or `pot` (top module `top`) with B = `mag_bits`.
-pub fn verilog(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -> String {
+/// The rust-hdl block of `apot` (`additive`) or `pot` (top module `top`) with B = `mag_bits`.
+pub fn block(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -> crate::AnyBlock {
     use crate::dispatch_wxp as d;
     let (b, a) = (mag_bits, act_bits);
     if additive {
@@ -283,7 +283,7 @@ pub fn verilog(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -
             a,
             W = (BB + 1),
             P = (apot_p_bits(BB, AA)),
-            verilog_for(additive, b, registered)
+            block_for(additive, b, registered)
         )
     } else {
         d!(
@@ -292,22 +292,23 @@ pub fn verilog(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -
             a,
             W = (BB + 1),
             P = (pot_p_bits(BB, AA)),
-            verilog_for(additive, b, registered)
+            block_for(additive, b, registered)
         )
     }
 }
 
 #[inline(never)]
-fn verilog_for<const W: usize, const X: usize, const P: usize>(
+fn block_for<const W: usize, const X: usize, const P: usize>(
     additive: bool,
     b: u32,
     registered: bool,
-) -> String {
-    use crate::verilog_of;
+) -> crate::AnyBlock {
     match (additive, registered) {
-        (true, false) => verilog_of(ApotMultiplier::<W, X, P>::new(b)),
-        (true, true) => verilog_of(RegisteredApot::new(ApotMultiplier::<W, X, P>::new(b))),
-        (false, false) => verilog_of(PotMultiplier::<W, X, P>::new(b)),
-        (false, true) => verilog_of(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b))),
+        (true, false) => crate::AnyBlock::new(ApotMultiplier::<W, X, P>::new(b)),
+        (true, true) => {
+            crate::AnyBlock::new(RegisteredApot::new(ApotMultiplier::<W, X, P>::new(b)))
+        }
+        (false, false) => crate::AnyBlock::new(PotMultiplier::<W, X, P>::new(b)),
+        (false, true) => crate::AnyBlock::new(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b))),
     }
 }

@@ -150,8 +150,8 @@ crate::weight_activation_shell!(
     EsbFormat
 );
 
-/// Verilog of `esb` (top module `top`) for weight format `format` × `act_bits` activations.
-pub fn verilog(format: EsbFormat, act_bits: u32, registered: bool) -> String {
+/// The rust-hdl block of `esb` (top module `top`) for weight format `format` × `act_bits` activations.
+pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBlock {
     use crate::dispatch_wxp as d;
     let a = act_bits;
     match format {
@@ -161,7 +161,7 @@ pub fn verilog(format: EsbFormat, act_bits: u32, registered: bool) -> String {
             a,
             W = (3 + BB),
             P = (nonlinear_p_bits(2, BB, AA)),
-            verilog_for(format, registered)
+            block_for(format, registered)
         ),
         EsbFormat::Nonlinear { e: 3, k } => d!(
             k,
@@ -169,7 +169,7 @@ pub fn verilog(format: EsbFormat, act_bits: u32, registered: bool) -> String {
             a,
             W = (4 + BB),
             P = (nonlinear_p_bits(3, BB, AA)),
-            verilog_for(format, registered)
+            block_for(format, registered)
         ),
         EsbFormat::Nonlinear { e: 4, k } => d!(
             k,
@@ -177,7 +177,7 @@ pub fn verilog(format: EsbFormat, act_bits: u32, registered: bool) -> String {
             a,
             W = (5 + BB),
             P = (nonlinear_p_bits(4, BB, AA)),
-            verilog_for(format, registered)
+            block_for(format, registered)
         ),
         EsbFormat::Nonlinear { e: 5, k } => d!(
             k,
@@ -185,7 +185,7 @@ pub fn verilog(format: EsbFormat, act_bits: u32, registered: bool) -> String {
             a,
             W = (6 + BB),
             P = (nonlinear_p_bits(5, BB, AA)),
-            verilog_for(format, registered)
+            block_for(format, registered)
         ),
         EsbFormat::Nonlinear { e, .. } => unreachable!("exp_bits {e} passed validation"),
         EsbFormat::Linear { b } => d!(
@@ -194,20 +194,20 @@ pub fn verilog(format: EsbFormat, act_bits: u32, registered: bool) -> String {
             a,
             W = (BB),
             P = (linear_p_bits(BB, AA)),
-            verilog_for(format, registered)
+            block_for(format, registered)
         ),
     }
 }
 
 #[inline(never)]
-fn verilog_for<const W: usize, const X: usize, const P: usize>(
+fn block_for<const W: usize, const X: usize, const P: usize>(
     format: EsbFormat,
     registered: bool,
-) -> String {
+) -> crate::AnyBlock {
     let core = EsbMultiplier::<W, X, P>::new(format);
     if registered {
-        crate::verilog_of(RegisteredEsb::new(core))
+        crate::AnyBlock::new(RegisteredEsb::new(core))
     } else {
-        crate::verilog_of(core)
+        crate::AnyBlock::new(core)
     }
 }

@@ -142,29 +142,29 @@ crate::registered_wrapper!(
     outputs [p / p_reg: Bits<P>]
 );
 
-/// Verilog of `exact` (top module `top`): an `a_bits` × `b_bits` multiplier, optionally signed,
+/// The rust-hdl block of `exact` (top module `top`): an `a_bits` × `b_bits` multiplier, optionally signed,
 /// optionally inside input and output registers.
-pub fn verilog(a_bits: u32, b_bits: u32, signed: bool, registered: bool) -> String {
+pub fn block(a_bits: u32, b_bits: u32, signed: bool, registered: bool) -> crate::AnyBlock {
     crate::dispatch_wxp!(
         a_bits,
         2..=16,
         b_bits,
         W = (BB),
         P = (BB + AA),
-        verilog_for(signed, registered),
+        block_for(signed, registered),
         S = (selector_width(BB, AA))
     )
 }
 
 #[inline(never)]
-fn verilog_for<const A: usize, const B: usize, const P: usize, const S: usize>(
+fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
     signed: bool,
     registered: bool,
-) -> String {
+) -> crate::AnyBlock {
     let core = ExactMultiplier::<A, B, P, S>::new(signed);
     if registered {
-        crate::verilog_of(RegisteredExact::<A, B, P, S>::new(core))
+        crate::AnyBlock::new(RegisteredExact::<A, B, P, S>::new(core))
     } else {
-        crate::verilog_of(core)
+        crate::AnyBlock::new(core)
     }
 }

@@ -9,16 +9,55 @@
 
 pub mod adam;
 pub mod apot;
+pub mod dot;
 pub mod esb;
 pub mod exact;
 pub mod tmr;
 
 use rust_hdl::prelude::*;
 
-/// Verilog of a rust-hdl block (top module `top`), after rust-hdl's own checks.
-pub fn verilog_of<B: Block>(mut block: B) -> String {
-    block.connect_all();
-    generate_verilog(&block)
+/// Any rust-hdl block, its concrete type erased: what a family hands out for a run-time
+/// configuration (the width dispatch picks the type), as a unit of its own or as a lane of a
+/// `dot`. It is transparent: probes see the block inside.
+pub struct AnyBlock(Box<dyn Block>);
+
+impl AnyBlock {
+    pub fn new<B: Block + 'static>(block: B) -> Self {
+        AnyBlock(Box::new(block))
+    }
+
+    /// Verilog of the block as a module of its own (top module `top`), after rust-hdl's checks.
+    pub fn verilog(mut self) -> String {
+        self.0.connect_all();
+        generate_verilog(&self)
+    }
+}
+
+impl Logic for AnyBlock {
+    fn update(&mut self) {
+        self.0.update()
+    }
+    fn connect(&mut self) {
+        self.0.connect()
+    }
+    fn hdl(&self) -> Verilog {
+        self.0.hdl()
+    }
+}
+
+impl Block for AnyBlock {
+    fn connect_all(&mut self) {
+        self.0.connect_all()
+    }
+    fn update_all(&mut self) {
+        self.0.update_all()
+    }
+    fn has_changed(&self) -> bool {
+        self.0.has_changed()
+    }
+    fn accept(&self, name: &str, probe: &mut dyn Probe) {
+        self.0.accept(name, probe)
+    }
 }
 
 /// Width dispatch: monomorphize `$f::<W, AA, P>(args)` for a run-time first parameter `BB` in

@@ -202,41 +202,44 @@ crate::registered_wrapper!(
     outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
 );
 
-/// Verilog of `tmr` (top module `top`).
-pub fn verilog(
+/// The rust-hdl block of `tmr` (top module `top`).
+pub fn block(
     a_bits: u32,
     b_bits: u32,
     signed: bool,
     fault_ports: bool,
     registered: bool,
-) -> String {
+) -> crate::AnyBlock {
     crate::dispatch_wxp!(
         a_bits,
         2..=16,
         b_bits,
         W = (BB),
         P = (BB + AA),
-        verilog_for(signed, fault_ports, registered),
+        block_for(signed, fault_ports, registered),
         S = (crate::exact::selector_width(BB, AA))
     )
 }
 
 #[inline(never)]
-fn verilog_for<const A: usize, const B: usize, const P: usize, const S: usize>(
+fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
     signed: bool,
     fault_ports: bool,
     registered: bool,
-) -> String {
-    use crate::verilog_of;
+) -> crate::AnyBlock {
     match (fault_ports, registered) {
-        (false, false) => verilog_of(TmrMultiplier::<A, B, P, S>::new(signed)),
-        (false, true) => verilog_of(RegisteredTmr::new(TmrMultiplier::<A, B, P, S>::new(signed))),
-        (true, false) => verilog_of(TmrMultiplierFaultPorts::<A, B, P, S>::new(signed)),
-        (true, true) => verilog_of(RegisteredTmrFaultPorts::new(TmrMultiplierFaultPorts::<
-            A,
-            B,
-            P,
-            S,
-        >::new(signed))),
+        (false, false) => crate::AnyBlock::new(TmrMultiplier::<A, B, P, S>::new(signed)),
+        (false, true) => {
+            crate::AnyBlock::new(RegisteredTmr::new(TmrMultiplier::<A, B, P, S>::new(signed)))
+        }
+        (true, false) => crate::AnyBlock::new(TmrMultiplierFaultPorts::<A, B, P, S>::new(signed)),
+        (true, true) => {
+            crate::AnyBlock::new(RegisteredTmrFaultPorts::new(TmrMultiplierFaultPorts::<
+                A,
+                B,
+                P,
+                S,
+            >::new(signed)))
+        }
     }
 }

@@ -5,6 +5,7 @@ use crate::emit::{self, Generated};
 use crate::flows::Failure;
 use crate::sim::{self, Mismatch, Model, VectorSource, Verilator};
 use crate::spec::UnitSpec;
+use crate::units::dot::{Cycle, Dot, Reference, Shown};
 use crate::units::{self, Family, Unit};
 use std::time::Duration;
 
@@ -204,4 +205,402 @@ fn verify_default(
             ),
         ),
     }
+}
+
+/// The cycles a dot is verified with: a reset first, then vectors with random gaps, random
+/// `in_last`, resets in the middle; operands random, a quarter of the lanes taking one of the
+/// lane unit's corner cases. With `exhaustive` (one lane only) the vectors run through every
+/// operand combination of the lane once, in order.
+pub struct DotStimulus {
+    pub vectors: u64,
+    pub seed: u64,
+    /// Percent of cycles that carry a vector.
+    pub valid_percent: u64,
+    /// Mean vectors per dot product (in_last with probability 1/mean).
+    pub mean_length: u64,
+    /// A reset every this many cycles on average (0: only the first cycle).
+    pub reset_every: u64,
+    pub exhaustive: bool,
+}
+
+impl DotStimulus {
+    pub fn random(vectors: u64, seed: u64) -> Self {
+        DotStimulus {
+            vectors,
+            seed,
+            valid_percent: 80,
+            mean_length: 6,
+            reset_every: 50_000,
+            exhaustive: false,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} vectors, {} % of cycles, dot products of {} vectors on average, a reset every {} cycles, seed {}",
+            self.vectors,
+            if self.exhaustive { "exhaustive" } else { "random" },
+            self.valid_percent,
+            self.mean_length,
+            self.reset_every,
+            self.seed
+        )
+    }
+
+    /// The cycles, in order.
+    pub fn cycles(&self, dot: &Dot) -> Vec<Cycle> {
+        let mut state = self.seed ^ 0x9e37_79b9_7f4a_7c15;
+        let mut rand = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            sim::splitmix64(state)
+        };
+        let widths = crate::units::dot::lane_input_widths(dot);
+        let corners = dot.lane.corner_cases();
+        let idle = Cycle {
+            operands: vec![vec![0; dot.lanes]; widths.len()],
+            ..Default::default()
+        };
+        let mut cycles = vec![Cycle {
+            rst: true,
+            ..idle.clone()
+        }];
+        let mut sent = 0u64;
+        while sent < self.vectors {
+            let rst = self.reset_every > 0 && rand() % self.reset_every == 0;
+            let valid = !rst && rand() % 100 < self.valid_percent;
+            let mut operands: Vec<Vec<u64>> = vec![vec![0; dot.lanes]; widths.len()];
+            for lane in 0..dot.lanes {
+                let corner = (!corners.is_empty() && rand() % 4 == 0)
+                    .then(|| &corners[(rand() % corners.len() as u64) as usize]);
+                let mut combo = sent;
+                for (k, (w, port)) in widths.iter().zip(operands.iter_mut()).enumerate() {
+                    port[lane] = match (self.exhaustive, corner) {
+                        (true, _) => {
+                            let v = combo & crate::base::mask(*w);
+                            combo >>= w;
+                            v
+                        }
+                        (false, Some(c)) => c[k],
+                        (false, None) => rand() & crate::base::mask(*w),
+                    };
+                }
+            }
+            let last = rand() % self.mean_length.max(1) == 0;
+            sent += u64::from(valid);
+            cycles.push(Cycle {
+                rst,
+                valid,
+                last,
+                operands,
+            });
+        }
+        // Let the last results come out.
+        for _ in 0..=dot.latency() {
+            cycles.push(idle.clone());
+        }
+        cycles
+    }
+}
+
+/// The records of the cycle harness for plain (not AXI4-Stream) dot ports.
+fn dot_records(manifest: &crate::emit::Manifest, dot: &Dot, cycles: &[Cycle]) -> Vec<u64> {
+    let widths = crate::units::dot::lane_input_widths(dot);
+    let mut records = Vec::new();
+    for c in cycles {
+        let mut operand = 0;
+        for p in manifest.inputs() {
+            match p.name.as_str() {
+                "rst" => records.push(u64::from(c.rst)),
+                "in_valid" => records.push(u64::from(c.valid)),
+                "in_last" => records.push(u64::from(c.last)),
+                _ => {
+                    records.extend(crate::units::dot::pack(
+                        &c.operands[operand],
+                        widths[operand],
+                    ));
+                    operand += 1;
+                }
+            }
+        }
+    }
+    records
+}
+
+/// Verify a dot (ARITHMETIC.md §5) in Verilator: every cycle's `out_valid`, and `y`/`y_err`
+/// whenever out_valid = 1, against [`Reference`].
+pub fn verify_dot(
+    verilator: &Verilator,
+    spec: &UnitSpec,
+    stimulus: &DotStimulus,
+    progress: &mut dyn FnMut(String),
+) -> Result<UnitReport, Failure> {
+    let dot = spec
+        .dot
+        .as_ref()
+        .ok_or_else(|| Failure::BadInput("not a dot".into()))?;
+    if stimulus.exhaustive {
+        let bits: usize = crate::units::dot::lane_input_widths(dot).iter().sum();
+        if dot.lanes != 1 || bits > sim::EXHAUSTIVE_MAX_BITS {
+            return Err(Failure::BadInput(format!(
+                "--exhaustive: a dot is checked exhaustively with one lane of at most {} input bits (this one: {} lanes of {bits} bits); use --vectors N",
+                sim::EXHAUSTIVE_MAX_BITS,
+                dot.lanes
+            )));
+        }
+    }
+    let g = emit::generate(spec);
+    let model = build_model(verilator, &g, progress)?;
+    check_dot(&model, dot, stimulus)
+}
+
+/// Run `stimulus` through the model of a dot and compare with [`Reference`] for `dot`.
+pub fn check_dot(model: &Model, dot: &Dot, stimulus: &DotStimulus) -> Result<UnitReport, Failure> {
+    if dot.axis {
+        return verify_dot_axis(model, dot, stimulus);
+    }
+    let manifest = model.manifest();
+    let start = std::time::Instant::now();
+    let cycles = stimulus.cycles(dot);
+    let records = dot_records(manifest, dot, &cycles);
+    let outputs = sim::run_cycles(model, &records)
+        .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
+    let names: Vec<&str> = manifest.outputs().map(|p| p.name.as_str()).collect();
+    let at = |name: &str| names.iter().position(|n| *n == name);
+    let (valid_at, y_at, err_at) = (at("out_valid"), at("y"), at("y_err"));
+    let words = names.len();
+    let mut reference = Reference::new(dot);
+    let mut report = UnitReport {
+        module: manifest.module.clone(),
+        vectors: cycles.iter().filter(|c| c.valid && !c.rst).count() as u64,
+        mismatches: 0,
+        sources: vec![stimulus.describe()],
+        first_mismatches: Vec::new(),
+        seconds: 0.0,
+        build_time: model.build_time,
+    };
+    let latency = dot.latency() as usize;
+    for (k, c) in cycles.iter().enumerate() {
+        let expected = reference.step(c);
+        let o = &outputs[k * words..(k + 1) * words];
+        let actual = (o[valid_at.unwrap_or(0)] == 1)
+            .then(|| (o[y_at.unwrap_or(0)], err_at.is_some_and(|i| o[i] == 1)));
+        if actual != expected {
+            report.mismatches += 1;
+            if report.first_mismatches.len() < 10 {
+                report
+                    .first_mismatches
+                    .push(dot_mismatch(dot, &cycles, k, latency, expected, actual));
+            }
+        }
+    }
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// A mismatch in cycle `k`: the cycle, the vector whose result was due (index and lanes),
+/// what §5 expects and what the model showed.
+fn dot_mismatch(
+    dot: &Dot,
+    cycles: &[Cycle],
+    k: usize,
+    latency: usize,
+    expected: Shown,
+    actual: Shown,
+) -> Mismatch {
+    let mut inputs = vec![("cycle".to_string(), k as u64)];
+    if let Some(j) = k.checked_sub(latency) {
+        let vector = cycles[..j].iter().filter(|c| c.valid && !c.rst).count() as u64;
+        inputs.push(("vector".into(), vector));
+        let names: Vec<String> = dot
+            .lane
+            .ports()
+            .iter()
+            .filter(|p| p.dir == crate::base::Dir::Input)
+            .map(|p| p.name.clone())
+            .collect();
+        for (port, values) in names.iter().zip(&cycles[j].operands) {
+            for (lane, v) in values.iter().enumerate() {
+                inputs.push((format!("{port}[{lane}]"), *v));
+            }
+        }
+    }
+    let show = |s: Shown| match s {
+        Some((y, e)) => vec![
+            ("out_valid".to_string(), 1),
+            ("y".into(), y),
+            ("y_err".into(), u64::from(e)),
+        ],
+        None => vec![("out_valid".to_string(), 0)],
+    };
+    Mismatch {
+        inputs,
+        expected: show(expected),
+        actual: show(actual),
+    }
+}
+
+/// Verify an AXI4-Stream dot: the stimulus's vectors offered on the slave with its gaps and
+/// `tlast`, the master's `tready` random (70 %). Checked: every result transferred on the
+/// master, in order, is §5's for the vectors transferred on the slave; none is lost or
+/// duplicated (the counts agree after a drain); `tvalid` holds and `tdata`/`tuser` stay stable
+/// while the master is not ready.
+fn verify_dot_axis(
+    model: &Model,
+    dot: &Dot,
+    stimulus: &DotStimulus,
+) -> Result<UnitReport, Failure> {
+    let start = std::time::Instant::now();
+    let manifest = model.manifest();
+    let mut cycles = stimulus.cycles(dot);
+    for c in cycles.iter_mut().skip(1) {
+        // Mid-stream resets make which results survive depend on timing: the plain ports
+        // check them; here only the first cycle resets.
+        c.rst = false;
+    }
+    let drain = 4 * dot.latency() as usize + 8;
+    let widths = crate::units::dot::lane_input_widths(dot);
+    let tdata_bits = dot.config.s_tdata_bits();
+    let mut ready_state = stimulus.seed ^ 0x5151;
+    let mut records = Vec::new();
+    let mut tready = Vec::new();
+    for k in 0..cycles.len() + drain {
+        let c = cycles.get(k);
+        ready_state = ready_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let ready = k >= cycles.len() || sim::splitmix64(ready_state) % 100 < 70;
+        tready.push(ready);
+        let mut tdata = vec![0u64; sim::record_words(tdata_bits)];
+        if let Some(c) = c {
+            let mut offset = 0;
+            for (k, w) in widths.iter().enumerate() {
+                for (lane, v) in c.operands[k].iter().enumerate() {
+                    crate::units::dot::put_bits(&mut tdata, offset + lane * w, *w, *v);
+                }
+                offset += w * dot.lanes;
+            }
+        }
+        for p in manifest.inputs() {
+            match p.name.as_str() {
+                "rst" => records.push(u64::from(c.is_some_and(|c| c.rst))),
+                "s_axis_tvalid" => records.push(u64::from(c.is_some_and(|c| c.valid && !c.rst))),
+                "s_axis_tlast" => records.push(u64::from(c.is_some_and(|c| c.last))),
+                "m_axis_tready" => records.push(u64::from(ready)),
+                _ => records.extend(&tdata),
+            }
+        }
+    }
+    let outputs = sim::run_cycles(model, &records)
+        .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
+    // Output layout: each port's words in port order.
+    let mut layout = std::collections::BTreeMap::new();
+    let mut words = 0;
+    for p in manifest.outputs() {
+        layout.insert(p.name.clone(), words);
+        words += sim::record_words(p.width);
+    }
+    let get = |k: usize, name: &str| layout.get(name).map(|&i| outputs[k * words + i]);
+    let m_bits = dot.config.m_tdata_bits();
+    // §5 for the transfers the slave accepted, in order.
+    let mut reference = Reference::new(dot);
+    let mut expected = std::collections::VecDeque::new();
+    let mut report = UnitReport {
+        module: manifest.module.clone(),
+        vectors: 0,
+        mismatches: 0,
+        sources: vec![format!(
+            "{}, AXI4-Stream with tready 70 %",
+            stimulus.describe()
+        )],
+        first_mismatches: Vec::new(),
+        seconds: 0.0,
+        build_time: model.build_time,
+    };
+    let fail = |report: &mut UnitReport,
+                k: usize,
+                what: &str,
+                exp: Vec<(String, u64)>,
+                act: Vec<(String, u64)>| {
+        report.mismatches += 1;
+        if report.first_mismatches.len() < 10 {
+            report.first_mismatches.push(Mismatch {
+                inputs: vec![("cycle".into(), k as u64), (what.into(), 0)],
+                expected: exp,
+                actual: act,
+            });
+        }
+    };
+    let sign_extended =
+        |y: u64| crate::base::to_raw(crate::base::sign_extend(y, dot.acc_bits), m_bits.min(64));
+    let mut results = 0u64;
+    for k in 0..tready.len() {
+        let accepted = k < cycles.len()
+            && cycles[k].valid
+            && !cycles[k].rst
+            && get(k, "s_axis_tready") == Some(1);
+        if k < cycles.len() && (cycles[k].rst || accepted) {
+            let mut c = cycles[k].clone();
+            c.valid = accepted;
+            reference.step(&c);
+            // Results come out of the reference L cycles later; take them in order at once.
+            for _ in 0..dot.latency() {
+                if let Some(r) = reference.step(&Cycle::default()) {
+                    expected.push_back(r);
+                }
+            }
+            report.vectors += u64::from(accepted);
+        }
+        let tvalid = get(k, "m_axis_tvalid") == Some(1);
+        let tdata = get(k, "m_axis_tdata").unwrap_or(0);
+        let tuser = get(k, "m_axis_tuser").unwrap_or(0);
+        if tvalid && tready[k] {
+            results += 1;
+            let want = expected.pop_front();
+            let got = (tdata, tuser == 1);
+            if want.map(|(y, e)| (sign_extended(y), e)) != Some(got) {
+                let show = |r: Option<(u64, bool)>| match r {
+                    Some((y, e)) => vec![
+                        ("m_axis_tdata".to_string(), y),
+                        ("m_axis_tuser".into(), u64::from(e)),
+                    ],
+                    None => vec![("result".to_string(), 0)],
+                };
+                fail(
+                    &mut report,
+                    k,
+                    "result transfer",
+                    show(want.map(|(y, e)| (sign_extended(y), e))),
+                    show(Some(got)),
+                );
+            }
+        }
+        if tvalid && !tready[k] && k + 1 < tready.len() {
+            let next = (
+                get(k + 1, "m_axis_tvalid"),
+                get(k + 1, "m_axis_tdata"),
+                get(k + 1, "m_axis_tuser"),
+            );
+            if next != (Some(1), Some(tdata), get(k, "m_axis_tuser")) {
+                fail(
+                    &mut report,
+                    k + 1,
+                    "master output changed while tvalid = 1 and tready = 0",
+                    vec![("m_axis_tvalid".into(), 1), ("m_axis_tdata".into(), tdata)],
+                    vec![
+                        ("m_axis_tvalid".into(), next.0.unwrap_or(0)),
+                        ("m_axis_tdata".into(), next.1.unwrap_or(0)),
+                    ],
+                );
+            }
+        }
+    }
+    if !expected.is_empty() {
+        fail(
+            &mut report,
+            tready.len(),
+            "results lost",
+            vec![("results".into(), results + expected.len() as u64)],
+            vec![("results".into(), results)],
+        );
+    }
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
 }

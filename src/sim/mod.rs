@@ -6,7 +6,7 @@ mod vectors;
 mod verilator;
 
 pub use vectors::{splitmix64, Corners, Exhaustive, Random, VectorSource};
-pub use verilator::{cache_root as verilator_cache_root, lint, Model, Verilator};
+pub use verilator::{cache_root as verilator_cache_root, lint, record_words, Model, Verilator};
 
 use crate::emit::Manifest;
 use crate::units::Unit;
@@ -194,15 +194,57 @@ pub fn stream(
         writer.join().expect("writer thread")?;
         violation.map_or(Ok(()), Err)
     });
+    finish(child, result, &manifest.module)?;
+    Ok(total)
+}
+
+/// Run clock cycles through a clocked model without `ce` (the cycle harness): `records` holds
+/// one record per cycle, each input port as [`record_words`] words in port order. Returns the
+/// outputs every cycle shows (sampled before its clock edge), in the same layout.
+pub fn run_cycles(model: &Model, records: &[u64]) -> std::io::Result<Vec<u64>> {
+    let manifest = model.manifest();
+    let words_in: usize = manifest.inputs().map(|p| record_words(p.width)).sum();
+    let words_out: usize = manifest.outputs().map(|p| record_words(p.width)).sum();
+    let cycles = records.len() / words_in.max(1);
+    let mut child = model.spawn()?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut out = vec![0u64; cycles * words_out];
+    let result = std::thread::scope(|s| -> std::io::Result<()> {
+        let writer = s.spawn(move || -> std::io::Result<()> {
+            for chunk in records.chunks(BLOCK as usize * words_in) {
+                let bytes: Vec<u8> = chunk.iter().flat_map(|w| w.to_le_bytes()).collect();
+                stdin.write_all(&bytes)?;
+            }
+            drop(stdin);
+            Ok(())
+        });
+        let mut raw = vec![0u8; out.len() * 8];
+        stdout.read_exact(&mut raw)?;
+        for (w, b) in out.iter_mut().zip(raw.chunks_exact(8)) {
+            *w = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        }
+        writer.join().expect("writer thread")
+    });
+    finish(child, result, &manifest.module)?;
+    Ok(out)
+}
+
+/// Wait for a model's process; the streaming result first, then its exit status.
+fn finish(
+    mut child: std::process::Child,
+    result: std::io::Result<()>,
+    module: &str,
+) -> std::io::Result<()> {
     let status = child.wait()?;
     result?;
-    if !status.success() {
-        return Err(std::io::Error::other(format!(
-            "Verilator model of {} exited with {status}",
-            manifest.module
-        )));
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "Verilator model of {module} exited with {status}"
+        )))
     }
-    Ok(total)
 }
 
 /// Registered models get a ce = 0 clock with inverted inputs before every 7th vector.

@@ -170,8 +170,65 @@ struct Harness {
     words_in: usize,
 }
 
-/// Render the C++ harness for a manifest.
+/// A port of the cycle harness: where its words sit in a record.
+#[derive(Clone)]
+struct CyclePort {
+    name: String,
+    /// Offset of its first 64-bit word in the record.
+    offset: usize,
+    words: usize,
+    /// Verilator's 32-bit words, for ports wider than 64 bits.
+    words32: usize,
+}
+
+#[derive(Template)]
+#[template(path = "cycle_harness.cpp", escape = "none")]
+struct CycleHarness {
+    module: String,
+    clock: String,
+    inputs: Vec<CyclePort>,
+    outputs: Vec<CyclePort>,
+    words_in: usize,
+    words_out: usize,
+}
+
+/// 64-bit words a port of `width` bits takes in a record.
+pub fn record_words(width: usize) -> usize {
+    width.div_ceil(64)
+}
+
+fn cycle_ports<'a>(ports: impl Iterator<Item = &'a crate::emit::ManifestPort>) -> Vec<CyclePort> {
+    let mut offset = 0;
+    ports
+        .map(|p| {
+            let port = CyclePort {
+                name: p.name.clone(),
+                offset,
+                words: record_words(p.width),
+                words32: p.width.div_ceil(32),
+            };
+            offset += port.words;
+            port
+        })
+        .collect()
+}
+
+/// Render the C++ harness for a manifest: per-vector streaming for combinational units and
+/// registered units with `ce`, one record per clock cycle for clocked modules without `ce`.
 pub fn render_harness(m: &Manifest) -> String {
+    if let (Some(clock), None) = (&m.clock, &m.clock_enable) {
+        let inputs = cycle_ports(m.inputs());
+        let outputs = cycle_ports(m.outputs());
+        let h = CycleHarness {
+            module: m.module.clone(),
+            clock: clock.clone(),
+            words_in: inputs.iter().map(|p| p.words).sum(),
+            words_out: outputs.iter().map(|p| p.words).sum(),
+            inputs,
+            outputs,
+        };
+        return h.render().expect("cycle harness template renders");
+    }
     let port = |p: &crate::emit::ManifestPort| HarnessPort {
         name: p.name.clone(),
         mask: format!("0x{:x}", crate::base::mask(p.width)),

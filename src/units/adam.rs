@@ -384,9 +384,9 @@ impl Unit for LogParams {
             .chain(["c".into(), "c'".into()])
             .collect()
     }
-    fn verilog(&self, registered: bool) -> String {
+    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
         let (n, t, s) = (self.n, self.t, self.signed);
-        qmulgen_rtl::adam::verilog(n, t, s, self.protected, self.fault_ports, registered)
+        qmulgen_rtl::adam::block(n, t, s, self.protected, self.fault_ports, registered)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let m = mask(self.n as usize);

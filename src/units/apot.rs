@@ -217,8 +217,8 @@ impl Unit for ApotParams {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
-    fn verilog(&self, registered: bool) -> String {
-        qmulgen_rtl::apot::verilog(self.additive, self.mag_bits, self.act_bits, registered)
+    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
+        qmulgen_rtl::apot::block(self.additive, self.mag_bits, self.act_bits, registered)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let wm = mask(self.mag_bits as usize + 1);

@@ -341,8 +341,8 @@ impl Unit for EsbParams {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
-    fn verilog(&self, registered: bool) -> String {
-        qmulgen_rtl::esb::verilog(self.format, self.act_bits, registered)
+    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
+        qmulgen_rtl::esb::block(self.format, self.act_bits, registered)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let b = self.weight_bits() as usize;

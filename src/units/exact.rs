@@ -165,8 +165,8 @@ impl Unit for ExactParams {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
-    fn verilog(&self, registered: bool) -> String {
-        qmulgen_rtl::exact::verilog(self.a_bits, self.b_bits, self.signed, registered)
+    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
+        qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signed, registered)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         ExactParams::corner_cases(self)

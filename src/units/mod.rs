@@ -5,6 +5,7 @@
 
 pub mod adam;
 pub mod apot;
+pub mod dot;
 pub mod esb;
 pub mod exact;
 pub mod tmr;
@@ -21,8 +22,12 @@ pub trait Unit: Send + Sync {
     fn ports(&self) -> Vec<Port>;
     /// Golden model: output values (in output-port order) for the given inputs (input order).
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]);
-    /// Verilog from rust-hdl, top module named `top` (renamed by the caller).
-    fn verilog(&self, registered: bool) -> String;
+    /// The rust-hdl block: the unit itself, or inside input and output registers.
+    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock;
+    /// Verilog of [`Unit::rtl`], top module named `top` (renamed by the caller).
+    fn verilog(&self, registered: bool) -> String {
+        self.rtl(registered).verilog()
+    }
     /// Standard corner cases (input vectors) checked before any random vectors.
     fn corner_cases(&self) -> Vec<Vec<u64>>;
     /// Parameters as they appear in YAML and in the manifest.
@@ -130,6 +135,39 @@ pub const FAMILIES: &[&Family] = &[
     &adam::MITCHELL,
     &adam::ADAM,
 ];
+
+/// Build a unit of `family` from its parameters; every key is checked against the family's
+/// table (plus `also_allowed`, the options the caller takes itself), so the allowed list in the
+/// error is complete whatever the family parses.
+pub fn build(
+    family: &str,
+    params: &ParamMap,
+    also_allowed: &[&str],
+) -> Result<Box<dyn Unit>, SpecError> {
+    let fam = self::family(family).ok_or_else(|| {
+        let known: Vec<&str> = FAMILIES.iter().map(|f| f.name).chain(["dot"]).collect();
+        SpecError(format!(
+            "unknown family `{family}`, expected one of: {}",
+            known.join(", ")
+        ))
+    })?;
+    if let Some(key) = params
+        .keys()
+        .find(|k| !fam.params.iter().any(|p| p.key == k.as_str()))
+    {
+        let allowed: Vec<&str> = fam
+            .params
+            .iter()
+            .map(|p| p.key)
+            .chain(also_allowed.iter().copied())
+            .collect();
+        return Err(SpecError(format!(
+            "{family}: unknown key `{key}`, allowed: {}",
+            allowed.join(", ")
+        )));
+    }
+    (fam.build)(params)
+}
 
 /// Look a family up by name.
 pub fn family(name: &str) -> Option<&'static Family> {

@@ -140,9 +140,9 @@ impl Unit for TmrParams {
             .flat_map(|copy| (0..pw).map(move |bit| format!("copy{copy}.p[{bit}]")))
             .collect()
     }
-    fn verilog(&self, registered: bool) -> String {
+    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
         let e = &self.exact;
-        qmulgen_rtl::tmr::verilog(e.a_bits, e.b_bits, e.signed, self.fault_ports, registered)
+        qmulgen_rtl::tmr::block(e.a_bits, e.b_bits, e.signed, self.fault_ports, registered)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let base = self.exact.corner_cases();

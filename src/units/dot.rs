@@ -1,0 +1,591 @@
+//! `dot`: the dot-product processing element (ARITHMETIC.md §5): N lanes of one unit, a binary
+//! adder tree, an accumulator, optionally behind AXI4-Stream. RTL: `rtl/src/dot.rs`.
+//!
+//! The lane is any family (its own parameters, as `gen` takes them, without `fault_ports`). The
+//! golden model is built from the lane's golden model; [`Reference`] is the cycle-level meaning
+//! of §5 (what appears on `out_valid`/`y`/`y_err` in which cycle), independent of how the RTL
+//! is pipelined: only the latency L comes from the plan.
+
+use crate::base::{
+    check_range, parse_params, sign_extend, Dir, ParamInfo, ParamMap, Port, SpecError,
+};
+use crate::units::{self, Unit};
+use qmulgen_rtl::dot::{DotConfig, LanePorts};
+use serde::Deserialize;
+use std::collections::VecDeque;
+
+pub const MAX_LANES: u32 = 64;
+/// The clock `target_mhz` defaults to: the design default of the Vivado hand-off.
+pub const DEFAULT_TARGET_MHZ: f64 = 300.0;
+
+/// The parameters `dot` takes (the lane's own go under `lane`).
+pub const PARAMS: [ParamInfo; 5] = [
+    ParamInfo {
+        key: "lanes",
+        range: "1..=64",
+        default: "16",
+        help: "number of lanes N",
+    },
+    ParamInfo {
+        key: "lane",
+        range: "a unit",
+        default: "-",
+        help: "the lane unit: {family: ..., its parameters} (CLI: --lane FAMILY and its flags)",
+    },
+    ParamInfo {
+        key: "acc_bits",
+        range: "sum bits..=64",
+        default: "sum bits + 10",
+        help: "accumulator width (sum bits = product bits + ceil(log2 N))",
+    },
+    ParamInfo {
+        key: "target_mhz",
+        range: "0 < f <= 775",
+        default: "300",
+        help: "clock the pipeline is planned for (ARITHMETIC.md §5 timing model)",
+    },
+    ParamInfo {
+        key: "axis",
+        range: "true/false",
+        default: "false",
+        help: "AXI4-Stream slave and master ports instead of in_*/out_*",
+    },
+];
+
+/// Timing model of ARITHMETIC.md §5, as the planner uses it: a LUT, a carry chain entered at
+/// S/DI, each further CARRY4 cell, and the clock overhead every path pays once.
+pub const LUT_NS: f64 = 0.45;
+pub const CARRY_ENTRY_NS: f64 = 0.25;
+pub const CARRY_CELL_NS: f64 = 0.02;
+pub const PATH_OVERHEAD_NS: f64 = 0.25;
+
+/// One ripple adder level of `width` bits: a LUT into a carry chain of ceil(width/4) CARRY4s.
+pub fn adder_ns(width: usize) -> f64 {
+    LUT_NS + CARRY_ENTRY_NS + CARRY_CELL_NS * (width.div_ceil(4).max(1) - 1) as f64
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDot {
+    #[serde(default = "default_lanes")]
+    lanes: u32,
+    lane: Option<ParamMap>,
+    acc_bits: Option<u32>,
+    #[serde(default = "default_target")]
+    target_mhz: f64,
+    #[serde(default)]
+    axis: bool,
+}
+
+fn default_lanes() -> u32 {
+    16
+}
+
+fn default_target() -> f64 {
+    DEFAULT_TARGET_MHZ
+}
+
+/// A validated dot-product element.
+pub struct Dot {
+    pub lane: Box<dyn Unit>,
+    pub lane_params: ParamMap,
+    pub lanes: usize,
+    pub acc_bits: usize,
+    pub target_mhz: f64,
+    pub axis: bool,
+    pub config: DotConfig,
+}
+
+/// The lane's product port (named `p` by every family) and its optional `err`.
+fn lane_ports(lane: &dyn Unit) -> LanePorts {
+    let ports = lane.ports();
+    let inputs = ports
+        .iter()
+        .filter(|p| p.dir == Dir::Input)
+        .map(|p| (p.name.clone(), p.width))
+        .collect();
+    let outputs: Vec<&Port> = ports.iter().filter(|p| p.dir == Dir::Output).collect();
+    LanePorts {
+        inputs,
+        product: (outputs[0].name.clone(), outputs[0].width),
+        product_signed: outputs[0].signed,
+        err: outputs.get(1).map(|p| p.name.clone()),
+    }
+}
+
+impl Dot {
+    pub fn from_map(map: &ParamMap) -> Result<Dot, SpecError> {
+        let raw: RawDot = parse_params("dot", map)?;
+        check_range("dot", "lanes", raw.lanes, 1, MAX_LANES)?;
+        if !(raw.target_mhz.is_finite() && raw.target_mhz > 0.0 && raw.target_mhz <= 775.0) {
+            return Err(SpecError(format!(
+                "dot: target_mhz = {} is out of range, allowed 0 < target_mhz <= 775 (the -2 global clock limit)",
+                raw.target_mhz
+            )));
+        }
+        let mut lane_params = raw
+            .lane
+            .ok_or_else(|| SpecError("dot: no `lane` given: the lane unit, e.g. lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8} (CLI: --lane esb ...)".into()))?;
+        let family = match lane_params.remove("family") {
+            Some(serde_yaml::Value::String(s)) => s,
+            Some(_) => return Err(SpecError("dot: lane.family must be a string".into())),
+            None => return Err(SpecError("dot: lane has no `family` key".into())),
+        };
+        if family == "dot" {
+            return Err(SpecError(
+                "dot: lane.family = dot: a lane is a single unit".into(),
+            ));
+        }
+        for key in ["pipeline", "name", "fault_ports"] {
+            if lane_params.contains_key(key) {
+                return Err(SpecError(format!(
+                    "dot: lane.{key} is not allowed: the dot has its own registers and name, and lanes have no fault ports"
+                )));
+            }
+        }
+        let lane = units::build(&family, &lane_params, &[])
+            .map_err(|e| SpecError(format!("dot: lane: {e}")))?;
+        lane_params.insert("family".into(), family.into());
+        let ports = lane_ports(lane.as_ref());
+        let lanes = raw.lanes as usize;
+        let sum_bits = ports.product.1 + tree_levels(lanes);
+        let acc_bits = match raw.acc_bits {
+            Some(a) => {
+                check_range("dot", "acc_bits", a, sum_bits as u32, 64)?;
+                a as usize
+            }
+            None => (sum_bits + 10).min(64),
+        };
+        if sum_bits > 64 {
+            return Err(SpecError(format!(
+                "dot: the vector sum needs {sum_bits} bits, more than the 64 an accumulator may have; use fewer lanes or narrower operands"
+            )));
+        }
+        let config = plan(lanes, ports, acc_bits, raw.target_mhz, raw.axis);
+        Ok(Dot {
+            lane,
+            lane_params,
+            lanes,
+            acc_bits,
+            target_mhz: raw.target_mhz,
+            axis: raw.axis,
+            config,
+        })
+    }
+
+    /// Another instance of the lane unit (for flows that take the lane on its own).
+    pub fn lane_unit(&self) -> Result<Box<dyn Unit>, SpecError> {
+        let mut params = self.lane_params.clone();
+        let family = match params.remove("family") {
+            Some(serde_yaml::Value::String(f)) => f,
+            _ => self.lane.family().to_string(),
+        };
+        units::build(&family, &params, &[])
+    }
+
+    /// Module name, e.g. `dot16_esb_e2k2_a8`.
+    pub fn base_name(&self) -> String {
+        format!(
+            "dot{}_{}{}",
+            self.lanes,
+            self.lane.base_name(),
+            if self.axis { "_axis" } else { "" }
+        )
+    }
+
+    pub fn latency(&self) -> u32 {
+        self.config.latency()
+    }
+
+    /// Width of the vector sum S.
+    pub fn sum_bits(&self) -> usize {
+        self.config.sum_bits()
+    }
+
+    /// Vectors of full-scale products (the largest |p| the lane's port can hold) that the
+    /// accumulator takes without overflow: floor((2^(acc-1) - 1) / (N·max|p|)) for signed sums,
+    /// floor((2^acc - 1) / (N·max p)) for unsigned ones.
+    pub fn overflow_free_vectors(&self) -> u64 {
+        let (p, signed) = (self.config.lane.product.1, self.config.lane.product_signed);
+        let full: u128 = if signed { 1 << (p - 1) } else { (1 << p) - 1 };
+        let room: u128 = if signed {
+            (1 << (self.acc_bits - 1)) - 1
+        } else {
+            (1u128 << self.acc_bits) - 1
+        };
+        (room / (full * self.lanes as u128)).min(u64::MAX as u128) as u64
+    }
+
+    /// Ports in module order (`clk` is the manifest's clock).
+    pub fn ports(&self) -> Vec<Port> {
+        let mut v = vec![Port::input("rst", 1, false)];
+        let c = &self.config;
+        if self.axis {
+            v.extend([
+                Port::input("s_axis_tdata", c.s_tdata_bits(), false),
+                Port::input("s_axis_tvalid", 1, false),
+                Port::output("s_axis_tready", 1, false),
+                Port::input("s_axis_tlast", 1, false),
+                Port::output("m_axis_tdata", c.m_tdata_bits(), true),
+                Port::output("m_axis_tvalid", 1, false),
+                Port::input("m_axis_tready", 1, false),
+            ]);
+            if c.lane.err.is_some() {
+                v.push(Port::output("m_axis_tuser", 1, false));
+            }
+        } else {
+            v.extend([
+                Port::input("in_valid", 1, false),
+                Port::input("in_last", 1, false),
+            ]);
+            for p in self.lane.ports().iter().filter(|p| p.dir == Dir::Input) {
+                v.push(Port::input(&p.name, p.width * self.lanes, false));
+            }
+            v.extend([
+                Port::output("out_valid", 1, false),
+                Port::output("y", self.acc_bits, true),
+            ]);
+            if c.lane.err.is_some() {
+                v.push(Port::output("y_err", 1, false));
+            }
+        }
+        // Module order: inputs first, as the other units' manifests have them.
+        v.sort_by_key(|p| p.dir == Dir::Output);
+        v
+    }
+
+    pub fn verilog(&self) -> String {
+        qmulgen_rtl::dot::verilog(&self.config, &|| self.lane.rtl(false))
+    }
+
+    pub fn params(&self) -> serde_json::Value {
+        let lane: serde_json::Value =
+            serde_json::to_value(&self.lane_params).unwrap_or(serde_json::Value::Null);
+        serde_json::json!({
+            "lanes": self.lanes,
+            "lane": lane,
+            "acc_bits": self.acc_bits,
+            "target_mhz": self.target_mhz,
+            "axis": self.axis,
+        })
+    }
+
+    /// The lane's product for one lane's operands, read as the unit's port says, and its err.
+    pub fn lane_product(&self, operands: &[u64], outputs: &mut [u64]) -> (i64, bool) {
+        self.lane.golden(operands, outputs);
+        let (_, p) = &self.config.lane.product;
+        let value = if self.config.lane.product_signed {
+            sign_extend(outputs[0], *p)
+        } else {
+            outputs[0] as i64
+        };
+        (value, outputs.get(1).is_some_and(|e| *e != 0))
+    }
+
+    /// S and the OR of the lanes' err for one vector: `operands[port][lane]`.
+    pub fn vector_sum(&self, operands: &[Vec<u64>]) -> (i64, bool) {
+        let mut outputs = vec![0u64; 2];
+        let mut lane_ops = vec![0u64; operands.len()];
+        let mut sum = 0i64;
+        let mut err = false;
+        for i in 0..self.lanes {
+            for (k, port) in operands.iter().enumerate() {
+                lane_ops[k] = port[i];
+            }
+            let (p, e) = self.lane_product(&lane_ops, &mut outputs);
+            sum += p;
+            err |= e;
+        }
+        (sum, err)
+    }
+}
+
+/// Adder levels of a binary tree over `lanes` rows.
+pub fn tree_levels(lanes: usize) -> usize {
+    lanes.next_power_of_two().trailing_zeros() as usize
+}
+
+/// The pipeline for a target: a register after every lane (the lane's own path is not known
+/// before synthesis; `synth` reports the path that results), and inside the adder tree as
+/// few registers as keep every stage of adders within the clock period under the §5 model.
+pub fn plan(
+    lanes: usize,
+    lane: LanePorts,
+    acc_bits: usize,
+    target_mhz: f64,
+    axis: bool,
+) -> DotConfig {
+    let budget = 1000.0 / target_mhz - PATH_OVERHEAD_NS;
+    // Every level is costed at the accumulator's width, the widest adder of the path.
+    let per_stage = (budget / adder_ns(acc_bits)).floor().max(1.0) as usize;
+    let levels = tree_levels(lanes);
+    DotConfig {
+        lanes,
+        lane,
+        acc_bits,
+        lane_register: true,
+        // The accumulator's adder is the level after the tree's last.
+        tree_levels_per_stage: if per_stage > levels { 0 } else { per_stage },
+        axis,
+    }
+}
+
+/// One cycle of the plain (not AXI4-Stream) ports, operands as `[port][lane]`.
+#[derive(Clone, Debug, Default)]
+pub struct Cycle {
+    pub rst: bool,
+    pub valid: bool,
+    pub last: bool,
+    pub operands: Vec<Vec<u64>>,
+}
+
+/// What the outputs show during one cycle: `Some((y, y_err))` when out_valid = 1.
+pub type Shown = Option<(u64, bool)>;
+
+/// The cycle-level meaning of ARITHMETIC.md §5: a vector accepted in cycle k that ends a dot
+/// product shows its result during cycle k + L; `rst` in cycle r empties the pipeline (nothing
+/// accepted in r shows, and neither does anything due after r) and the next vector is a first.
+pub struct Reference<'a> {
+    dot: &'a Dot,
+    due: VecDeque<Shown>,
+    first: bool,
+    acc: i64,
+    err: bool,
+}
+
+impl<'a> Reference<'a> {
+    /// The state after power-up, before any `rst`: the first vector is not a first one unless
+    /// `rst` came before it, so tests begin with a reset cycle.
+    pub fn new(dot: &'a Dot) -> Self {
+        Reference {
+            dot,
+            due: std::iter::repeat_n(None, dot.latency() as usize).collect(),
+            first: false,
+            acc: 0,
+            err: false,
+        }
+    }
+
+    /// The outputs during this cycle, then the cycle's inputs take effect at its clock edge.
+    pub fn step(&mut self, c: &Cycle) -> Shown {
+        let shown = self.due.pop_front().flatten();
+        if c.rst {
+            self.due.iter_mut().for_each(|d| *d = None);
+            self.due.push_back(None);
+            self.first = true;
+            return shown;
+        }
+        let mut result = None;
+        if c.valid {
+            let (s, e) = self.dot.vector_sum(&c.operands);
+            let modulus = self.dot.acc_bits;
+            (self.acc, self.err) = if self.first {
+                (s, e)
+            } else {
+                (self.acc.wrapping_add(s), self.err | e)
+            };
+            // Two's complement modulo 2^acc_bits, kept as the raw pattern's value.
+            self.acc = sign_extend(self.acc as u64, modulus);
+            self.first = c.last;
+            if c.last {
+                result = Some((crate::base::to_raw(self.acc, modulus), self.err));
+            }
+        }
+        self.due.push_back(result);
+        shown
+    }
+}
+
+/// `lanes` values of `width` bits packed into 64-bit words, lane i at bits [i·w, (i+1)·w).
+pub fn pack(values: &[u64], width: usize) -> Vec<u64> {
+    let mut words = vec![0u64; (values.len() * width).div_ceil(64).max(1)];
+    for (i, v) in values.iter().enumerate() {
+        put_bits(&mut words, i * width, width, *v);
+    }
+    words
+}
+
+/// Write `width` bits of `value` at bit `offset` of little-endian 64-bit words.
+pub fn put_bits(words: &mut [u64], offset: usize, width: usize, value: u64) {
+    for b in 0..width {
+        if value >> b & 1 == 1 {
+            words[(offset + b) / 64] |= 1 << ((offset + b) % 64);
+        }
+    }
+}
+
+/// Read `width` bits at bit `offset` of little-endian 64-bit words.
+pub fn get_bits(words: &[u64], offset: usize, width: usize) -> u64 {
+    (0..width).fold(0, |acc, b| {
+        acc | (words[(offset + b) / 64] >> ((offset + b) % 64) & 1) << b
+    })
+}
+
+/// Input widths of the lane unit, in port order.
+pub fn lane_input_widths(dot: &Dot) -> Vec<usize> {
+    units::input_widths(dot.lane.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::param_map;
+
+    fn dot(lanes: u32, lane: ParamMap, extra: &[(&str, serde_yaml::Value)]) -> Dot {
+        let mut m = param_map([("lanes", lanes.into())]);
+        m.insert(
+            "lane".into(),
+            serde_yaml::to_value(&lane).expect("lane map"),
+        );
+        for (k, v) in extra {
+            m.insert(k.to_string(), v.clone());
+        }
+        Dot::from_map(&m).expect("valid dot")
+    }
+
+    fn exact(width: u32, signed: bool) -> ParamMap {
+        param_map([
+            ("family", "exact".into()),
+            ("width", width.into()),
+            ("signed", signed.into()),
+        ])
+    }
+
+    fn vector(d: &Dot, a: &[u64], b: &[u64], valid: bool, last: bool) -> Cycle {
+        let _ = d;
+        Cycle {
+            rst: false,
+            valid,
+            last,
+            operands: vec![a.to_vec(), b.to_vec()],
+        }
+    }
+
+    #[test]
+    fn widths_follow_section_5() {
+        // 8x8 unsigned: P = 16, N = 16: S has 20 bits, acc 30 by default.
+        let d = dot(16, exact(8, false), &[]);
+        assert_eq!((d.sum_bits(), d.acc_bits), (20, 30));
+        // 3 lanes: two tree levels.
+        let d = dot(3, exact(4, true), &[]);
+        assert_eq!(d.sum_bits(), 8 + 2);
+        // 1024 full-scale vectors fit the default accumulator (10 spare bits), as §5 says:
+        // (2^30 - 1) / (16 · (2^16 - 1)) = 1024.
+        let d = dot(16, exact(8, false), &[]);
+        assert_eq!(d.overflow_free_vectors(), 1024);
+        // Signed 4x4, 3 lanes, acc 8: (2^7 - 1) / (3 · 2^7) = 0 full-scale vectors.
+        let d = dot(3, exact(4, true), &[("acc_bits", 10u32.into())]);
+        assert_eq!(d.overflow_free_vectors(), 511 / (3 * 128));
+    }
+
+    #[test]
+    fn a_dot_product_over_vectors_in_the_reference() {
+        // Two lanes of 4x4 unsigned: (1·2 + 3·4) + (5·6 + 7·1) = 14 + 37 = 51.
+        let d = dot(2, exact(4, false), &[]);
+        let l = d.latency() as usize;
+        let mut r = Reference::new(&d);
+        let mut shown = vec![r.step(&Cycle {
+            rst: true,
+            ..Default::default()
+        })];
+        shown.push(r.step(&vector(&d, &[1, 3], &[2, 4], true, false)));
+        shown.push(r.step(&vector(&d, &[0, 0], &[0, 0], false, false)));
+        shown.push(r.step(&vector(&d, &[5, 7], &[6, 1], true, true)));
+        for _ in 0..l + 1 {
+            shown.push(r.step(&vector(&d, &[0, 0], &[0, 0], false, false)));
+        }
+        // The last vector came in cycle 3: its result shows in cycle 3 + L, and only there.
+        for (k, s) in shown.iter().enumerate() {
+            assert_eq!(*s, (k == 3 + l).then_some((51, false)), "cycle {k}");
+        }
+    }
+
+    #[test]
+    fn signed_sums_wrap_modulo_the_accumulator() {
+        // Signed 4x4, one lane: (-8)·(-8) = 64 repeated; acc_bits = 8 (the minimum).
+        let d = dot(1, exact(4, true), &[("acc_bits", 8u32.into())]);
+        assert_eq!(d.acc_bits, 8);
+        let mut r = Reference::new(&d);
+        r.step(&Cycle {
+            rst: true,
+            ..Default::default()
+        });
+        // 64 + 64 = 128 = -128 as 8-bit two's complement: raw 0x80.
+        r.step(&vector(&d, &[8], &[8], true, false));
+        r.step(&vector(&d, &[8], &[8], true, true));
+        let l = d.latency() as usize;
+        let shown: Vec<Shown> = (0..l)
+            .map(|_| r.step(&vector(&d, &[0], &[0], false, false)))
+            .collect();
+        // The last vector came in cycle 2; `shown` starts at cycle 3.
+        assert_eq!(shown[l - 1], Some((0x80, false)));
+    }
+
+    #[test]
+    fn reset_drops_what_is_in_flight() {
+        let d = dot(1, exact(4, false), &[]);
+        let mut r = Reference::new(&d);
+        r.step(&Cycle {
+            rst: true,
+            ..Default::default()
+        });
+        r.step(&vector(&d, &[3], &[3], true, true));
+        let mut shown = vec![r.step(&Cycle {
+            rst: true,
+            ..Default::default()
+        })];
+        for _ in 0..d.latency() + 2 {
+            shown.push(r.step(&vector(&d, &[0], &[0], false, false)));
+        }
+        assert!(shown.iter().all(Option::is_none), "{shown:?}");
+    }
+
+    #[test]
+    fn the_plan_registers_the_tree_only_where_the_target_needs_it() {
+        // 16 lanes, acc 30 bits: an adder level is 0.45 + 0.25 + 0.02·7 = 0.84 ns.
+        assert!((adder_ns(30) - 0.84).abs() < 1e-9);
+        let ports = lane_ports(dot(1, exact(8, false), &[]).lane.as_ref());
+        // 400 MHz: 2.25 ns per stage after the 0.25 ns overhead -> two levels per stage.
+        let c = plan(16, ports.clone(), 30, 400.0, false);
+        assert_eq!(c.tree_levels_per_stage, 2);
+        assert_eq!(c.latency(), 2 + 1 + 2); // in, lane, after levels 2 and 4, acc
+                                            // 100 MHz: the whole tree and the accumulator fit one stage.
+        let c = plan(16, ports, 30, 100.0, false);
+        assert_eq!(c.tree_levels_per_stage, 0);
+        assert_eq!(c.latency(), 3);
+    }
+
+    #[test]
+    fn bad_parameters_name_the_field() {
+        let bad = |m: ParamMap| Dot::from_map(&m).err().expect("refused").0;
+        let lane = serde_yaml::to_value(exact(8, false)).expect("map");
+        let e = bad(param_map([("lanes", 65u32.into()), ("lane", lane.clone())]));
+        assert!(e.contains("lanes = 65") && e.contains("1..=64"), "{e}");
+        let e = bad(param_map([("lanes", 4u32.into())]));
+        assert!(e.contains("lane"), "{e}");
+        let e = bad(param_map([
+            ("lane", lane.clone()),
+            ("acc_bits", 10u32.into()),
+        ]));
+        assert!(e.contains("acc_bits = 10") && e.contains("20..=64"), "{e}");
+        let mut faulty = exact(8, false);
+        faulty.insert("family".into(), "tmr".into());
+        faulty.insert("fault_ports".into(), true.into());
+        let faulty = serde_yaml::to_value(faulty).expect("map");
+        let e = bad(param_map([("lane", faulty)]));
+        assert!(e.contains("fault_ports"), "{e}");
+        let unknown = serde_yaml::to_value(param_map([("family", "nope".into())])).expect("map");
+        let e = bad(param_map([("lane", unknown)]));
+        assert!(e.contains("unknown family `nope`"), "{e}");
+    }
+
+    #[test]
+    fn packing_places_lane_i_at_i_times_w() {
+        let words = pack(&[0x1f, 0x00, 0x15], 5);
+        assert_eq!(words, vec![0x1f | 0x15 << 10]);
+        let wide = pack(&[0xff; 9], 8);
+        assert_eq!(wide.len(), 2);
+        assert_eq!(get_bits(&wide, 64, 8), 0xff);
+        assert_eq!(get_bits(&wide, 60, 8), 0xff);
+    }
+}
