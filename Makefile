@@ -66,6 +66,7 @@ bench: deps
 	$(CARGO) bench --bench throughput
 	$(CARGO) bench --bench area
 	$(CARGO) bench --bench faults
+	$(CARGO) bench --bench density
 
 # Design-space plots of every family (README "Choosing a unit"): error against LUTs, Pareto front.
 EXPLORE_DIR ?= docs/explore

@@ -931,6 +931,9 @@ fn cmd_synth(
     };
     let results = flows::synth::run(&specs, &|line| eprintln!("{line}"))?;
     print!("{}", flows::synth::table(&results));
+    for w in flows::synth::missed_targets(&results) {
+        eprintln!("warning: {w}");
+    }
     write_reports(&[
         (json, flows::synth::json(&results)),
         (csv, flows::synth::csv(&results)),

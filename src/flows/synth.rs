@@ -34,16 +34,21 @@ pub fn run(
         })
     })
     .into_iter()
-    .map(|r| r.map_err(Failure::Failed))
+    .zip(&generated)
+    .map(|(r, g)| r.map(|r| r.with_throughput(g)).map_err(Failure::Failed))
     .collect()
 }
 
 /// Columns of the table and the CSV.
-const COLUMNS: &str = "module,lut,lut1,lut2,lut3,lut4,lut5,lut6,carry,carry8_equivalent,muxf7,muxf8,ff,depth_luts,depth_cells,path_ns,fmax_est_mhz,yosys_seconds";
+const COLUMNS: &str = "module,lut,lut1,lut2,lut3,lut4,lut5,lut6,carry,carry8_equivalent,muxf7,muxf8,ff,depth_luts,depth_cells,path_ns,fmax_est_mhz,gops,luts_per_mac,gops_per_klut,yosys_seconds";
 
 fn row(r: &SynthResult) -> Vec<String> {
     let s = &r.stats;
     let by = |k: &str| s.lut_by_size.get(k).copied().unwrap_or(0).to_string();
+    // Throughput columns are empty for single units.
+    let t = |f: fn(&crate::synth::Throughput) -> String| {
+        r.throughput.as_ref().map(f).unwrap_or_default()
+    };
     vec![
         r.module.clone(),
         s.lut.to_string(),
@@ -62,6 +67,9 @@ fn row(r: &SynthResult) -> Vec<String> {
         s.depth_cells.to_string(),
         format!("{:.2}", s.path_ns),
         format!("{:.0}", s.fmax_est_mhz),
+        t(|t| format!("{:.2}", t.gops)),
+        t(|t| format!("{:.1}", t.luts_per_mac)),
+        t(|t| format!("{:.2}", t.gops_per_klut)),
         format!("{:.2}", r.seconds),
     ]
 }
@@ -78,7 +86,27 @@ pub fn table(results: &[SynthResult]) -> String {
             r.yosys
         ));
     }
+    if results.iter().any(|r| r.throughput.is_some()) {
+        t.push_str("gops = 2·N·fmax_est/1000, gops_per_klut = gops per 1000 LUTs (no DSPs; ESB reports 10.95 on a ZCU102)\n");
+    }
     t
+}
+
+/// Warnings for dots whose estimated fmax misses their target: the lane's own path is not
+/// split by the planner, so a lane longer than the clock period sets fmax.
+pub fn missed_targets(results: &[SynthResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|r| {
+            let t = r.throughput.as_ref()?;
+            (r.stats.fmax_est_mhz + 1e-9 < t.target_mhz).then(|| {
+                format!(
+                    "{}: target {:.0} MHz not met under the §5 model: fmax_est {:.0} MHz (worst path {:.2} ns)",
+                    r.module, t.target_mhz, r.stats.fmax_est_mhz, r.stats.path_ns
+                )
+            })
+        })
+        .collect()
 }
 
 pub fn csv(results: &[SynthResult]) -> String {

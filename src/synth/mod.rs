@@ -138,6 +138,47 @@ pub struct SynthResult {
     pub yosys: String,
     /// Seconds Yosys took in this run (0 when the result came from the cache).
     pub seconds: f64,
+    /// For a module that does a known number of operations per cycle (a dot, from its
+    /// manifest): throughput at the estimated fmax and density.
+    #[serde(default, skip_serializing_if = "Option::is_none", flatten)]
+    pub throughput: Option<Throughput>,
+}
+
+/// Throughput figures of ARITHMETIC.md §5: 2·N operations per cycle at fmax_est.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Throughput {
+    pub ops_per_cycle: usize,
+    pub gops: f64,
+    /// LUTs over the N multiply-accumulates.
+    pub luts_per_mac: f64,
+    /// GOPS per 1000 LUTs (no DSPs, no BRAM): the density ESB reports (10.95 on a ZCU102).
+    pub gops_per_klut: f64,
+    pub target_mhz: f64,
+}
+
+impl Throughput {
+    pub fn of(stats: &NetlistStats, ops_per_cycle: usize, target_mhz: f64) -> Throughput {
+        let gops = ops_per_cycle as f64 * stats.fmax_est_mhz / 1000.0;
+        Throughput {
+            ops_per_cycle,
+            gops,
+            luts_per_mac: stats.lut as f64 / (ops_per_cycle as f64 / 2.0),
+            gops_per_klut: gops / stats.lut.max(1) as f64 * 1000.0,
+            target_mhz,
+        }
+    }
+}
+
+impl SynthResult {
+    /// Add the throughput figures of a generated dot (nothing for other modules).
+    pub fn with_throughput(mut self, g: &Generated) -> SynthResult {
+        self.throughput = g
+            .manifest
+            .dot
+            .as_ref()
+            .map(|d| Throughput::of(&self.stats, d.ops_per_cycle, d.target_mhz));
+        self
+    }
 }
 
 /// The synthesis cache: `synth` in the cache folder of [`crate::tools`].
@@ -228,6 +269,7 @@ impl CacheEntry {
             stats: netlist.stats(),
             yosys: yosys.version.clone(),
             seconds,
+            throughput: None,
         };
         let text = serde_json::to_string_pretty(&result).expect("result serializes");
         let _ = crate::emit::write_file_atomically(&self.result, text);
