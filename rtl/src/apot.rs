@@ -26,6 +26,7 @@ pub struct ApotTerms {
 impl ApotTerms {
     /// §2.1: exponents are dealt in increasing order: two rounds over the two-bit terms, one
     /// exponent to the one-bit term (odd B), a third round. B = 1 is ternary: {0, 2^0}.
+    #[inline]
     pub const fn new(b: u32) -> ApotTerms {
         let mut t = ApotTerms {
             two_bit: [[0; 3]; MAX_TWO_BIT_TERMS],
@@ -57,6 +58,7 @@ impl ApotTerms {
     }
 
     /// Largest level: every term at its largest element.
+    #[inline]
     pub const fn lmax(&self) -> u64 {
         let mut l = 0;
         let mut i = 0;
@@ -72,16 +74,19 @@ impl ApotTerms {
 }
 
 /// Width of `p` for APoT(B) × a-bit activations: `bitlen(Lmax (2^a - 1)) + 1`.
+#[inline]
 pub const fn apot_p_bits(b: u32, a: u32) -> usize {
     p_bits(ApotTerms::new(b).lmax(), a)
 }
 
 /// Width of `p` for PoT(B): Lmax = 2^(2^B - 2).
+#[inline]
 pub const fn pot_p_bits(b: u32, a: u32) -> usize {
     p_bits(1 << ((1u64 << b) - 2), a)
 }
 
 /// Width of `p` for a level set with largest level `lmax`: `bitlen(lmax (2^a - 1)) + 1`.
+#[inline]
 pub const fn p_bits(lmax: u64, a: u32) -> usize {
     (crate::bitlen(lmax * ((1u64 << a) - 1)) + 1) as usize
 }

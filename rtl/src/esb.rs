@@ -11,11 +11,13 @@ use crate::{bitlen, mask, ApplySign};
 use rust_hdl::prelude::*;
 
 /// Width of `p` (exact magnitude width + 1) for nonlinear ESB(e, k) × a-bit activations.
+#[inline]
 pub const fn nonlinear_p_bits(e: u32, k: u32, a: u32) -> usize {
     (bitlen(((1u64 << (k + 1)) - 1) * ((1u64 << a) - 1)) + (1u32 << e) - 2 + 1) as usize
 }
 
 /// Width of `p` for linear ESB with b-bit words × a-bit activations.
+#[inline]
 pub const fn linear_p_bits(b: u32, a: u32) -> usize {
     (bitlen(((1u64 << b) - 1) * ((1u64 << a) - 1)) + 1) as usize
 }

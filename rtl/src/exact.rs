@@ -7,6 +7,7 @@ use rust_hdl::prelude::*;
 
 /// The narrower operand width (ties: `b`): it drives the partial-product selection, so the
 /// adder tree has as few leaves as possible.
+#[inline]
 pub const fn selector_width(a_bits: usize, b_bits: usize) -> usize {
     if a_bits < b_bits {
         a_bits

@@ -204,7 +204,9 @@ macro_rules! weight_activation_shell {
     };
 }
 
-/// All-ones mask of `width` bits.
+/// All-ones mask of `width` bits. (`#[inline]`: the golden models call it in their inner loops, and
+/// this crate is compiled without optimisation.)
+#[inline]
 pub const fn mask(width: usize) -> u64 {
     if width >= 64 {
         u64::MAX
@@ -214,6 +216,7 @@ pub const fn mask(width: usize) -> u64 {
 }
 
 /// Bit length: `floor(log2 v) + 1`, 0 for 0.
+#[inline]
 pub const fn bitlen(v: u64) -> u32 {
     64 - v.leading_zeros()
 }

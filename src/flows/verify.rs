@@ -236,6 +236,12 @@ impl DotStimulus {
     }
 
     pub fn describe(&self) -> String {
+        if self.exhaustive {
+            return format!(
+                "{} exhaustive vectors (every operand combination once, one per cycle, dot products of {} vectors on average)",
+                self.vectors, self.mean_length
+            );
+        }
         format!(
             "{} {} vectors, {} % of cycles, dot products of {} vectors on average, a reset every {} cycles, seed {}",
             self.vectors,
@@ -246,84 +252,128 @@ impl DotStimulus {
             self.seed
         )
     }
+}
 
-    /// The cycles, in order.
-    pub fn cycles(&self, dot: &Dot) -> Vec<Cycle> {
-        let mut state = self.seed ^ 0x9e37_79b9_7f4a_7c15;
+/// The cycles of a stimulus. The control bits (reset, valid, last) are drawn in order, so the
+/// vector count is exact; the operands of cycle k are drawn from k alone, so the model's writer
+/// and the reference each compute any cycle on their own, and nothing is stored per vector.
+pub struct DotStream<'a> {
+    stimulus: &'a DotStimulus,
+    widths: Vec<usize>,
+    corners: Vec<Vec<u64>>,
+    lanes: usize,
+    control: Vec<u8>,
+}
+
+const RST: u8 = 1;
+const VALID: u8 = 2;
+const LAST: u8 = 4;
+
+impl<'a> DotStream<'a> {
+    pub fn new(stimulus: &'a DotStimulus, dot: &Dot) -> Self {
+        let mut state = stimulus.seed ^ 0x9e37_79b9_7f4a_7c15;
         let mut rand = move || {
             state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
             sim::splitmix64(state)
         };
-        let widths = crate::units::dot::lane_input_widths(dot);
-        let corners = dot.lane.corner_cases();
-        let idle = Cycle {
-            operands: vec![vec![0; dot.lanes]; widths.len()],
-            ..Default::default()
-        };
-        let mut cycles = vec![Cycle {
-            rst: true,
-            ..idle.clone()
-        }];
+        // A reset first; exhaustive runs have a vector in every cycle after it.
+        let mut control = vec![RST];
         let mut sent = 0u64;
-        while sent < self.vectors {
-            let rst = self.reset_every > 0 && rand() % self.reset_every == 0;
-            let valid = !rst && rand() % 100 < self.valid_percent;
-            let mut operands: Vec<Vec<u64>> = vec![vec![0; dot.lanes]; widths.len()];
-            for lane in 0..dot.lanes {
-                let corner = (!corners.is_empty() && rand() % 4 == 0)
-                    .then(|| &corners[(rand() % corners.len() as u64) as usize]);
-                let mut combo = sent;
-                for (k, (w, port)) in widths.iter().zip(operands.iter_mut()).enumerate() {
-                    port[lane] = match (self.exhaustive, corner) {
-                        (true, _) => {
-                            let v = combo & crate::base::mask(*w);
-                            combo >>= w;
-                            v
-                        }
-                        (false, Some(c)) => c[k],
-                        (false, None) => rand() & crate::base::mask(*w),
-                    };
-                }
-            }
-            let last = rand() % self.mean_length.max(1) == 0;
+        while sent < stimulus.vectors {
+            let r = rand();
+            let rst =
+                !stimulus.exhaustive && stimulus.reset_every > 0 && r % stimulus.reset_every == 0;
+            let valid = !rst && (stimulus.exhaustive || (r >> 32) % 100 < stimulus.valid_percent);
+            let last = rand() % stimulus.mean_length.max(1) == 0;
+            control.push(u8::from(rst) * RST + u8::from(valid) * VALID + u8::from(last) * LAST);
             sent += u64::from(valid);
-            cycles.push(Cycle {
-                rst,
-                valid,
-                last,
-                operands,
-            });
         }
         // Let the last results come out.
-        for _ in 0..=dot.latency() {
-            cycles.push(idle.clone());
+        control.extend(std::iter::repeat_n(0, dot.latency() as usize + 1));
+        DotStream {
+            stimulus,
+            widths: crate::units::dot::lane_input_widths(dot),
+            corners: dot.lane.corner_cases(),
+            lanes: dot.lanes,
+            control,
         }
-        cycles
+    }
+
+    pub fn len(&self) -> usize {
+        self.control.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.control.is_empty()
+    }
+
+    /// Vectors accepted before cycle k.
+    pub fn vectors_before(&self, k: usize) -> u64 {
+        self.control[..k]
+            .iter()
+            .filter(|&&c| c == VALID || c == VALID | LAST)
+            .count() as u64
+    }
+
+    /// Cycle k, written into `c` (its operand vectors are reused).
+    pub fn cycle(&self, k: usize, c: &mut Cycle) {
+        let bits = self.control[k];
+        c.rst = bits & RST != 0;
+        c.valid = bits & VALID != 0;
+        c.last = bits & LAST != 0;
+        c.operands.resize(self.widths.len(), Vec::new());
+        for port in c.operands.iter_mut() {
+            port.resize(self.lanes, 0);
+        }
+        let base =
+            sim::splitmix64(self.stimulus.seed ^ (k as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
+        for lane in 0..self.lanes {
+            // One draw per lane: bits 0-1 pick a corner case (1 in 4), bits 2-15 which one,
+            // bits 16-63 the operands (at most 32 bits in every family). Exhaustive runs take
+            // operand combination k - 1 (cycle 0 is the reset).
+            let r = sim::splitmix64(base.wrapping_add(lane as u64));
+            let corner = (!self.stimulus.exhaustive && !self.corners.is_empty() && r & 3 == 0)
+                .then(|| &self.corners[((r >> 2 & 0x3fff) % self.corners.len() as u64) as usize]);
+            let mut bits = if self.stimulus.exhaustive {
+                (k as u64).saturating_sub(1)
+            } else {
+                r >> 16
+            };
+            for (i, (w, port)) in self.widths.iter().zip(c.operands.iter_mut()).enumerate() {
+                port[lane] = match corner {
+                    Some(corner) => corner[i],
+                    None => bits & crate::base::mask(*w),
+                };
+                bits >>= w;
+            }
+        }
     }
 }
 
-/// The records of the cycle harness for plain (not AXI4-Stream) dot ports.
-fn dot_records(manifest: &crate::emit::Manifest, dot: &Dot, cycles: &[Cycle]) -> Vec<u64> {
-    let widths = crate::units::dot::lane_input_widths(dot);
-    let mut records = Vec::new();
-    for c in cycles {
-        let mut operand = 0;
-        for p in manifest.inputs() {
-            match p.name.as_str() {
-                "rst" => records.push(u64::from(c.rst)),
-                "in_valid" => records.push(u64::from(c.valid)),
-                "in_last" => records.push(u64::from(c.last)),
-                _ => {
-                    records.extend(crate::units::dot::pack(
-                        &c.operands[operand],
-                        widths[operand],
-                    ));
-                    operand += 1;
+/// The record of one cycle for plain (not AXI4-Stream) dot ports, in manifest input order.
+fn dot_record(
+    manifest: &crate::emit::Manifest,
+    widths: &[usize],
+    c: &Cycle,
+    record: &mut Vec<u64>,
+) {
+    let mut operand = 0;
+    for p in manifest.inputs() {
+        match p.name.as_str() {
+            "rst" => record.push(u64::from(c.rst)),
+            "in_valid" => record.push(u64::from(c.valid)),
+            "in_last" => record.push(u64::from(c.last)),
+            _ => {
+                let w = widths[operand];
+                let start = record.len();
+                record.resize(start + sim::record_words(w * c.operands[operand].len()), 0);
+                for (lane, v) in c.operands[operand].iter().enumerate() {
+                    crate::units::dot::put_bits(&mut record[start..], lane * w, w, *v);
                 }
+                operand += 1;
             }
         }
     }
-    records
 }
 
 /// Verify a dot (ARITHMETIC.md §5) in Verilator: every cycle's `out_valid`, and `y`/`y_err`
@@ -360,18 +410,35 @@ pub fn check_dot(model: &Model, dot: &Dot, stimulus: &DotStimulus) -> Result<Uni
     }
     let manifest = model.manifest();
     let start = std::time::Instant::now();
-    let cycles = stimulus.cycles(dot);
-    let records = dot_records(manifest, dot, &cycles);
-    let outputs = sim::run_cycles(model, &records)
-        .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
+    let stream = DotStream::new(stimulus, dot);
+    let widths = crate::units::dot::lane_input_widths(dot);
+    // §5's outputs are computed while the model runs.
+    let (outputs, expected) = std::thread::scope(|s| {
+        let expected = s.spawn(|| {
+            let mut reference = Reference::new(dot);
+            let mut c = Cycle::default();
+            (0..stream.len())
+                .map(|k| {
+                    stream.cycle(k, &mut c);
+                    reference.step(&c)
+                })
+                .collect::<Vec<Shown>>()
+        });
+        let mut c = Cycle::default();
+        let outputs = sim::run_cycles(model, stream.len(), &mut |k, record| {
+            stream.cycle(k, &mut c);
+            dot_record(manifest, &widths, &c, record)
+        });
+        (outputs, expected.join().expect("reference thread"))
+    });
+    let outputs = outputs.map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
     let names: Vec<&str> = manifest.outputs().map(|p| p.name.as_str()).collect();
     let at = |name: &str| names.iter().position(|n| *n == name);
     let (valid_at, y_at, err_at) = (at("out_valid"), at("y"), at("y_err"));
     let words = names.len();
-    let mut reference = Reference::new(dot);
     let mut report = UnitReport {
         module: manifest.module.clone(),
-        vectors: cycles.iter().filter(|c| c.valid && !c.rst).count() as u64,
+        vectors: stream.vectors_before(stream.len()),
         mismatches: 0,
         sources: vec![stimulus.describe()],
         first_mismatches: Vec::new(),
@@ -379,8 +446,7 @@ pub fn check_dot(model: &Model, dot: &Dot, stimulus: &DotStimulus) -> Result<Uni
         build_time: model.build_time,
     };
     let latency = dot.latency() as usize;
-    for (k, c) in cycles.iter().enumerate() {
-        let expected = reference.step(c);
+    for (k, expected) in expected.into_iter().enumerate() {
         let o = &outputs[k * words..(k + 1) * words];
         let actual = (o[valid_at.unwrap_or(0)] == 1)
             .then(|| (o[y_at.unwrap_or(0)], err_at.is_some_and(|i| o[i] == 1)));
@@ -389,7 +455,7 @@ pub fn check_dot(model: &Model, dot: &Dot, stimulus: &DotStimulus) -> Result<Uni
             if report.first_mismatches.len() < 10 {
                 report
                     .first_mismatches
-                    .push(dot_mismatch(dot, &cycles, k, latency, expected, actual));
+                    .push(dot_mismatch(dot, &stream, k, latency, expected, actual));
             }
         }
     }
@@ -401,7 +467,7 @@ pub fn check_dot(model: &Model, dot: &Dot, stimulus: &DotStimulus) -> Result<Uni
 /// what §5 expects and what the model showed.
 fn dot_mismatch(
     dot: &Dot,
-    cycles: &[Cycle],
+    stream: &DotStream,
     k: usize,
     latency: usize,
     expected: Shown,
@@ -409,8 +475,9 @@ fn dot_mismatch(
 ) -> Mismatch {
     let mut inputs = vec![("cycle".to_string(), k as u64)];
     if let Some(j) = k.checked_sub(latency) {
-        let vector = cycles[..j].iter().filter(|c| c.valid && !c.rst).count() as u64;
-        inputs.push(("vector".into(), vector));
+        inputs.push(("vector".into(), stream.vectors_before(j)));
+        let mut c = Cycle::default();
+        stream.cycle(j, &mut c);
         let names: Vec<String> = dot
             .lane
             .ports()
@@ -418,7 +485,7 @@ fn dot_mismatch(
             .filter(|p| p.dir == crate::base::Dir::Input)
             .map(|p| p.name.clone())
             .collect();
-        for (port, values) in names.iter().zip(&cycles[j].operands) {
+        for (port, values) in names.iter().zip(&c.operands) {
             for (lane, v) in values.iter().enumerate() {
                 inputs.push((format!("{port}[{lane}]"), *v));
             }
@@ -451,45 +518,49 @@ fn verify_dot_axis(
 ) -> Result<UnitReport, Failure> {
     let start = std::time::Instant::now();
     let manifest = model.manifest();
-    let mut cycles = stimulus.cycles(dot);
-    for c in cycles.iter_mut().skip(1) {
-        // Mid-stream resets make which results survive depend on timing: the plain ports
-        // check them; here only the first cycle resets.
-        c.rst = false;
-    }
-    let drain = 4 * dot.latency() as usize + 8;
+    // Mid-stream resets make which results survive depend on timing: the plain ports check
+    // them; here only the first cycle resets.
+    let stimulus = DotStimulus {
+        reset_every: 0,
+        ..*stimulus
+    };
+    let stream = DotStream::new(&stimulus, dot);
+    let total = stream.len() + 4 * dot.latency() as usize + 8;
+    let tready = |k: usize| {
+        k >= stream.len() || sim::splitmix64(stimulus.seed ^ 0x5151 ^ k as u64) % 100 < 70
+    };
+    let cycle = |k: usize, c: &mut Cycle| {
+        if k < stream.len() {
+            stream.cycle(k, c);
+        } else {
+            (c.rst, c.valid, c.last) = (false, false, false);
+        }
+    };
     let widths = crate::units::dot::lane_input_widths(dot);
     let tdata_bits = dot.config.s_tdata_bits();
-    let mut ready_state = stimulus.seed ^ 0x5151;
-    let mut records = Vec::new();
-    let mut tready = Vec::new();
-    for k in 0..cycles.len() + drain {
-        let c = cycles.get(k);
-        ready_state = ready_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let ready = k >= cycles.len() || sim::splitmix64(ready_state) % 100 < 70;
-        tready.push(ready);
+    let mut c = Cycle::default();
+    let outputs = sim::run_cycles(model, total, &mut |k, record| {
+        stream.cycle(k.min(stream.len() - 1), &mut c);
+        cycle(k, &mut c);
         let mut tdata = vec![0u64; sim::record_words(tdata_bits)];
-        if let Some(c) = c {
-            let mut offset = 0;
-            for (k, w) in widths.iter().enumerate() {
-                for (lane, v) in c.operands[k].iter().enumerate() {
-                    crate::units::dot::put_bits(&mut tdata, offset + lane * w, *w, *v);
-                }
-                offset += w * dot.lanes;
+        let mut offset = 0;
+        for (port, w) in c.operands.iter().zip(&widths) {
+            for (lane, v) in port.iter().enumerate() {
+                crate::units::dot::put_bits(&mut tdata, offset + lane * w, *w, *v);
             }
+            offset += w * dot.lanes;
         }
         for p in manifest.inputs() {
             match p.name.as_str() {
-                "rst" => records.push(u64::from(c.is_some_and(|c| c.rst))),
-                "s_axis_tvalid" => records.push(u64::from(c.is_some_and(|c| c.valid && !c.rst))),
-                "s_axis_tlast" => records.push(u64::from(c.is_some_and(|c| c.last))),
-                "m_axis_tready" => records.push(u64::from(ready)),
-                _ => records.extend(&tdata),
+                "rst" => record.push(u64::from(c.rst)),
+                "s_axis_tvalid" => record.push(u64::from(c.valid)),
+                "s_axis_tlast" => record.push(u64::from(c.last)),
+                "m_axis_tready" => record.push(u64::from(tready(k))),
+                _ => record.extend(&tdata),
             }
         }
-    }
-    let outputs = sim::run_cycles(model, &records)
-        .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
+    })
+    .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
     // Output layout: each port's words in port order.
     let mut layout = std::collections::BTreeMap::new();
     let mut words = 0;
@@ -531,13 +602,11 @@ fn verify_dot_axis(
     let sign_extended =
         |y: u64| crate::base::to_raw(crate::base::sign_extend(y, dot.acc_bits), m_bits.min(64));
     let mut results = 0u64;
-    for k in 0..tready.len() {
-        let accepted = k < cycles.len()
-            && cycles[k].valid
-            && !cycles[k].rst
-            && get(k, "s_axis_tready") == Some(1);
-        if k < cycles.len() && (cycles[k].rst || accepted) {
-            let mut c = cycles[k].clone();
+    let mut c = Cycle::default();
+    for k in 0..total {
+        cycle(k, &mut c);
+        let accepted = c.valid && get(k, "s_axis_tready") == Some(1);
+        if c.rst || accepted {
             c.valid = accepted;
             reference.step(&c);
             // Results come out of the reference L cycles later; take them in order at once.
@@ -551,7 +620,7 @@ fn verify_dot_axis(
         let tvalid = get(k, "m_axis_tvalid") == Some(1);
         let tdata = get(k, "m_axis_tdata").unwrap_or(0);
         let tuser = get(k, "m_axis_tuser").unwrap_or(0);
-        if tvalid && tready[k] {
+        if tvalid && tready(k) {
             results += 1;
             let want = expected.pop_front();
             let got = (tdata, tuser == 1);
@@ -572,7 +641,7 @@ fn verify_dot_axis(
                 );
             }
         }
-        if tvalid && !tready[k] && k + 1 < tready.len() {
+        if tvalid && !tready(k) && k + 1 < total {
             let next = (
                 get(k + 1, "m_axis_tvalid"),
                 get(k + 1, "m_axis_tdata"),
@@ -595,7 +664,7 @@ fn verify_dot_axis(
     if !expected.is_empty() {
         fail(
             &mut report,
-            tready.len(),
+            total,
             "results lost",
             vec![("results".into(), results + expected.len() as u64)],
             vec![("results".into(), results)],

@@ -198,22 +198,32 @@ pub fn stream(
     Ok(total)
 }
 
-/// Run clock cycles through a clocked model without `ce` (the cycle harness): `records` holds
-/// one record per cycle, each input port as [`record_words`] words in port order. Returns the
-/// outputs every cycle shows (sampled before its clock edge), in the same layout.
-pub fn run_cycles(model: &Model, records: &[u64]) -> std::io::Result<Vec<u64>> {
+/// Run `cycles` clock cycles through a clocked model without `ce` (the cycle harness):
+/// `fill(k, record)` appends cycle k's record, each input port as [`record_words`] words in port
+/// order (called on a writer thread, in order, while the model runs). Returns the outputs every
+/// cycle shows (sampled before its clock edge), in the same layout.
+pub fn run_cycles(
+    model: &Model,
+    cycles: usize,
+    fill: &mut (dyn FnMut(usize, &mut Vec<u64>) + Send),
+) -> std::io::Result<Vec<u64>> {
     let manifest = model.manifest();
-    let words_in: usize = manifest.inputs().map(|p| record_words(p.width)).sum();
     let words_out: usize = manifest.outputs().map(|p| record_words(p.width)).sum();
-    let cycles = records.len() / words_in.max(1);
     let mut child = model.spawn()?;
     let mut stdin = child.stdin.take().expect("piped stdin");
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut out = vec![0u64; cycles * words_out];
     let result = std::thread::scope(|s| -> std::io::Result<()> {
         let writer = s.spawn(move || -> std::io::Result<()> {
-            for chunk in records.chunks(BLOCK as usize * words_in) {
-                let bytes: Vec<u8> = chunk.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut record = Vec::new();
+            let mut bytes = Vec::new();
+            for start in (0..cycles).step_by(BLOCK as usize) {
+                bytes.clear();
+                for k in start..(start + BLOCK as usize).min(cycles) {
+                    record.clear();
+                    fill(k, &mut record);
+                    bytes.extend(record.iter().flat_map(|w| w.to_le_bytes()));
+                }
                 stdin.write_all(&bytes)?;
             }
             drop(stdin);

@@ -284,15 +284,17 @@ impl Dot {
 
     /// S and the OR of the lanes' err for one vector: `operands[port][lane]`.
     pub fn vector_sum(&self, operands: &[Vec<u64>]) -> (i64, bool) {
-        let mut outputs = vec![0u64; 2];
-        let mut lane_ops = vec![0u64; operands.len()];
+        // Lane units without fault ports have two inputs and at most two outputs.
+        let mut outputs = [0u64; 2];
+        let mut lane_ops = [0u64; 2];
+        let lane_ops = &mut lane_ops[..operands.len()];
         let mut sum = 0i64;
         let mut err = false;
         for i in 0..self.lanes {
             for (k, port) in operands.iter().enumerate() {
                 lane_ops[k] = port[i];
             }
-            let (p, e) = self.lane_product(&lane_ops, &mut outputs);
+            let (p, e) = self.lane_product(lane_ops, &mut outputs);
             sum += p;
             err |= e;
         }
@@ -405,20 +407,14 @@ pub fn pack(values: &[u64], width: usize) -> Vec<u64> {
     words
 }
 
-/// Write `width` bits of `value` at bit `offset` of little-endian 64-bit words.
+/// OR `width` (<= 64) bits of `value` into little-endian 64-bit words at bit `offset`.
 pub fn put_bits(words: &mut [u64], offset: usize, width: usize, value: u64) {
-    for b in 0..width {
-        if value >> b & 1 == 1 {
-            words[(offset + b) / 64] |= 1 << ((offset + b) % 64);
-        }
+    let value = value & crate::base::mask(width);
+    let (w, s) = (offset / 64, offset % 64);
+    words[w] |= value << s;
+    if s + width > 64 {
+        words[w + 1] |= value >> (64 - s);
     }
-}
-
-/// Read `width` bits at bit `offset` of little-endian 64-bit words.
-pub fn get_bits(words: &[u64], offset: usize, width: usize) -> u64 {
-    (0..width).fold(0, |acc, b| {
-        acc | (words[(offset + b) / 64] >> ((offset + b) % 64) & 1) << b
-    })
 }
 
 /// Input widths of the lane unit, in port order.
@@ -579,8 +575,27 @@ mod tests {
         assert!(e.contains("unknown family `nope`"), "{e}");
     }
 
+    /// Read `width` bits at bit `offset`, one bit at a time: the plain reading of the layout.
+    fn get_bits(words: &[u64], offset: usize, width: usize) -> u64 {
+        (0..width).fold(0, |acc, b| {
+            acc | (words[(offset + b) / 64] >> ((offset + b) % 64) & 1) << b
+        })
+    }
+
     #[test]
     fn packing_places_lane_i_at_i_times_w() {
+        for (offset, width) in [(0, 64), (60, 8), (63, 2), (64, 13), (100, 28)] {
+            let mut words = vec![0u64; 3];
+            put_bits(&mut words, offset, width, 0xdead_beef_cafe_f00d);
+            assert_eq!(
+                get_bits(&words, offset, width),
+                0xdead_beef_cafe_f00d & crate::base::mask(width)
+            );
+            assert_eq!(
+                words.iter().map(|w| w.count_ones()).sum::<u32>(),
+                (0xdead_beef_cafe_f00du64 & crate::base::mask(width)).count_ones()
+            );
+        }
         let words = pack(&[0x1f, 0x00, 0x15], 5);
         assert_eq!(words, vec![0x1f | 0x15 << 10]);
         let wide = pack(&[0xff; 9], 8);
