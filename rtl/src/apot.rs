@@ -6,7 +6,7 @@
 //! gating (constant shift amounts), an adder over the terms, the sign last. Plain PoT has one
 //! term with exponents 1..2^B-1 (a barrel shifter). `p` has `bitlen(Lmax (2^a - 1)) + 1` bits.
 
-use crate::{mask, ApplySign};
+use crate::mask;
 use rust_hdl::prelude::*;
 
 /// At most 7 two-bit terms and one one-bit term (B <= 15).
@@ -165,10 +165,11 @@ impl<const P: usize> Logic for ApotTerm<P> {
 pub struct ApotCore<const P: usize> {
     pub w: Signal<In, Bits<P>>,
     pub x: Signal<In, Bits<P>>,
-    pub p: Signal<Out, Bits<P>>,
+    /// The product's magnitude and sign (the shell applies the sign).
+    pub magnitude: Signal<Out, Bits<P>>,
+    pub negative: Signal<Out, Bit>,
     terms: Vec<ApotTerm<P>>,
     sum: Signal<Local, Bits<P>>,
-    sign: ApplySign<P>,
     sign_bit: Constant<Bits<P>>,
     zero: Constant<Bits<P>>,
     _n_terms: usize,
@@ -188,11 +189,11 @@ impl<const P: usize> ApotCore<P> {
         Self {
             w: Default::default(),
             x: Default::default(),
-            p: Default::default(),
+            magnitude: Default::default(),
+            negative: Default::default(),
             _n_terms: terms.len(),
             terms,
             sum: Default::default(),
-            sign: Default::default(),
             sign_bit: Constant::new((1u64 << mag_bits).into()),
             zero: Constant::new(0u64.into()),
         }
@@ -208,9 +209,8 @@ impl<const P: usize> Logic for ApotCore<P> {
             self.terms[t].x.next = self.x.val();
             self.sum.next = self.sum.val() + self.terms[t].y.val();
         }
-        self.sign.magnitude.next = self.sum.val();
-        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
-        self.p.next = self.sign.p.val();
+        self.magnitude.next = self.sum.val();
+        self.negative.next = (self.w.val() & self.sign_bit.val()).any();
     }
 }
 
@@ -219,10 +219,10 @@ impl<const P: usize> Logic for ApotCore<P> {
 pub struct PotCore<const P: usize> {
     pub w: Signal<In, Bits<P>>,
     pub x: Signal<In, Bits<P>>,
-    pub p: Signal<Out, Bits<P>>,
+    /// The product's magnitude and sign (the shell applies the sign).
+    pub magnitude: Signal<Out, Bits<P>>,
+    pub negative: Signal<Out, Bit>,
     j: Signal<Local, Bits<P>>,
-    magnitude: Signal<Local, Bits<P>>,
-    sign: ApplySign<P>,
     j_mask: Constant<Bits<P>>,
     emax: Constant<Bits<P>>,
     sign_bit: Constant<Bits<P>>,
@@ -235,10 +235,9 @@ impl<const P: usize> PotCore<P> {
         Self {
             w: Default::default(),
             x: Default::default(),
-            p: Default::default(),
-            j: Default::default(),
             magnitude: Default::default(),
-            sign: Default::default(),
+            negative: Default::default(),
+            j: Default::default(),
             j_mask: c(mask(mag_bits as usize)),
             emax: c((1u64 << mag_bits) - 1),
             sign_bit: c(1 << mag_bits),
@@ -255,15 +254,14 @@ impl<const P: usize> Logic for PotCore<P> {
         if self.j.val().any() {
             self.magnitude.next = self.x.val() << (self.emax.val() - self.j.val());
         }
-        self.sign.magnitude.next = self.magnitude.val();
-        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
-        self.p.next = self.sign.p.val();
+        self.negative.next = (self.w.val() & self.sign_bit.val()).any();
     }
 }
 
 crate::weight_activation_shell!(
     /// The APoT unit with its exact port widths.
     ApotMultiplier,
+    ApotLane,
     RegisteredApot,
     ApotCore,
     u32
@@ -272,13 +270,14 @@ crate::weight_activation_shell!(
 crate::weight_activation_shell!(
     /// The PoT unit with its exact port widths.
     PotMultiplier,
+    PotLane,
     RegisteredPot,
     PotCore,
     u32
 );
 
 /// The rust-hdl block of `apot` (`additive`) or `pot` (top module `top`) with B = `mag_bits`.
-pub fn block(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -> crate::AnyBlock {
+pub fn block(additive: bool, mag_bits: u32, act_bits: u32, form: crate::Form) -> crate::AnyBlock {
     use crate::dispatch_wxp as d;
     let (b, a) = (mag_bits, act_bits);
     if additive {
@@ -288,7 +287,7 @@ pub fn block(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -> 
             a,
             W = (BB + 1),
             P = (apot_p_bits(BB, AA)),
-            block_for(additive, b, registered)
+            block_for(additive, b, form)
         )
     } else {
         d!(
@@ -297,7 +296,7 @@ pub fn block(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -> 
             a,
             W = (BB + 1),
             P = (pot_p_bits(BB, AA)),
-            block_for(additive, b, registered)
+            block_for(additive, b, form)
         )
     }
 }
@@ -306,14 +305,19 @@ pub fn block(additive: bool, mag_bits: u32, act_bits: u32, registered: bool) -> 
 fn block_for<const W: usize, const X: usize, const P: usize>(
     additive: bool,
     b: u32,
-    registered: bool,
+    form: crate::Form,
 ) -> crate::AnyBlock {
-    match (additive, registered) {
-        (true, false) => crate::AnyBlock::new(ApotMultiplier::<W, X, P>::new(b)),
-        (true, true) => {
-            crate::AnyBlock::new(RegisteredApot::new(ApotMultiplier::<W, X, P>::new(b)))
+    use crate::{AnyBlock, Form};
+    match (additive, form) {
+        (true, Form::Unit) => AnyBlock::new(ApotMultiplier::<W, X, P>::new(b)),
+        (true, Form::Registered) => {
+            AnyBlock::new(RegisteredApot::new(ApotMultiplier::<W, X, P>::new(b)))
         }
-        (false, false) => crate::AnyBlock::new(PotMultiplier::<W, X, P>::new(b)),
-        (false, true) => crate::AnyBlock::new(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b))),
+        (true, Form::Lane) => AnyBlock::new(ApotLane::<W, X, P>::new(b)),
+        (false, Form::Unit) => AnyBlock::new(PotMultiplier::<W, X, P>::new(b)),
+        (false, Form::Registered) => {
+            AnyBlock::new(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b)))
+        }
+        (false, Form::Lane) => AnyBlock::new(PotLane::<W, X, P>::new(b)),
     }
 }

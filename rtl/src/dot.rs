@@ -33,6 +33,22 @@ pub struct LanePorts {
     pub product_signed: bool,
     /// Name of the error port, for units that have one.
     pub err: Option<String>,
+    /// For a sign-magnitude lane: the name of its sign port (the product port then being the
+    /// magnitude, its top bit 0) and where ~m goes. The sum applies the sign as -m = ~m + 1,
+    /// the +1 as the carry input of one adder of the tree or of the accumulator, which have
+    /// exactly N carry inputs for the N lanes.
+    pub negative: Option<(String, Inversion)>,
+}
+
+/// Where a sign-magnitude lane's ~m is computed: whichever LUTs it merges into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inversion {
+    /// Right after the lane, before its register: for a magnitude that comes out of a mux
+    /// (a shifter), whose LUTs take the inversion for free.
+    InLane,
+    /// In the LUTs of the first adder of the sum: for a magnitude that comes out of an adder,
+    /// where an inversion of its own would cost a LUT per bit.
+    InSum,
 }
 
 /// Everything the RTL needs, already validated by the model side.
@@ -275,6 +291,52 @@ impl Assembly {
         q
     }
 
+    /// `sum + carry` when there is a carry to add (a 1-bit carry input of the same adder).
+    fn plus_carry(&mut self, sum: Expr, carry: Option<String>, node: &str, width: usize) -> Expr {
+        match carry {
+            Some(c) => {
+                let c = self.extend(&format!("{node}_carry"), &c, 1, width, false);
+                bin(sum, VerilogOp::Add, sig(&c))
+            }
+            None => sum,
+        }
+    }
+
+    /// Registers for 1-bit signals (`prefix_j_r`), returning their outputs.
+    fn register_all(&mut self, bits: &[String], prefix: &str, ce: &Option<Expr>) -> Vec<String> {
+        bits.iter()
+            .enumerate()
+            .map(|(j, b)| self.register(&format!("{prefix}_{j}_r"), 1, sig(b), ce))
+            .collect()
+    }
+
+    /// [`Assembly::extend`], or for a magnitude with a sign: zero-extended, then inverted
+    /// when negative (~m; the +1 is a carry input elsewhere). The inversion sits in the LUTs
+    /// of the adder that takes the row.
+    fn widen(
+        &mut self,
+        name: &str,
+        src: &str,
+        from: usize,
+        to: usize,
+        signed: bool,
+        negative: &Option<String>,
+    ) -> String {
+        match negative {
+            None => self.extend(name, src, from, to, signed),
+            Some(neg) => {
+                self.extend(name, src, from, to, false);
+                let all_ones = bin(sig(name), VerilogOp::BitXor, lit(to, crate::mask(to)));
+                self.code.push(VerilogStatement::If(VerilogConditional {
+                    test: sig(neg),
+                    then: vec![VerilogStatement::Assignment(sig(name), all_ones)],
+                    otherwise: VerilogBlockOrConditional::None,
+                }));
+                name.to_string()
+            }
+        }
+    }
+
     /// A control flip-flop cleared by `rst`.
     fn control(&mut self, name: &str, d: Expr, ce: &Option<Expr>) -> String {
         let q = self.register(name, 1, d, ce);
@@ -416,6 +478,29 @@ fn block_assembly(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> Assembly {
     }
     let (pname, pbits) = (&c.lane.product.0, c.lane.product.1);
     let mut rows: Vec<String> = (0..n).map(|i| format!("lane_{i}${pname}")).collect();
+    // Sign-magnitude lanes: each row's sign, then the +1s not yet added.
+    let mut signs: Vec<String> = match &c.lane.negative {
+        Some((port, _)) => (0..n).map(|i| format!("lane_{i}${port}")).collect(),
+        None => Vec::new(),
+    };
+    let invert_in_sum = matches!(c.lane.negative, Some((_, Inversion::InSum)));
+    if matches!(c.lane.negative, Some((_, Inversion::InLane))) {
+        rows = rows
+            .iter()
+            .zip(&signs)
+            .enumerate()
+            .map(|(i, (r, neg))| {
+                m.widen(
+                    &format!("lane_{i}_ones"),
+                    r,
+                    pbits,
+                    pbits,
+                    false,
+                    &Some(neg.clone()),
+                )
+            })
+            .collect();
+    }
     if let Some(err) = &c.lane.err {
         let any = (1..n).fold(sig(&format!("lane_0${err}")), |acc, i| {
             bin(acc, VerilogOp::BitOr, sig(&format!("lane_{i}${err}")))
@@ -432,23 +517,47 @@ fn block_assembly(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> Assembly {
             .enumerate()
             .map(|(i, r)| m.register(&format!("lane_{i}_{pname}_r"), pbits, sig(r), &ce))
             .collect();
+        signs = m.register_all(&signs, "lane_sign", &ce);
         ctl = ctl.stage(&mut m, stage, &ce);
     }
+    // How each row is widened: the first time, by its sign (sign-magnitude lanes) or as the
+    // lane's product reads; later rows are two's complement.
+    let mut row_signs: Vec<Option<String>> = match invert_in_sum {
+        true => signs.iter().cloned().map(Some).collect(),
+        false => vec![None; n],
+    };
+    let mut carries = signs;
+    let signed = c.lane.product_signed;
 
     // The adder tree: level l adds pairs of (P + l - 1)-bit rows into (P + l)-bit rows; an
     // unpaired row is only extended.
-    let signed = c.lane.product_signed;
     let mut width = pbits;
     for level in 1..=c.tree_levels() {
         let mut next = Vec::new();
-        for (j, pair) in rows.chunks(2).enumerate() {
+        for (j, (pair, pair_signs)) in rows.chunks(2).zip(row_signs.chunks(2)).enumerate() {
             let node = format!("sum_{level}_{j}");
-            let a = m.extend(&format!("{node}_a"), &pair[0], width, width + 1, signed);
+            let a = m.widen(
+                &format!("{node}_a"),
+                &pair[0],
+                width,
+                width + 1,
+                signed,
+                &pair_signs[0],
+            );
             m.wire(&node, width + 1, AtomKind::LocalSignal);
             match pair.get(1) {
                 Some(b) => {
-                    let b = m.extend(&format!("{node}_b"), b, width, width + 1, signed);
-                    m.assign(&node, bin(sig(&a), VerilogOp::Add, sig(&b)));
+                    let b = m.widen(
+                        &format!("{node}_b"),
+                        b,
+                        width,
+                        width + 1,
+                        signed,
+                        &pair_signs[1],
+                    );
+                    let sum = bin(sig(&a), VerilogOp::Add, sig(&b));
+                    let sum = m.plus_carry(sum, carries.pop(), &node, width + 1);
+                    m.assign(&node, sum);
                 }
                 None => m.assign(&node, sig(&a)),
             }
@@ -456,23 +565,28 @@ fn block_assembly(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> Assembly {
         }
         width += 1;
         rows = next;
+        row_signs = vec![None; rows.len()];
         if c.registered_after(level) {
             stage += 1;
             rows = rows
                 .iter()
                 .map(|r| m.register(&format!("{r}_r"), width, sig(r), &ce))
                 .collect();
+            carries = m.register_all(&carries, &format!("level_{level}_carry"), &ce);
             ctl = ctl.stage(&mut m, stage, &ce);
         }
     }
 
     // The accumulator: acc <- (first ? 0 : acc) + S for every valid vector.
     let acc = c.acc_bits;
-    let sum = m.extend("vector_sum", &rows[0], width, acc, signed);
+    let sum = m.widen("vector_sum", &rows[0], width, acc, signed, &row_signs[0]);
     m.wire("acc_base", acc, AtomKind::LocalSignal);
     m.select("acc_base", sig(&ctl.first), lit(acc, 0), sig("acc_r$q"));
     m.wire("acc_next", acc, AtomKind::LocalSignal);
-    m.assign("acc_next", bin(sig("acc_base"), VerilogOp::Add, sig(&sum)));
+    let acc_sum = bin(sig("acc_base"), VerilogOp::Add, sig(&sum));
+    let acc_sum = m.plus_carry(acc_sum, carries.pop(), "acc", acc);
+    m.assign("acc_next", acc_sum);
+    assert!(carries.is_empty(), "N adders take the N lanes' carries");
     let load = match &ce {
         Some(ce) => Some(bin(ce.clone(), VerilogOp::BitAnd, sig(&ctl.valid))),
         None => Some(sig(&ctl.valid)),

@@ -7,7 +7,7 @@
 //! Widths: `p` has `bitlen((2^(k+1)-1)(2^a-1)) + 2^e - 2 + 1` bits (linear:
 //! `bitlen((2^b-1)(2^a-1)) + 1`), two's complement.
 
-use crate::{bitlen, mask, ApplySign};
+use crate::{bitlen, mask};
 use rust_hdl::prelude::*;
 
 /// Width of `p` (exact magnitude width + 1) for nonlinear ESB(e, k) × a-bit activations.
@@ -37,7 +37,9 @@ pub enum EsbFormat {
 pub struct EsbCore<const P: usize> {
     pub w: Signal<In, Bits<P>>,
     pub x: Signal<In, Bits<P>>,
-    pub p: Signal<Out, Bits<P>>,
+    /// The product's magnitude and sign (the shell applies the sign).
+    pub magnitude: Signal<Out, Bits<P>>,
+    pub negative: Signal<Out, Bit>,
     exponent: Signal<Local, Bits<P>>,
     significand: Signal<Local, Bits<P>>,
     /// `x` shifted left once per significand bit.
@@ -47,8 +49,6 @@ pub struct EsbCore<const P: usize> {
     product_odd: Signal<Local, Bits<P>>,
     /// 1 unless E = 0: the shift is E - 1, or 0 at E = 0.
     underflow: Signal<Local, Bits<P>>,
-    magnitude: Signal<Local, Bits<P>>,
-    sign: ApplySign<P>,
     linear: Constant<Bit>,
     frac_bits: Constant<Bits<P>>,
     exponent_mask: Constant<Bits<P>>,
@@ -72,15 +72,14 @@ impl<const P: usize> EsbCore<P> {
         Self {
             w: Default::default(),
             x: Default::default(),
-            p: Default::default(),
+            magnitude: Default::default(),
+            negative: Default::default(),
             exponent: Default::default(),
             significand: Default::default(),
             x_shifted: Default::default(),
             product: Default::default(),
             product_odd: Default::default(),
             underflow: Default::default(),
-            magnitude: Default::default(),
-            sign: Default::default(),
             linear: Constant::new(linear),
             frac_bits: Constant::new((k as u64).into()),
             exponent_mask: Constant::new(mask(e).into()),
@@ -138,22 +137,21 @@ impl<const P: usize> Logic for EsbCore<P> {
         }
         self.magnitude.next = self.product.val()
             << ((self.exponent.val() - self.underflow.val()) & self.exponent_mask.val());
-        self.sign.magnitude.next = self.magnitude.val();
-        self.sign.negative.next = (self.w.val() & self.sign_bit.val()).any();
-        self.p.next = self.sign.p.val();
+        self.negative.next = (self.w.val() & self.sign_bit.val()).any();
     }
 }
 
 crate::weight_activation_shell!(
     /// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
     EsbMultiplier,
+    EsbLane,
     RegisteredEsb,
     EsbCore,
     EsbFormat
 );
 
 /// The rust-hdl block of `esb` (top module `top`) for weight format `format` × `act_bits` activations.
-pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBlock {
+pub fn block(format: EsbFormat, act_bits: u32, form: crate::Form) -> crate::AnyBlock {
     use crate::dispatch_wxp as d;
     let a = act_bits;
     match format {
@@ -163,7 +161,7 @@ pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBl
             a,
             W = (3 + BB),
             P = (nonlinear_p_bits(2, BB, AA)),
-            block_for(format, registered)
+            block_for(format, form)
         ),
         EsbFormat::Nonlinear { e: 3, k } => d!(
             k,
@@ -171,7 +169,7 @@ pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBl
             a,
             W = (4 + BB),
             P = (nonlinear_p_bits(3, BB, AA)),
-            block_for(format, registered)
+            block_for(format, form)
         ),
         EsbFormat::Nonlinear { e: 4, k } => d!(
             k,
@@ -179,7 +177,7 @@ pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBl
             a,
             W = (5 + BB),
             P = (nonlinear_p_bits(4, BB, AA)),
-            block_for(format, registered)
+            block_for(format, form)
         ),
         EsbFormat::Nonlinear { e: 5, k } => d!(
             k,
@@ -187,7 +185,7 @@ pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBl
             a,
             W = (6 + BB),
             P = (nonlinear_p_bits(5, BB, AA)),
-            block_for(format, registered)
+            block_for(format, form)
         ),
         EsbFormat::Nonlinear { e, .. } => unreachable!("exp_bits {e} passed validation"),
         EsbFormat::Linear { b } => d!(
@@ -196,7 +194,7 @@ pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBl
             a,
             W = (BB),
             P = (linear_p_bits(BB, AA)),
-            block_for(format, registered)
+            block_for(format, form)
         ),
     }
 }
@@ -204,12 +202,13 @@ pub fn block(format: EsbFormat, act_bits: u32, registered: bool) -> crate::AnyBl
 #[inline(never)]
 fn block_for<const W: usize, const X: usize, const P: usize>(
     format: EsbFormat,
-    registered: bool,
+    form: crate::Form,
 ) -> crate::AnyBlock {
-    let core = EsbMultiplier::<W, X, P>::new(format);
-    if registered {
-        crate::AnyBlock::new(RegisteredEsb::new(core))
-    } else {
-        crate::AnyBlock::new(core)
+    match form {
+        crate::Form::Unit => crate::AnyBlock::new(EsbMultiplier::<W, X, P>::new(format)),
+        crate::Form::Registered => {
+            crate::AnyBlock::new(RegisteredEsb::new(EsbMultiplier::<W, X, P>::new(format)))
+        }
+        crate::Form::Lane => crate::AnyBlock::new(EsbLane::<W, X, P>::new(format)),
     }
 }

@@ -16,6 +16,26 @@ pub mod tmr;
 
 use rust_hdl::prelude::*;
 
+/// Which block of a unit: the unit itself, inside input and output registers, or as a lane of
+/// a dot (for the sign-magnitude families: magnitude and sign, the sign applied by the dot's
+/// sum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Unit,
+    Registered,
+    Lane,
+}
+
+impl Form {
+    pub fn of(registered: bool) -> Form {
+        if registered {
+            Form::Registered
+        } else {
+            Form::Unit
+        }
+    }
+}
+
 /// Any rust-hdl block, its concrete type erased: what a family hands out for a run-time
 /// configuration (the width dispatch picks the type), as a unit of its own or as a lane of a
 /// `dot`. It is transparent: probes see the block inside.
@@ -159,13 +179,16 @@ macro_rules! registered_wrapper {
 }
 
 /// Defines a weight × activation unit with exact port widths (`w` [W], `x` [X], `p` [P]) that
-/// zero-extends both inputs into a core generic over P only, with ports `w`, `x`, `p` of P
-/// bits. Keeping the datapath generic over P alone means the hundreds of (W, X, P) port
-/// combinations share a few dozen core instances, which keeps compile time in check.
-/// Also defines `$registered`, the shell inside input and output registers.
+/// zero-extends both inputs into a sign-magnitude core generic over P only, with ports `w`,
+/// `x`, `magnitude` (P bits) and `negative`, and applies the sign last. `$lane` is the same
+/// unit as a lane of a dot: it outputs `magnitude` and `negative` and leaves the sign to the
+/// dot's sum, where ~m sits in an adder's LUTs and the +1 is a carry input. Keeping the
+/// datapath generic over P alone means the hundreds of (W, X, P) port combinations share a
+/// few dozen core instances, which keeps compile time in check. Also defines `$registered`,
+/// the unit inside input and output registers.
 #[macro_export]
 macro_rules! weight_activation_shell {
-    ($(#[$doc:meta])* $name:ident, $registered:ident, $core:ident, $config:ty) => {
+    ($(#[$doc:meta])* $name:ident, $lane:ident, $registered:ident, $core:ident, $config:ty) => {
         $(#[$doc])*
         #[derive(LogicBlock)]
         pub struct $name<const W: usize, const X: usize, const P: usize> {
@@ -173,6 +196,7 @@ macro_rules! weight_activation_shell {
             pub x: Signal<In, Bits<X>>,
             pub p: Signal<Out, Bits<P>>,
             core: $core<P>,
+            sign: $crate::ApplySign<P>,
         }
 
         impl<const W: usize, const X: usize, const P: usize> $name<W, X, P> {
@@ -182,6 +206,7 @@ macro_rules! weight_activation_shell {
                     x: Default::default(),
                     p: Default::default(),
                     core: $core::new(config),
+                    sign: Default::default(),
                 }
             }
         }
@@ -191,7 +216,41 @@ macro_rules! weight_activation_shell {
             fn update(&mut self) {
                 self.core.w.next = bit_cast::<P, W>(self.w.val());
                 self.core.x.next = bit_cast::<P, X>(self.x.val());
-                self.p.next = self.core.p.val();
+                self.sign.magnitude.next = self.core.magnitude.val();
+                self.sign.negative.next = self.core.negative.val();
+                self.p.next = self.sign.p.val();
+            }
+        }
+
+        /// The unit as a lane of a dot: the product is `negative ? -magnitude : magnitude`.
+        #[derive(LogicBlock)]
+        pub struct $lane<const W: usize, const X: usize, const P: usize> {
+            pub w: Signal<In, Bits<W>>,
+            pub x: Signal<In, Bits<X>>,
+            pub magnitude: Signal<Out, Bits<P>>,
+            pub negative: Signal<Out, Bit>,
+            core: $core<P>,
+        }
+
+        impl<const W: usize, const X: usize, const P: usize> $lane<W, X, P> {
+            pub fn new(config: $config) -> Self {
+                Self {
+                    w: Default::default(),
+                    x: Default::default(),
+                    magnitude: Default::default(),
+                    negative: Default::default(),
+                    core: $core::new(config),
+                }
+            }
+        }
+
+        impl<const W: usize, const X: usize, const P: usize> Logic for $lane<W, X, P> {
+            #[hdl_gen]
+            fn update(&mut self) {
+                self.core.w.next = bit_cast::<P, W>(self.w.val());
+                self.core.x.next = bit_cast::<P, X>(self.x.val());
+                self.magnitude.next = self.core.magnitude.val();
+                self.negative.next = self.core.negative.val();
             }
         }
 

@@ -218,7 +218,24 @@ impl Unit for ApotParams {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
-        qmulgen_rtl::apot::block(self.additive, self.mag_bits, self.act_bits, registered)
+        qmulgen_rtl::apot::block(
+            self.additive,
+            self.mag_bits,
+            self.act_bits,
+            qmulgen_rtl::Form::of(registered),
+        )
+    }
+    fn lane_rtl(&self) -> Option<(qmulgen_rtl::AnyBlock, qmulgen_rtl::dot::Inversion)> {
+        use qmulgen_rtl::dot::Inversion;
+        let form = qmulgen_rtl::Form::Lane;
+        let block = qmulgen_rtl::apot::block(self.additive, self.mag_bits, self.act_bits, form);
+        // APoT's magnitude leaves the adder of its terms, PoT's its shifter's muxes.
+        let inversion = if self.additive {
+            Inversion::InSum
+        } else {
+            Inversion::InLane
+        };
+        Some((block, inversion))
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let wm = mask(self.mag_bits as usize + 1);

@@ -105,11 +105,22 @@ fn lane_ports(lane: &dyn Unit) -> LanePorts {
         .map(|p| (p.name.clone(), p.width))
         .collect();
     let outputs: Vec<&Port> = ports.iter().filter(|p| p.dir == Dir::Output).collect();
+    // A sign-magnitude lane block outputs `magnitude` and `negative` instead of `p`.
+    let inversion = lane.lane_rtl().map(|(_, inversion)| inversion);
+    let sign_magnitude = inversion.is_some();
     LanePorts {
         inputs,
-        product: (outputs[0].name.clone(), outputs[0].width),
+        product: (
+            if sign_magnitude {
+                "magnitude".into()
+            } else {
+                outputs[0].name.clone()
+            },
+            outputs[0].width,
+        ),
         product_signed: outputs[0].signed,
         err: outputs.get(1).map(|p| p.name.clone()),
+        negative: inversion.map(|i| ("negative".to_string(), i)),
     }
 }
 
@@ -255,7 +266,12 @@ impl Dot {
     }
 
     pub fn verilog(&self) -> String {
-        qmulgen_rtl::dot::verilog(&self.config, &|| self.lane.rtl(false))
+        qmulgen_rtl::dot::verilog(&self.config, &|| {
+            self.lane
+                .lane_rtl()
+                .map(|(block, _)| block)
+                .unwrap_or_else(|| self.lane.rtl(false))
+        })
     }
 
     pub fn params(&self) -> serde_json::Value {

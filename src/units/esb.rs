@@ -342,7 +342,16 @@ impl Unit for EsbParams {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
-        qmulgen_rtl::esb::block(self.format, self.act_bits, registered)
+        qmulgen_rtl::esb::block(
+            self.format,
+            self.act_bits,
+            qmulgen_rtl::Form::of(registered),
+        )
+    }
+    fn lane_rtl(&self) -> Option<(qmulgen_rtl::AnyBlock, qmulgen_rtl::dot::Inversion)> {
+        // The magnitude leaves the shifter's muxes, whose LUTs take the inversion.
+        let block = qmulgen_rtl::esb::block(self.format, self.act_bits, qmulgen_rtl::Form::Lane);
+        Some((block, qmulgen_rtl::dot::Inversion::InLane))
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let b = self.weight_bits() as usize;

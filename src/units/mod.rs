@@ -24,6 +24,12 @@ pub trait Unit: Send + Sync {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]);
     /// The rust-hdl block: the unit itself, or inside input and output registers.
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock;
+    /// The block as a lane of a dot, when it differs from [`Unit::rtl`]: sign-magnitude units
+    /// output `magnitude` and `negative` and leave the sign to the dot's sum, which inverts
+    /// where the unit says the inversion is cheapest and adds the +1 as a carry input.
+    fn lane_rtl(&self) -> Option<(qmulgen_rtl::AnyBlock, qmulgen_rtl::dot::Inversion)> {
+        None
+    }
     /// Verilog of [`Unit::rtl`], top module named `top` (renamed by the caller).
     fn verilog(&self, registered: bool) -> String {
         self.rtl(registered).verilog()
