@@ -85,7 +85,9 @@ pub struct DotManifest {
     /// Vectors of full-scale products the accumulator takes without overflow.
     pub overflow_free_vectors: u64,
     pub target_mhz: f64,
-    /// Where the registers are: after each lane, every k adder levels (0: none in the tree).
+    /// Where the registers are: inside each lane (where its estimated path misses the
+    /// target), after each lane, every k adder levels (0: none in the tree).
+    pub lane_staged: bool,
     pub lane_register: bool,
     pub tree_levels_per_stage: usize,
     pub axis: bool,
@@ -194,6 +196,7 @@ pub fn generate(spec: &UnitSpec) -> Generated {
             acc_bits: d.acc_bits,
             overflow_free_vectors: d.overflow_free_vectors(),
             target_mhz: d.target_mhz,
+            lane_staged: d.config.lane_staged,
             lane_register: d.config.lane_register,
             tree_levels_per_stage: d.config.tree_levels_per_stage,
             axis: d.axis,

@@ -1,7 +1,8 @@
 //! qmulgen: Verilog generator for quantized-DNN multipliers, verified in Verilator against
 //! bit-exact golden models. See README.md for the flow.
 //!
-//! Layers, each using only those before it: [`base`] (ports, parameters, errors) ->
+//! Layers, each using only those before it: [`base`] (ports, parameters, errors) and
+//! [`timing`] (the §5 timing model) ->
 //! [`units`] (one file per family: parameters, golden model, tests; the RTL is in the
 //! `qmulgen-rtl` crate) -> [`spec`] (units from flags or YAML) -> [`emit`] and [`vivado`]
 //! (files; Vivado reports read back) -> [`sim`] (Verilator) and [`synth`] (Yosys, netlist
@@ -15,6 +16,7 @@ pub mod flows;
 pub mod sim;
 pub mod spec;
 pub mod synth;
+pub mod timing;
 pub mod tools;
 pub mod units;
 pub mod vivado;

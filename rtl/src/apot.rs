@@ -319,5 +319,6 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
             AnyBlock::new(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b)))
         }
         (false, Form::Lane) => AnyBlock::new(PotLane::<W, X, P>::new(b)),
+        (_, Form::StagedLane) => unreachable!("apot and pot have no staged lane"),
     }
 }

@@ -57,6 +57,8 @@ pub struct DotConfig {
     pub lanes: usize,
     pub lane: LanePorts,
     pub acc_bits: usize,
+    /// The lane block has a register inside (ports `clk` and `ce`, latency 1).
+    pub lane_staged: bool,
     /// A register after each lane's product.
     pub lane_register: bool,
     /// Adder levels between tree registers (0: no register inside the tree).
@@ -84,7 +86,7 @@ impl DotConfig {
         let tree = (1..=self.tree_levels())
             .filter(|&l| self.registered_after(l))
             .count();
-        (2 + usize::from(self.lane_register) + tree) as u32
+        (2 + usize::from(self.lane_staged) + usize::from(self.lane_register) + tree) as u32
     }
 
     /// Width of the vector sum S: the product grown by one bit per tree level.
@@ -475,6 +477,16 @@ fn block_assembly(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> Assembly {
     }
     for i in 0..n {
         m.children.push((format!("lane_{i}"), lane()));
+        if c.lane_staged {
+            m.assign(&format!("lane_{i}$clk"), sig("clk"));
+            m.assign(&format!("lane_{i}$ce"), ce.clone().unwrap_or(lit(1, 1)));
+        }
+    }
+    let mut stage = 0;
+    if c.lane_staged {
+        // The lanes' own register: their outputs belong to the vector of the stage before.
+        stage += 1;
+        ctl = ctl.stage(&mut m, stage, &ce);
     }
     let (pname, pbits) = (&c.lane.product.0, c.lane.product.1);
     let mut rows: Vec<String> = (0..n).map(|i| format!("lane_{i}${pname}")).collect();
@@ -509,7 +521,6 @@ fn block_assembly(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> Assembly {
         m.assign("lanes_err", any);
         ctl.err = Some("lanes_err".into());
     }
-    let mut stage = 0;
     if c.lane_register {
         stage += 1;
         rows = rows

@@ -30,23 +30,24 @@ pub enum EsbFormat {
     Linear { b: u32 },
 }
 
-/// ESB datapath at the product width P (weight and activation zero-extended to P bits):
-/// significand decode, (k+1)×a shift-add product, barrel shift, sign last. Generic over P only,
-/// so that the ~1000 (e, k, a) configurations share a few dozen instances of it.
+/// The first half of the ESB datapath at the product width P (weight and activation
+/// zero-extended to P bits): significand decode, the (k+1)×a shift-add product and the shift
+/// amount max(E - 1, 0). Generic over P only, so that the ~1000 (e, k, a) configurations share
+/// a few dozen instances of it.
 #[derive(LogicBlock)]
-pub struct EsbCore<const P: usize> {
+pub struct EsbProduct<const P: usize> {
     pub w: Signal<In, Bits<P>>,
     pub x: Signal<In, Bits<P>>,
-    /// The product's magnitude and sign (the shell applies the sign).
-    pub magnitude: Signal<Out, Bits<P>>,
+    pub product: Signal<Out, Bits<P>>,
+    pub shift: Signal<Out, Bits<P>>,
     pub negative: Signal<Out, Bit>,
     exponent: Signal<Local, Bits<P>>,
     significand: Signal<Local, Bits<P>>,
     /// `x` shifted left once per significand bit.
     x_shifted: Signal<Local, Bits<P>>,
-    product: Signal<Local, Bits<P>>,
-    /// Sum of the odd significand bits' partial products (a second chain beside `product`).
-    product_odd: Signal<Local, Bits<P>>,
+    even: Signal<Local, Bits<P>>,
+    /// Sum of the odd significand bits' partial products (a second chain beside `even`).
+    odd: Signal<Local, Bits<P>>,
     /// 1 unless E = 0: the shift is E - 1, or 0 at E = 0.
     underflow: Signal<Local, Bits<P>>,
     linear: Constant<Bit>,
@@ -62,7 +63,7 @@ pub struct EsbCore<const P: usize> {
     _odd_bits: usize,
 }
 
-impl<const P: usize> EsbCore<P> {
+impl<const P: usize> EsbProduct<P> {
     pub fn new(format: EsbFormat) -> Self {
         let (linear, k, e, b) = match format {
             EsbFormat::Nonlinear { e, k } => (false, k as usize, e as usize, (1 + e + k) as usize),
@@ -72,13 +73,14 @@ impl<const P: usize> EsbCore<P> {
         Self {
             w: Default::default(),
             x: Default::default(),
-            magnitude: Default::default(),
+            product: Default::default(),
+            shift: Default::default(),
             negative: Default::default(),
             exponent: Default::default(),
             significand: Default::default(),
             x_shifted: Default::default(),
-            product: Default::default(),
-            product_odd: Default::default(),
+            even: Default::default(),
+            odd: Default::default(),
             underflow: Default::default(),
             linear: Constant::new(linear),
             frac_bits: Constant::new((k as u64).into()),
@@ -95,7 +97,7 @@ impl<const P: usize> EsbCore<P> {
     }
 }
 
-impl<const P: usize> Logic for EsbCore<P> {
+impl<const P: usize> Logic for EsbProduct<P> {
     #[hdl_gen]
     fn update(&mut self) {
         if self.linear.val() {
@@ -113,31 +115,141 @@ impl<const P: usize> Logic for EsbCore<P> {
         }
         self.x_shifted.next = self.x.val();
         // Two chains, even and odd significand bits, added at the end: half the adder depth.
-        self.product.next = self.zero.val();
+        self.even.next = self.zero.val();
         for j in 0..self._even_bits {
             if self.significand.val().get_bit(2 * j) {
-                self.product.next = self.product.val() + self.x_shifted.val();
+                self.even.next = self.even.val() + self.x_shifted.val();
             }
             self.x_shifted.next = self.x_shifted.val() << 2;
         }
         self.x_shifted.next = self.x.val() << 1;
-        self.product_odd.next = self.zero.val();
+        self.odd.next = self.zero.val();
         for j in 0..self._odd_bits {
             if self.significand.val().get_bit(2 * j + 1) {
-                self.product_odd.next = self.product_odd.val() + self.x_shifted.val();
+                self.odd.next = self.odd.val() + self.x_shifted.val();
             }
             self.x_shifted.next = self.x_shifted.val() << 2;
         }
-        self.product.next = self.product.val() + self.product_odd.val();
+        self.product.next = self.even.val() + self.odd.val();
         // One shift by max(E - 1, 0) = E - (E != 0) (a mux after a shift by E - 1 costs a LUT
         // level); masking keeps the amount e bits wide for synthesis.
         self.underflow.next = self.zero.val();
         if self.exponent.val().any() {
             self.underflow.next = self.one.val();
         }
-        self.magnitude.next = self.product.val()
-            << ((self.exponent.val() - self.underflow.val()) & self.exponent_mask.val());
+        self.shift.next = (self.exponent.val() - self.underflow.val()) & self.exponent_mask.val();
         self.negative.next = (self.w.val() & self.sign_bit.val()).any();
+    }
+}
+
+/// The second half of the ESB datapath: the barrel shift of the product.
+#[derive(LogicBlock, Default)]
+pub struct EsbShift<const P: usize> {
+    pub product: Signal<In, Bits<P>>,
+    pub shift: Signal<In, Bits<P>>,
+    pub magnitude: Signal<Out, Bits<P>>,
+}
+
+impl<const P: usize> Logic for EsbShift<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.magnitude.next = self.product.val() << self.shift.val();
+    }
+}
+
+/// ESB datapath at the product width P: [`EsbProduct`] then [`EsbShift`]; the shell applies
+/// the sign (`p = (-1)^s · (sig · x) << max(E-1, 0)`).
+#[derive(LogicBlock)]
+pub struct EsbCore<const P: usize> {
+    pub w: Signal<In, Bits<P>>,
+    pub x: Signal<In, Bits<P>>,
+    /// The product's magnitude and sign (the shell applies the sign).
+    pub magnitude: Signal<Out, Bits<P>>,
+    pub negative: Signal<Out, Bit>,
+    front: EsbProduct<P>,
+    back: EsbShift<P>,
+}
+
+impl<const P: usize> EsbCore<P> {
+    pub fn new(format: EsbFormat) -> Self {
+        Self {
+            w: Default::default(),
+            x: Default::default(),
+            magnitude: Default::default(),
+            negative: Default::default(),
+            front: EsbProduct::new(format),
+            back: Default::default(),
+        }
+    }
+}
+
+impl<const P: usize> Logic for EsbCore<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.front.w.next = self.w.val();
+        self.front.x.next = self.x.val();
+        self.back.product.next = self.front.product.val();
+        self.back.shift.next = self.front.shift.val();
+        self.magnitude.next = self.back.magnitude.val();
+        self.negative.next = self.front.negative.val();
+    }
+}
+
+/// ESB as a lane of a dot with a register between the product and the shift (latency 1), for
+/// clocks the whole lane would miss; its registers load while `ce`.
+#[derive(LogicBlock)]
+pub struct EsbStagedLane<const W: usize, const X: usize, const P: usize> {
+    pub clk: Signal<In, Clock>,
+    pub ce: Signal<In, Bit>,
+    pub w: Signal<In, Bits<W>>,
+    pub x: Signal<In, Bits<X>>,
+    pub magnitude: Signal<Out, Bits<P>>,
+    pub negative: Signal<Out, Bit>,
+    front: EsbProduct<P>,
+    product_r: DFF<Bits<P>>,
+    shift_r: DFF<Bits<P>>,
+    negative_r: DFF<Bit>,
+    back: EsbShift<P>,
+}
+
+impl<const W: usize, const X: usize, const P: usize> EsbStagedLane<W, X, P> {
+    pub fn new(format: EsbFormat) -> Self {
+        Self {
+            clk: Default::default(),
+            ce: Default::default(),
+            w: Default::default(),
+            x: Default::default(),
+            magnitude: Default::default(),
+            negative: Default::default(),
+            front: EsbProduct::new(format),
+            product_r: Default::default(),
+            shift_r: Default::default(),
+            negative_r: Default::default(),
+            back: Default::default(),
+        }
+    }
+}
+
+impl<const W: usize, const X: usize, const P: usize> Logic for EsbStagedLane<W, X, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.product_r.clock.next = self.clk.val();
+        self.shift_r.clock.next = self.clk.val();
+        self.negative_r.clock.next = self.clk.val();
+        self.front.w.next = bit_cast::<P, W>(self.w.val());
+        self.front.x.next = bit_cast::<P, X>(self.x.val());
+        self.product_r.d.next = self.product_r.q.val();
+        self.shift_r.d.next = self.shift_r.q.val();
+        self.negative_r.d.next = self.negative_r.q.val();
+        if self.ce.val() {
+            self.product_r.d.next = self.front.product.val();
+            self.shift_r.d.next = self.front.shift.val();
+            self.negative_r.d.next = self.front.negative.val();
+        }
+        self.back.product.next = self.product_r.q.val();
+        self.back.shift.next = self.shift_r.q.val();
+        self.magnitude.next = self.back.magnitude.val();
+        self.negative.next = self.negative_r.q.val();
     }
 }
 
@@ -210,5 +322,6 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
             crate::AnyBlock::new(RegisteredEsb::new(EsbMultiplier::<W, X, P>::new(format)))
         }
         crate::Form::Lane => crate::AnyBlock::new(EsbLane::<W, X, P>::new(format)),
+        crate::Form::StagedLane => crate::AnyBlock::new(EsbStagedLane::<W, X, P>::new(format)),
     }
 }

@@ -24,6 +24,9 @@ pub enum Form {
     Unit,
     Registered,
     Lane,
+    /// A lane with a register inside (ports `clk` and `ce` first, latency 1), for the
+    /// families that have one (ESB).
+    StagedLane,
 }
 
 impl Form {

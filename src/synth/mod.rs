@@ -233,8 +233,8 @@ struct CacheEntry {
     netlist: PathBuf,
 }
 
-/// The source of the netlist statistics: part of the result's cache key.
-const STATS_CODE: &str = include_str!("netlist.rs");
+/// The source of the netlist statistics and of the timing model: part of the result's key.
+const STATS_CODE: &str = concat!(include_str!("netlist.rs"), include_str!("../timing.rs"));
 
 impl CacheEntry {
     fn of(yosys: &Yosys, src: &Source) -> CacheEntry {

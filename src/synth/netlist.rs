@@ -99,22 +99,7 @@ pub struct NetlistStats {
     pub fmax_est_mhz: f64,
 }
 
-/// The §5 timing model (an estimate; FloPoCo's UltraScale+ figures and routed xczu3eg
-/// reports): ns from any input of a LUT or MUXF7/F8 to its output (0.15 logic + 0.30 net).
-pub const LUT_NS: f64 = 0.45;
-/// From an S, DI (or CYINIT) input of a carry cell to any of its outputs.
-pub const CARRY_ENTRY_NS: f64 = 0.25;
-/// From a carry cell's CI to any of its outputs (one step along the chain).
-pub const CARRY_CHAIN_NS: f64 = 0.02;
-/// Added once per path: clock-to-Q, setup, uncertainty.
-pub const PATH_OVERHEAD_NS: f64 = 0.25;
-/// The -2 speed grade's global clock limit, MHz.
-pub const FMAX_LIMIT_MHZ: f64 = 775.0;
-
-/// fmax under the §5 model for a worst path of `path_ns`.
-pub fn fmax_est_mhz(path_ns: f64) -> f64 {
-    FMAX_LIMIT_MHZ.min(1000.0 / path_ns)
-}
+pub use crate::timing::{fmax_est_mhz, CARRY_CHAIN_NS, CARRY_ENTRY_NS, LUT_NS, PATH_OVERHEAD_NS};
 
 fn is_carry(kind: &str) -> bool {
     matches!(kind, "CARRY4" | "CARRY8")

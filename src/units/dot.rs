@@ -9,6 +9,7 @@
 use crate::base::{
     check_range, parse_params, sign_extend, Dir, ParamInfo, ParamMap, Port, SpecError,
 };
+use crate::timing::{adder_ns, PATH_OVERHEAD_NS};
 use crate::units::{self, Unit};
 use qmulgen_rtl::dot::{DotConfig, LanePorts};
 use serde::Deserialize;
@@ -51,18 +52,6 @@ pub const PARAMS: [ParamInfo; 5] = [
         help: "AXI4-Stream slave and master ports instead of in_*/out_*",
     },
 ];
-
-/// Timing model of ARITHMETIC.md §5, as the planner uses it: a LUT, a carry chain entered at
-/// S/DI, each further CARRY4 cell, and the clock overhead every path pays once.
-pub const LUT_NS: f64 = 0.45;
-pub const CARRY_ENTRY_NS: f64 = 0.25;
-pub const CARRY_CELL_NS: f64 = 0.02;
-pub const PATH_OVERHEAD_NS: f64 = 0.25;
-
-/// One ripple adder level of `width` bits: a LUT into a carry chain of ceil(width/4) CARRY4s.
-pub fn adder_ns(width: usize) -> f64 {
-    LUT_NS + CARRY_ENTRY_NS + CARRY_CELL_NS * (width.div_ceil(4).max(1) - 1) as f64
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,7 +161,14 @@ impl Dot {
                 "dot: the vector sum needs {sum_bits} bits, more than the 64 an accumulator may have; use fewer lanes or narrower operands"
             )));
         }
-        let config = plan(lanes, ports, acc_bits, raw.target_mhz, raw.axis);
+        let config = plan(
+            lanes,
+            ports,
+            acc_bits,
+            raw.target_mhz,
+            raw.axis,
+            lane.lane_path_ns(),
+        );
         Ok(Dot {
             lane,
             lane_params,
@@ -267,9 +263,10 @@ impl Dot {
 
     pub fn verilog(&self) -> String {
         qmulgen_rtl::dot::verilog(&self.config, &|| {
-            self.lane
-                .lane_rtl()
-                .map(|(block, _)| block)
+            let staged = self.config.lane_staged.then(|| self.lane.staged_lane_rtl());
+            staged
+                .flatten()
+                .or_else(|| self.lane.lane_rtl().map(|(block, _)| block))
                 .unwrap_or_else(|| self.lane.rtl(false))
         })
     }
@@ -323,17 +320,20 @@ pub fn tree_levels(lanes: usize) -> usize {
     lanes.next_power_of_two().trailing_zeros() as usize
 }
 
-/// The pipeline for a target: a register after every lane (the lane's own path is not known
-/// before synthesis; `synth` reports the path that results), and inside the adder tree as
-/// few registers as keep every stage of adders within the clock period under the §5 model.
+/// The pipeline for a target under the §5 model: a register after every lane; a register
+/// inside the lane where the family has one and its estimated path (`lane_path_ns`) exceeds
+/// the clock period (other lanes' paths are what they are: `synth` reports the result); inside
+/// the adder tree as few registers as keep every stage of adders within the period.
 pub fn plan(
     lanes: usize,
     lane: LanePorts,
     acc_bits: usize,
     target_mhz: f64,
     axis: bool,
+    lane_path_ns: Option<f64>,
 ) -> DotConfig {
     let budget = 1000.0 / target_mhz - PATH_OVERHEAD_NS;
+    let lane_staged = lane_path_ns.is_some_and(|ns| ns > budget);
     // Every level is costed at the accumulator's width, the widest adder of the path.
     let per_stage = (budget / adder_ns(acc_bits)).floor().max(1.0) as usize;
     let levels = tree_levels(lanes);
@@ -341,6 +341,7 @@ pub fn plan(
         lanes,
         lane,
         acc_bits,
+        lane_staged,
         lane_register: true,
         // The accumulator's adder is the level after the tree's last.
         tree_levels_per_stage: if per_stage > levels { 0 } else { per_stage },
@@ -558,13 +559,18 @@ mod tests {
         assert!((adder_ns(30) - 0.84).abs() < 1e-9);
         let ports = lane_ports(dot(1, exact(8, false), &[]).lane.as_ref());
         // 400 MHz: 2.25 ns per stage after the 0.25 ns overhead -> two levels per stage.
-        let c = plan(16, ports.clone(), 30, 400.0, false);
+        let c = plan(16, ports.clone(), 30, 400.0, false, None);
         assert_eq!(c.tree_levels_per_stage, 2);
-        assert_eq!(c.latency(), 2 + 1 + 2); // in, lane, after levels 2 and 4, acc
-                                            // 100 MHz: the whole tree and the accumulator fit one stage.
-        let c = plan(16, ports, 30, 100.0, false);
+        // In, lane, after levels 2 and 4, acc.
+        assert_eq!(c.latency(), 2 + 1 + 2);
+        // 100 MHz: the whole tree and the accumulator fit one stage.
+        let c = plan(16, ports.clone(), 30, 100.0, false, None);
         assert_eq!(c.tree_levels_per_stage, 0);
         assert_eq!(c.latency(), 3);
+        // A lane whose estimated path exceeds the period is staged, one that fits is not.
+        assert!(plan(16, ports.clone(), 30, 400.0, false, Some(2.4)).lane_staged);
+        let c = plan(16, ports, 30, 400.0, false, Some(2.2));
+        assert!(!c.lane_staged);
     }
 
     #[test]

@@ -353,6 +353,29 @@ impl Unit for EsbParams {
         let block = qmulgen_rtl::esb::block(self.format, self.act_bits, qmulgen_rtl::Form::Lane);
         Some((block, qmulgen_rtl::dot::Inversion::InLane))
     }
+    fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {
+        let form = qmulgen_rtl::Form::StagedLane;
+        Some(qmulgen_rtl::esb::block(self.format, self.act_bits, form))
+    }
+    /// §5 estimate of the lane (`EsbProduct` then `EsbShift`, the inversion merged into the
+    /// shifter): the decode LUT, the adder levels of the two significand chains and their
+    /// final add, and the shifter's mux levels (one LUT for up to 4 shift amounts).
+    fn lane_path_ns(&self) -> Option<f64> {
+        use crate::timing::{adder_ns, LUT_NS};
+        let (significand, e) = match self.format {
+            EsbFormat::Nonlinear { e, k } => (k as usize + 1, e),
+            EsbFormat::Linear { b } => (b as usize, 0),
+        };
+        let (even, odd) = (significand.div_ceil(2), significand / 2);
+        let levels = (even - 1).max(odd.saturating_sub(1)) + usize::from(odd > 0);
+        let amounts = (1usize << e).saturating_sub(1);
+        let shift_luts = match amounts {
+            0 | 1 => 0.0,
+            2..=4 => 1.0,
+            _ => 2.0,
+        };
+        Some(LUT_NS + levels as f64 * adder_ns(self.p_bits()) + shift_luts * LUT_NS)
+    }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let b = self.weight_bits() as usize;
         let xm = mask(self.act_bits as usize);

@@ -30,6 +30,17 @@ pub trait Unit: Send + Sync {
     fn lane_rtl(&self) -> Option<(qmulgen_rtl::AnyBlock, qmulgen_rtl::dot::Inversion)> {
         None
     }
+    /// [`Unit::lane_rtl`] with one register inside (ports `clk` and `ce` first, latency 1),
+    /// for clocks the whole lane would miss; families that have one also give
+    /// [`Unit::lane_path_ns`].
+    fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {
+        None
+    }
+    /// The §5-model estimate of the lane's combinational path (the operator's own delay
+    /// model, as FloPoCo's operators have), which decides whether a dot stages the lane.
+    fn lane_path_ns(&self) -> Option<f64> {
+        None
+    }
     /// Verilog of [`Unit::rtl`], top module named `top` (renamed by the caller).
     fn verilog(&self, registered: bool) -> String {
         self.rtl(registered).verilog()
