@@ -17,7 +17,7 @@ help:
 	@echo "make check    cargo fmt --check and clippy -D warnings (both packages: qmulgen, rtl/)"
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
 	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
-	@echo "make bench    print the speed table (generation, model build, vectors/s), the area table (Yosys, units vs twins), fault-campaign times"
+	@echo "make bench    print the speed table (generation, model build, vectors/s), the area table (Yosys, units vs twins), fault-campaign times, the 16-lane dot density table"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) and Yosys ($(YOSYS_PIN)) into .venv/, no root needed"
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"

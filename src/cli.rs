@@ -538,6 +538,20 @@ impl UnitArgs {
         !self.params().is_empty()
     }
 
+    /// [`UnitArgs::design`] for a command that works on single units: a dot is refused.
+    fn single_design(&self, command: &str) -> Result<Design, SpecError> {
+        if self.family.as_deref() == Some("dot") {
+            return Err(SpecError(format!(
+                "dot: `qmulgen {command}` works on single units, not on a dot; give its lane unit"
+            )));
+        }
+        let design = self.design(300.0)?;
+        for spec in &design.units {
+            spec.single_unit(command)?;
+        }
+        Ok(design)
+    }
+
     /// The units named on the command line, with the clock of their design.
     fn design(&self, clock_mhz: f64) -> Result<Design, SpecError> {
         match (&self.config, &self.family) {
@@ -889,7 +903,7 @@ fn cmd_metrics(
         )?;
     }
     check_file_names(&[json, csv])?;
-    let design = unit.design(300.0)?;
+    let design = unit.single_design("metrics")?;
     let report = metrics::run(&design.units[0], vectors, seed, rtl, &mut progress)?;
     print!("{}", report.table());
     write_reports(&[(json, report.json()), (csv, report.csv())])?;
@@ -955,7 +969,7 @@ fn cmd_explore(
     check_file_names(&[csv, json, plot, plot_hist])?;
     let (family, specs) = match (&unit.config, &unit.family) {
         (Some(_), _) => {
-            let design = unit.design(300.0)?;
+            let design = unit.single_design("explore")?;
             let family = design.units[0].unit.family();
             if design.units.iter().any(|s| s.unit.family() != family) {
                 return Err(Failure::BadInput(
@@ -1023,7 +1037,7 @@ fn cmd_export(unit: &UnitArgs, format: &str, out: &Path) -> Result<(), Failure> 
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .ok_or_else(|| Failure::BadInput(format!("{} is not a file name", out.display())))?;
-    let design = unit.design(300.0)?;
+    let design = unit.single_design("export")?;
     let spec = &design.units[0];
     let c_name: String = spec
         .module_name()
@@ -1204,7 +1218,7 @@ fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Fail
             "eval takes one unit (a family and its flags), not --config".into(),
         ));
     }
-    let design = unit.design(300.0)?;
+    let design = unit.single_design("eval")?;
     let shown = eval::eval(&design.units[0], operands)?;
     if json {
         let obj: serde_json::Map<String, serde_json::Value> = shown

@@ -221,11 +221,13 @@ pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) 
         files.push((format!("{}.v", g.name), g.verilog.clone()));
         let json = serde_json::to_string_pretty(&g.manifest).expect("manifest serializes");
         files.push((format!("{}.json", g.name), json + "\n"));
-        files.extend(crate::vivado::files(
-            &g.manifest,
-            design.clock_mhz,
-            &design.part,
-        ));
+        // A dot is constrained at the clock its pipeline was planned for.
+        let clock_mhz = g
+            .manifest
+            .dot
+            .as_ref()
+            .map_or(design.clock_mhz, |d| d.target_mhz);
+        files.extend(crate::vivado::files(&g.manifest, clock_mhz, &design.part));
         gens.push(g);
     }
     (gens, files)

@@ -134,3 +134,85 @@ fn generation_is_deterministic_and_lint_clean_with_wide_ports() {
     assert_eq!(m.latency, 2 + 1 + 3); // in, lane, tree after levels 2, 4, 6 (400 MHz), acc
     assert_eq!(m.clock.as_deref(), Some("clk"));
 }
+
+fn qmulgen(args: &[&str], out: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qmulgen"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("qmulgen runs")
+}
+
+#[test]
+fn gen_writes_a_dot_constrained_at_its_target_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "gen",
+        "dot",
+        "--lanes",
+        "16",
+        "--lane",
+        "esb",
+        "--exp-bits",
+        "2",
+        "--frac-bits",
+        "2",
+        "--act-bits",
+        "8",
+        "--target-mhz",
+        "400",
+    ];
+    let o = qmulgen(&args, dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let xdc = std::fs::read_to_string(dir.path().join("dot16_esb_e2k2_a8_ooc.xdc")).unwrap();
+    assert!(
+        xdc.contains("create_clock -name clk -period 2.500 [get_ports clk]"),
+        "{xdc}"
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("dot16_esb_e2k2_a8.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["family"], "dot");
+    assert_eq!(manifest["dot"]["acc_bits"], 28);
+    assert_eq!(manifest["dot"]["overflow_free_vectors"], 1024);
+    assert_eq!(manifest["latency"], 6); // in, ESB's own register, lane, tree 2 and 4, acc
+    for (bad, says) in [
+        (
+            vec!["--lanes", "65", "--lane", "exact"],
+            "lanes = 65 is out of range, allowed 1..=64",
+        ),
+        (
+            vec!["--lanes", "4", "--lane", "tmr", "--fault-ports"],
+            "fault_ports",
+        ),
+        (
+            vec!["--lanes", "16", "--lane", "exact", "--acc-bits", "12"],
+            "acc_bits = 12 is out of range, allowed 20..=64",
+        ),
+        (
+            vec!["--lanes", "4", "--lane", "nope"],
+            "unknown family `nope`",
+        ),
+        (vec!["--lanes", "4", "--width", "8"], "unknown key `width`"),
+        (vec!["--lanes", "4"], "no `lane` given"),
+        (
+            vec!["--lanes", "4", "--lane", "exact", "--target-mhz", "900"],
+            "target_mhz = 900",
+        ),
+    ] {
+        let empty = tempfile::tempdir().expect("temp dir");
+        let mut args = vec!["gen", "dot"];
+        args.extend(bad);
+        let o = qmulgen(&args, empty.path());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(
+            std::fs::read_dir(empty.path()).unwrap().count(),
+            0,
+            "{args:?} wrote files"
+        );
+    }
+}

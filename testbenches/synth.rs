@@ -106,3 +106,27 @@ fn explore_writes_csv_json_and_a_plot() {
     assert!(rows.iter().any(|r| r["pareto"] == true));
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
 }
+
+/// A dot of TMR lanes keeps every lane's three copies and its `y_err` through synthesis, and
+/// the AdAM dot keeps its checkers: both `y_err` outputs are live.
+#[test]
+fn dots_keep_their_lanes_redundancy_and_a_live_y_err() {
+    let exact = stats("dot", "{lanes: 2, lane: {family: exact, width: 6}}");
+    let tmr = stats("dot", "{lanes: 2, lane: {family: tmr, width: 6}}");
+    let adam = stats("dot", "{lanes: 2, lane: {family: adam, width: 8}}");
+    assert!(
+        tmr.constant_outputs.is_empty(),
+        "y_err must stay live: {tmr:?}"
+    );
+    assert!(
+        adam.constant_outputs.is_empty(),
+        "y_err must stay live: {adam:?}"
+    );
+    // The copies are 3 · 2 exact multipliers beside the same sum and accumulator.
+    assert!(
+        tmr.lut as f64 >= 2.0 * exact.lut as f64,
+        "TMR dot {} LUTs vs exact dot {}: copies were merged",
+        tmr.lut,
+        exact.lut
+    );
+}

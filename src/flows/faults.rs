@@ -335,6 +335,11 @@ struct Target {
 }
 
 fn spec_with(family: &str, params: &ParamMap, fault_ports: bool) -> Result<UnitSpec, Failure> {
+    if family == "dot" {
+        return Err(Failure::BadInput(
+            "dot: `qmulgen faults` works on single units, not on a dot; give its lane unit".into(),
+        ));
+    }
     let mut p = params.clone();
     p.remove("fault_ports");
     if fault_ports {

@@ -115,6 +115,16 @@ fn lane_ports(lane: &dyn Unit) -> LanePorts {
 
 impl Dot {
     pub fn from_map(map: &ParamMap) -> Result<Dot, SpecError> {
+        if let Some(key) = map
+            .keys()
+            .find(|k| !PARAMS.iter().any(|p| p.key == k.as_str()))
+        {
+            let allowed: Vec<&str> = PARAMS.iter().map(|p| p.key).chain(["name"]).collect();
+            return Err(SpecError(format!(
+                "dot: unknown key `{key}`, allowed: {}; the lane's own parameters go under `lane` (CLI: --lane FAMILY, then its flags)",
+                allowed.join(", ")
+            )));
+        }
         let raw: RawDot = parse_params("dot", map)?;
         check_range("dot", "lanes", raw.lanes, 1, MAX_LANES)?;
         if !(raw.target_mhz.is_finite() && raw.target_mhz > 0.0 && raw.target_mhz <= 775.0) {
@@ -209,18 +219,23 @@ impl Dot {
         self.config.sum_bits()
     }
 
-    /// Vectors of full-scale products (the largest |p| the lane's port can hold) that the
-    /// accumulator takes without overflow: floor((2^(acc-1) - 1) / (N·max|p|)) for signed sums,
-    /// floor((2^acc - 1) / (N·max p)) for unsigned ones.
+    /// Vectors of full-scale products (the extremes the lane's `p` port can hold) that the
+    /// accumulator takes without overflow: unsigned, floor((2^acc - 1) / (N·(2^P - 1)));
+    /// two's complement, the fewer of floor(2^(acc-1) / (N·2^(P-1))) at the negative end and
+    /// floor((2^(acc-1) - 1) / (N·(2^(P-1) - 1))) at the positive end.
     pub fn overflow_free_vectors(&self) -> u64 {
         let (p, signed) = (self.config.lane.product.1, self.config.lane.product_signed);
-        let full: u128 = if signed { 1 << (p - 1) } else { (1 << p) - 1 };
-        let room: u128 = if signed {
-            (1 << (self.acc_bits - 1)) - 1
+        let n = self.lanes as u128;
+        let count = if signed {
+            let half = 1u128 << (self.acc_bits - 1);
+            let negative = half / (n << (p - 1));
+            let largest = (1u128 << (p - 1)) - 1;
+            let positive = (half - 1).checked_div(n * largest).unwrap_or(u128::MAX);
+            negative.min(positive)
         } else {
-            (1u128 << self.acc_bits) - 1
+            ((1u128 << self.acc_bits) - 1) / (n * ((1u128 << p) - 1))
         };
-        (room / (full * self.lanes as u128)).min(u64::MAX as u128) as u64
+        count.min(u64::MAX as u128) as u64
     }
 
     /// Ports in module order (`clk` is the manifest's clock).
@@ -486,9 +501,13 @@ mod tests {
         // (2^30 - 1) / (16 · (2^16 - 1)) = 1024.
         let d = dot(16, exact(8, false), &[]);
         assert_eq!(d.overflow_free_vectors(), 1024);
-        // Signed 4x4, 3 lanes, acc 8: (2^7 - 1) / (3 · 2^7) = 0 full-scale vectors.
+        // Signed 4x4 (P = 8), 3 lanes, acc 10: -128·3·k >= -512 for k <= 1, and
+        // 127·3·k <= 511 for k <= 1.
         let d = dot(3, exact(4, true), &[("acc_bits", 10u32.into())]);
-        assert_eq!(d.overflow_free_vectors(), 511 / (3 * 128));
+        assert_eq!(d.overflow_free_vectors(), 1);
+        // Signed with the default accumulator: 1024, both ends (16 lanes, P = 16, acc 30).
+        let d = dot(16, exact(8, true), &[]);
+        assert_eq!(d.overflow_free_vectors(), 1024);
     }
 
     #[test]
