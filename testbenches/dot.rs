@@ -98,8 +98,12 @@ fn axi4_stream_back_pressure_loses_and_duplicates_nothing() {
 #[test]
 fn the_checker_reports_a_wrong_dot_with_cycle_vector_and_lanes() {
     // The model of an unsigned dot checked against the meaning of a signed one.
-    let unsigned = dot("{lanes: 2, lane: {family: exact, width: 4}, acc_bits: 12}");
-    let signed = dot("{lanes: 2, lane: {family: exact, width: 4, signed: true}, acc_bits: 12}");
+    // (At 100 MHz neither lane is split: the two pipelines have the same latency.)
+    let unsigned =
+        dot("{lanes: 2, lane: {family: exact, width: 4}, acc_bits: 12, target_mhz: 100}");
+    let signed = dot(
+        "{lanes: 2, lane: {family: exact, width: 4, signed: true}, acc_bits: 12, target_mhz: 100}",
+    );
     let model = Model::build(verilator(), &emit::generate(&unsigned)).expect("model");
     let r = verify::check_dot(
         &model,
@@ -131,7 +135,8 @@ fn generation_is_deterministic_and_lint_clean_with_wide_ports() {
     let m = &a.manifest;
     let d = m.dot.as_ref().expect("dot manifest");
     assert_eq!((d.lanes, d.sum_bits, d.acc_bits), (64, 38, 48));
-    assert_eq!(m.latency, 2 + 1 + 3); // in, lane, tree after levels 2, 4, 6 (400 MHz), acc
+    // In, the multiplier's own register, lane, tree after levels 2, 4, 6 (400 MHz), acc.
+    assert_eq!(m.latency, 2 + 1 + 1 + 3);
     assert_eq!(m.clock.as_deref(), Some("clk"));
 }
 

@@ -16,23 +16,23 @@ pub const fn selector_width(a_bits: usize, b_bits: usize) -> usize {
     }
 }
 
-/// `p = a * b` over A+B = P bits as an adder tree of partial products. The narrower operand
+/// The partial-product groups of `p = a * b` over A+B = P bits. The narrower operand
 /// (`S` = [`selector_width`] bits) selects: leaf k = the wider operand, extended to P bits,
 /// shifted by k (negated for the MSB of a signed selector, which weighs -2^(S-1)), taken when
 /// selector bit k is set. Groups of four leaves are summed by short chains of conditional adds
-/// (one carry chain each, the selection inside its LUTs), the group sums by a balanced tree:
-/// at most 3 + 2 adders deep instead of a chain of S.
+/// (one carry chain each, the selection inside its LUTs): `sums[g]` is group g's sum.
 #[derive(LogicBlock)]
-pub struct ExactMultiplier<const A: usize, const B: usize, const P: usize, const S: usize> {
+pub struct ExactGroups<const A: usize, const B: usize, const P: usize, const S: usize> {
     pub a: Signal<In, Bits<A>>,
     pub b: Signal<In, Bits<B>>,
-    pub p: Signal<Out, Bits<P>>,
+    /// One sum per group of four leaves: ceil(S/4) of them.
+    pub sums: Vec<Signal<Out, Bits<P>>>,
     selector: Signal<Local, Bits<S>>,
     /// The wider operand, sign- or zero-extended to P bits.
     multiplicand: Signal<Local, Bits<P>>,
     /// The multiplicand shifted by k while leaf k is built.
     shifted: Signal<Local, Bits<P>>,
-    /// Leaf k; node 4g then holds group g's sum, node 0 ends as the product.
+    /// Leaf k; node 4g then holds group g's sum.
     node: [Signal<Local, Bits<P>>; S],
     is_signed: Constant<Bit>,
     select_a: Constant<Bit>,
@@ -46,12 +46,12 @@ pub struct ExactMultiplier<const A: usize, const B: usize, const P: usize, const
     one: Constant<Bits<P>>,
 }
 
-impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactMultiplier<A, B, P, S> {
+impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactGroups<A, B, P, S> {
     pub fn new(signed: bool) -> Self {
         Self {
             a: Default::default(),
             b: Default::default(),
-            p: Default::default(),
+            sums: (0..S.div_ceil(4)).map(|_| Default::default()).collect(),
             selector: Default::default(),
             multiplicand: Default::default(),
             shifted: Default::default(),
@@ -69,7 +69,7 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactMultip
 }
 
 impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
-    for ExactMultiplier<A, B, P, S>
+    for ExactGroups<A, B, P, S>
 {
     #[hdl_gen]
     fn update(&mut self) {
@@ -118,21 +118,147 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
                 self.node[4 * (k / 4)].next = self.node[4 * (k / 4)].val() + self.node[k].val();
             }
         }
-        // A balanced tree over the group sums (S <= 16: at most 4 groups, two levels). Each add
-        // is skipped when its right operand is 0: the same sum, but each add stays its own
-        // carry chain instead of being merged into one wide compressor (Yosys, 16x16: 386 LUTs,
-        // depth 8, against 433 and 10 without; `a * b` 531 and 8).
-        for k in 0..(S.div_ceil(4) / 2) {
-            if self.node[8 * k + 4].val().any() {
-                self.node[8 * k].next = self.node[8 * k].val() + self.node[8 * k + 4].val();
+        for g in 0..S.div_ceil(4) {
+            self.sums[g].next = self.node[4 * g].val();
+        }
+    }
+}
+
+/// The group sums of [`ExactGroups`] added by a balanced tree (S <= 16: at most 4 groups, two
+/// levels). Each add is skipped when its right operand is 0: the same sum, but each add stays
+/// its own carry chain instead of being merged into one wide compressor (Yosys, 16x16: 386
+/// LUTs, depth 8, against 433 and 10 without; `a * b` 531 and 8).
+#[derive(LogicBlock)]
+pub struct ExactTree<const P: usize> {
+    pub sums: Vec<Signal<In, Bits<P>>>,
+    pub p: Signal<Out, Bits<P>>,
+    /// Group g's sum, then the pair and quad sums at the even positions.
+    node: Vec<Signal<Local, Bits<P>>>,
+    _groups: usize,
+    _pairs: usize,
+    _quads: usize,
+}
+
+impl<const P: usize> ExactTree<P> {
+    pub fn new(groups: usize) -> Self {
+        Self {
+            sums: (0..groups).map(|_| Default::default()).collect(),
+            p: Default::default(),
+            node: (0..groups).map(|_| Default::default()).collect(),
+            _groups: groups,
+            _pairs: groups / 2,
+            _quads: groups.div_ceil(2) / 2,
+        }
+    }
+}
+
+impl<const P: usize> Logic for ExactTree<P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for g in 0..self._groups {
+            self.node[g].next = self.sums[g].val();
+        }
+        for k in 0..self._pairs {
+            if self.node[2 * k + 1].val().any() {
+                self.node[2 * k].next = self.node[2 * k].val() + self.node[2 * k + 1].val();
             }
         }
-        for k in 0..((S.div_ceil(4) + 1) / 4) {
-            if self.node[16 * k + 8].val().any() {
-                self.node[16 * k].next = self.node[16 * k].val() + self.node[16 * k + 8].val();
+        for k in 0..self._quads {
+            if self.node[4 * k + 2].val().any() {
+                self.node[4 * k].next = self.node[4 * k].val() + self.node[4 * k + 2].val();
             }
         }
         self.p.next = self.node[0].val();
+    }
+}
+
+/// `p = a * b` over A+B = P bits: [`ExactGroups`] then [`ExactTree`], at most 3 + 2 adders
+/// deep instead of a chain of S (rust-hdl only multiplies `Bits<16>`, and an explicit tree
+/// keeps the unit DSP-free in Vivado too).
+#[derive(LogicBlock)]
+pub struct ExactMultiplier<const A: usize, const B: usize, const P: usize, const S: usize> {
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub p: Signal<Out, Bits<P>>,
+    groups: ExactGroups<A, B, P, S>,
+    tree: ExactTree<P>,
+    _groups: usize,
+}
+
+impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactMultiplier<A, B, P, S> {
+    pub fn new(signed: bool) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            groups: ExactGroups::new(signed),
+            tree: ExactTree::new(S.div_ceil(4)),
+            _groups: S.div_ceil(4),
+        }
+    }
+}
+
+impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
+    for ExactMultiplier<A, B, P, S>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.groups.a.next = self.a.val();
+        self.groups.b.next = self.b.val();
+        for g in 0..self._groups {
+            self.tree.sums[g].next = self.groups.sums[g].val();
+        }
+        self.p.next = self.tree.p.val();
+    }
+}
+
+/// `exact` as a lane of a dot with a register between the group sums and their tree (latency
+/// 1), for clocks the whole multiplier would miss; its registers load while `ce`.
+#[derive(LogicBlock)]
+pub struct ExactStagedLane<const A: usize, const B: usize, const P: usize, const S: usize> {
+    pub clk: Signal<In, Clock>,
+    pub ce: Signal<In, Bit>,
+    pub a: Signal<In, Bits<A>>,
+    pub b: Signal<In, Bits<B>>,
+    pub p: Signal<Out, Bits<P>>,
+    groups: ExactGroups<A, B, P, S>,
+    sums_r: Vec<DFF<Bits<P>>>,
+    tree: ExactTree<P>,
+    _groups: usize,
+}
+
+impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactStagedLane<A, B, P, S> {
+    pub fn new(signed: bool) -> Self {
+        Self {
+            clk: Default::default(),
+            ce: Default::default(),
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            groups: ExactGroups::new(signed),
+            sums_r: (0..S.div_ceil(4)).map(|_| Default::default()).collect(),
+            tree: ExactTree::new(S.div_ceil(4)),
+            _groups: S.div_ceil(4),
+        }
+    }
+}
+
+impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
+    for ExactStagedLane<A, B, P, S>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.groups.a.next = self.a.val();
+        self.groups.b.next = self.b.val();
+        for g in 0..self._groups {
+            self.sums_r[g].clock.next = self.clk.val();
+            self.sums_r[g].d.next = self.sums_r[g].q.val();
+            if self.ce.val() {
+                self.sums_r[g].d.next = self.groups.sums[g].val();
+            }
+            self.tree.sums[g].next = self.sums_r[g].q.val();
+        }
+        self.p.next = self.tree.p.val();
     }
 }
 
@@ -145,14 +271,14 @@ crate::registered_wrapper!(
 
 /// The rust-hdl block of `exact` (top module `top`): an `a_bits` × `b_bits` multiplier, optionally signed,
 /// optionally inside input and output registers.
-pub fn block(a_bits: u32, b_bits: u32, signed: bool, registered: bool) -> crate::AnyBlock {
+pub fn block(a_bits: u32, b_bits: u32, signed: bool, form: crate::Form) -> crate::AnyBlock {
     crate::dispatch_wxp!(
         a_bits,
         2..=16,
         b_bits,
         W = (BB),
         P = (BB + AA),
-        block_for(signed, registered),
+        block_for(signed, form),
         S = (selector_width(BB, AA))
     )
 }
@@ -160,12 +286,12 @@ pub fn block(a_bits: u32, b_bits: u32, signed: bool, registered: bool) -> crate:
 #[inline(never)]
 fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
     signed: bool,
-    registered: bool,
+    form: crate::Form,
 ) -> crate::AnyBlock {
-    let core = ExactMultiplier::<A, B, P, S>::new(signed);
-    if registered {
-        crate::AnyBlock::new(RegisteredExact::<A, B, P, S>::new(core))
-    } else {
-        crate::AnyBlock::new(core)
+    let core = || ExactMultiplier::<A, B, P, S>::new(signed);
+    match form {
+        crate::Form::Unit | crate::Form::Lane => crate::AnyBlock::new(core()),
+        crate::Form::Registered => crate::AnyBlock::new(RegisteredExact::new(core())),
+        crate::Form::StagedLane => crate::AnyBlock::new(ExactStagedLane::<A, B, P, S>::new(signed)),
     }
 }

@@ -166,7 +166,27 @@ impl Unit for ExactParams {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
-        qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signed, registered)
+        let form = qmulgen_rtl::Form::of(registered);
+        qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signed, form)
+    }
+    fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {
+        let form = qmulgen_rtl::Form::StagedLane;
+        Some(qmulgen_rtl::exact::block(
+            self.a_bits,
+            self.b_bits,
+            self.signed,
+            form,
+        ))
+    }
+    /// §5 estimate of the multiplier (`ExactGroups` then `ExactTree`): the operand LUT, the
+    /// chain of conditional adds of a group of four leaves (one more for the negated leaf of
+    /// a signed selector), then the tree over the groups.
+    fn lane_path_ns(&self) -> Option<f64> {
+        use crate::timing::{adder_ns, LUT_NS};
+        let selector = self.a_bits.min(self.b_bits) as usize;
+        let chain = selector.min(4) - 1 + usize::from(self.signed);
+        let tree = selector.div_ceil(4).next_power_of_two().trailing_zeros() as usize;
+        Some(LUT_NS + (chain + tree) as f64 * adder_ns(self.product_bits() as usize))
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         ExactParams::corner_cases(self)
