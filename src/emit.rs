@@ -4,48 +4,10 @@
 use crate::base::{Dir, Port};
 use crate::spec::{Design, UnitSpec};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Rename rust-hdl's `top` / `top$child` modules to `NAME` / `NAME__child`, so that several
-/// units can share one Vivado project without two modules of the same name, and write every
-/// `$` of an identifier (rust-hdl's `inst$port` nets and `copies$0` instances) as `__`: Tcl
-/// reads an unbraced `$` as a variable, so `get_cells u0/core/copies__0` must need no quoting.
-pub fn rename_modules(verilog: &str, name: &str) -> String {
-    let mut renames = BTreeMap::new();
-    for line in verilog.lines() {
-        if let Some(rest) = line.trim_start().strip_prefix("module ") {
-            let old: String = rest.chars().take_while(|c| *c != '(').collect();
-            let old = old.trim().to_string();
-            if let Some(child) = old.strip_prefix("top") {
-                renames.insert(old.clone(), format!("{name}{}", child.replace('$', "__")));
-            }
-        }
-    }
-    let mut out = String::with_capacity(verilog.len() + 64);
-    let mut ident = String::new();
-    let flush = |ident: &mut String, out: &mut String| {
-        match renames.get(ident.as_str()) {
-            Some(new) => out.push_str(new),
-            None => out.push_str(&ident.replace('$', "__")),
-        }
-        ident.clear();
-    };
-    for c in verilog.chars() {
-        let starts = c.is_ascii_alphabetic() || c == '_';
-        if (ident.is_empty() && starts)
-            || (!ident.is_empty() && (starts || c.is_ascii_digit() || c == '$'))
-        {
-            ident.push(c);
-        } else {
-            flush(&mut ident, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut ident, &mut out);
-    out
-}
+pub use qmulgen_rtl::rename_modules;
 
 /// Everything generated for one unit, in memory.
 pub struct Generated {

@@ -160,6 +160,64 @@ impl Block for Wire {
     }
 }
 
+/// One instance of the lane module: the lane unit's Verilog is written once (as rust-hdl's
+/// black-box code of the first instance), every lane instantiates that one module, so the
+/// file and the time to write it do not grow with N copies of the lane.
+struct LaneInstance {
+    ports: Vec<(String, Wire)>,
+    code: String,
+}
+
+impl Logic for LaneInstance {
+    fn update(&mut self) {}
+    fn hdl(&self) -> Verilog {
+        Verilog::Blackbox(BlackBox {
+            code: self.code.clone(),
+            name: LANE_MODULE.into(),
+        })
+    }
+}
+
+impl Block for LaneInstance {
+    fn connect_all(&mut self) {}
+    fn update_all(&mut self) {}
+    fn has_changed(&self) -> bool {
+        false
+    }
+    fn accept(&self, name: &str, probe: &mut dyn Probe) {
+        probe.visit_start_scope(name, self);
+        for (n, w) in &self.ports {
+            w.accept(n, probe);
+        }
+        probe.visit_end_scope(name, self);
+    }
+}
+
+/// The lane module's name inside the dot (`NAME__lane` after emission's renaming).
+const LANE_MODULE: &str = "top$lane";
+
+/// The ports of a block's top module: (name, width, kind).
+#[derive(Default)]
+struct TopPorts {
+    depth: usize,
+    ports: Vec<(String, usize, AtomKind)>,
+}
+
+impl Probe for TopPorts {
+    fn visit_start_scope(&mut self, _name: &str, _node: &dyn Block) {
+        self.depth += 1;
+    }
+    fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
+        if self.depth == 1 && signal.kind().is_parameter() {
+            self.ports
+                .push((name.to_string(), signal.bits(), signal.kind()));
+        }
+    }
+    fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
+        self.depth -= 1;
+    }
+}
+
 /// A module assembled at run time: named wires, named child blocks and one combinational
 /// update block. Child ports are read and written as `child$port`, as rust-hdl names them.
 #[derive(Default)]
@@ -377,8 +435,9 @@ impl Control {
     }
 }
 
-/// The `dot` assembly; `lane()` builds one lane unit's combinational block.
-fn block_assembly(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> Assembly {
+/// The `dot` assembly around N instances of the lane module (`lane`, its Verilog with top
+/// module `top$lane`, and its ports).
+fn block_assembly(config: &DotConfig, lane: &(String, Vec<(String, usize, AtomKind)>)) -> Assembly {
     let c = config;
     let n = c.lanes;
     let mut m = Assembly::default();
@@ -476,7 +535,26 @@ fn block_assembly(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> Assembly {
         m.assign("unused_tdata_padding", slice("s_axis_tdata", offset, pad));
     }
     for i in 0..n {
-        m.children.push((format!("lane_{i}"), lane()));
+        let instance = LaneInstance {
+            ports: lane
+                .1
+                .iter()
+                .map(|(name, width, kind)| {
+                    let wire = Wire {
+                        width: *width,
+                        kind: *kind,
+                    };
+                    (name.clone(), wire)
+                })
+                .collect(),
+            code: if i == 0 {
+                lane.0.clone()
+            } else {
+                String::new()
+            },
+        };
+        m.children
+            .push((format!("lane_{i}"), AnyBlock::new(instance)));
         if c.lane_staged {
             m.assign(&format!("lane_{i}$clk"), sig("clk"));
             m.assign(&format!("lane_{i}$ce"), ce.clone().unwrap_or(lit(1, 1)));
@@ -663,8 +741,13 @@ impl Probe for ChildInputs {
 /// every input port of every child is checked to be assigned by the assembly's update code
 /// (each lane was checked by rust-hdl as a unit of its own, and Verilator's `-Wall` lint
 /// checks the whole module).
-pub fn verilog(config: &DotConfig, lane: &dyn Fn() -> AnyBlock) -> String {
-    let mut top = block_assembly(config, lane);
+pub fn verilog(config: &DotConfig, lane: AnyBlock) -> String {
+    let mut ports = TopPorts::default();
+    lane.accept("top", &mut ports);
+    // The lane as a unit of its own (rust-hdl's checks included), its modules renamed into
+    // the dot's name space.
+    let lane_verilog = crate::rename_modules(&lane.verilog(), LANE_MODULE);
+    let mut top = block_assembly(config, &(lane_verilog, ports.ports));
     top.connect_all();
     let mut probe = ChildInputs::default();
     top.accept("top", &mut probe);

@@ -126,7 +126,7 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
 
 /// The group sums of [`ExactGroups`] added by a balanced tree (S <= 16: at most 4 groups, two
 /// levels). Each add is skipped when its right operand is 0: the same sum, but each add stays
-/// its own carry chain instead of being merged into one wide compressor (Yosys, 16x16: 386
+/// its own carry chain instead of being merged into one wide compressor (Yosys, 16x16: 382
 /// LUTs, depth 8, against 433 and 10 without; `a * b` 531 and 8).
 #[derive(LogicBlock)]
 pub struct ExactTree<const P: usize> {

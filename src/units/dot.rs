@@ -277,13 +277,12 @@ impl Dot {
     }
 
     pub fn verilog(&self) -> String {
-        qmulgen_rtl::dot::verilog(&self.config, &|| {
-            let staged = self.config.lane_staged.then(|| self.lane.staged_lane_rtl());
-            staged
-                .flatten()
-                .or_else(|| self.lane.lane_rtl().map(|(block, _)| block))
-                .unwrap_or_else(|| self.lane.rtl(false))
-        })
+        let staged = self.config.lane_staged.then(|| self.lane.staged_lane_rtl());
+        let lane = staged
+            .flatten()
+            .or_else(|| self.lane.lane_rtl().map(|(block, _)| block))
+            .unwrap_or_else(|| self.lane.rtl(false));
+        qmulgen_rtl::dot::verilog(&self.config, lane)
     }
 
     pub fn params(&self) -> serde_json::Value {
