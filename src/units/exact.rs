@@ -179,12 +179,13 @@ impl Unit for ExactParams {
         ))
     }
     /// §5 estimate of the multiplier (`ExactGroups` then `ExactTree`): the operand LUT, the
-    /// chain of conditional adds of a group of four leaves (one more for the negated leaf of
-    /// a signed selector), then the tree over the groups.
+    /// adder levels of a group of four leaves (two pairs and their sum; one more for the
+    /// negated leaf of a signed selector), then the tree over the groups.
     fn lane_path_ns(&self) -> Option<f64> {
         use crate::timing::{adder_ns, LUT_NS};
         let selector = self.a_bits.min(self.b_bits) as usize;
-        let chain = selector.min(4) - 1 + usize::from(self.signed);
+        let group = selector.min(4).next_power_of_two().trailing_zeros() as usize;
+        let chain = group + usize::from(self.signed);
         let tree = selector.div_ceil(4).next_power_of_two().trailing_zeros() as usize;
         Some(LUT_NS + (chain + tree) as f64 * adder_ns(self.product_bits() as usize))
     }
