@@ -321,9 +321,8 @@ impl<'a> DotStream<'a> {
         c.rst = bits & RST != 0;
         c.valid = bits & VALID != 0;
         c.last = bits & LAST != 0;
-        c.operands.resize(self.widths.len(), Vec::new());
-        for port in c.operands.iter_mut() {
-            port.resize(self.lanes, 0);
+        if c.operands.len() != self.widths.len() {
+            c.operands = vec![vec![0; self.lanes]; self.widths.len()];
         }
         let base =
             sim::splitmix64(self.stimulus.seed ^ (k as u64).wrapping_mul(0xd1b5_4a32_d192_ed03));
@@ -332,8 +331,11 @@ impl<'a> DotStream<'a> {
             // bits 16-63 the operands (at most 32 bits in every family). Exhaustive runs take
             // operand combination k - 1 (cycle 0 is the reset).
             let r = sim::splitmix64(base.wrapping_add(lane as u64));
+            // (Which corner: bits 2-15 scaled to the count, a multiply instead of a division.)
             let corner = (!self.stimulus.exhaustive && !self.corners.is_empty() && r & 3 == 0)
-                .then(|| &self.corners[((r >> 2 & 0x3fff) % self.corners.len() as u64) as usize]);
+                .then(|| {
+                    &self.corners[((r >> 2 & 0x3fff) * self.corners.len() as u64 >> 14) as usize]
+                });
             let mut bits = if self.stimulus.exhaustive {
                 (k as u64).saturating_sub(1)
             } else {
