@@ -334,7 +334,7 @@ impl<'a> DotStream<'a> {
             // (Which corner: bits 2-15 scaled to the count, a multiply instead of a division.)
             let corner = (!self.stimulus.exhaustive && !self.corners.is_empty() && r & 3 == 0)
                 .then(|| {
-                    &self.corners[((r >> 2 & 0x3fff) * self.corners.len() as u64 >> 14) as usize]
+                    &self.corners[(((r >> 2 & 0x3fff) * self.corners.len() as u64) >> 14) as usize]
                 });
             let mut bits = if self.stimulus.exhaustive {
                 (k as u64).saturating_sub(1)
