@@ -100,6 +100,26 @@ impl Port {
     }
 }
 
+/// OR `width` (<= 64) bits of `value` into little-endian 64-bit words at bit `offset`.
+pub fn put_bits(words: &mut [u64], offset: usize, width: usize, value: u64) {
+    let value = value & crate::base::mask(width);
+    let (w, s) = (offset / 64, offset % 64);
+    words[w] |= value << s;
+    if s + width > 64 {
+        words[w + 1] |= value >> (64 - s);
+    }
+}
+
+/// Read `width` (<= 64) bits at bit `offset` of little-endian 64-bit words.
+pub fn get_bits(words: &[u64], offset: usize, width: usize) -> u64 {
+    let (w, s) = (offset / 64, offset % 64);
+    let mut v = words[w] >> s;
+    if s + width > 64 {
+        v |= words[w + 1] << (64 - s);
+    }
+    v & mask(width)
+}
+
 /// Read the low `width` bits of `raw` as two's complement.
 pub fn sign_extend(raw: u64, width: usize) -> i64 {
     let shift = 64 - width as u32;

@@ -48,6 +48,7 @@ enum Command {
   qmulgen gen tmr --width 12 --pipeline --name tmr12 --out build/
   qmulgen gen dot --lanes 16 --lane esb --exp-bits 2 --frac-bits 2 --act-bits 8 --target-mhz 400
   qmulgen gen dot --lanes 8 --lane exact --width 8 --signed --axis
+  qmulgen gen adam --width 8 --frac-bits 5 --pipeline --tb   # + adam_u8_t5_p_tb.v/.hex
   qmulgen gen --config designs/default.yaml")]
     Gen {
         #[command(flatten)]
@@ -62,6 +63,10 @@ enum Command {
         /// file sets part)
         #[arg(long)]
         part: Option<String>,
+        /// Also write a self-checking Verilog-2001 testbench NAME_tb.v and its vectors
+        /// NAME_tb.hex from the golden model, for Icarus, xsim or Questa
+        #[arg(long)]
+        tb: bool,
     },
     /// Generate, build the Verilator model and compare every output with the golden model
     #[command(
@@ -603,7 +608,8 @@ pub fn main() -> i32 {
             out,
             clock_mhz,
             part,
-        } => cmd_gen(&unit, &out, clock_mhz, part),
+            tb,
+        } => cmd_gen(&unit, &out, clock_mhz, part, tb),
         Command::Verify {
             unit,
             exhaustive,
@@ -764,6 +770,7 @@ fn cmd_gen(
     out: &Path,
     clock_mhz: Option<f64>,
     part: Option<String>,
+    tb: bool,
 ) -> Result<(), Failure> {
     if unit.config.is_some() && (clock_mhz.is_some() || part.is_some()) {
         return Err(Failure::BadInput(
@@ -781,7 +788,12 @@ fn cmd_gen(
         design.part = part;
     }
     print_notes(&design);
-    let (gens, files) = emit::design_files(&design);
+    let (gens, mut files) = emit::design_files(&design);
+    if tb {
+        for (spec, g) in design.units.iter().zip(&gens) {
+            files.extend(flows::testbench::files(spec, g, 1)?);
+        }
+    }
     emit::write_files_atomically(out, &files).map_err(|e| {
         Failure::BadInput(format!(
             "cannot write to output folder {}: {e}",
@@ -790,9 +802,10 @@ fn cmd_gen(
     })?;
     for g in &gens {
         println!(
-            "wrote {}/{}.v (+ .json, _ooc.tcl, _ooc.xdc)  latency {}",
+            "wrote {}/{}.v (+ .json, _ooc.tcl, _ooc.xdc{})  latency {}",
             out.display(),
             g.name,
+            if tb { ", _tb.v, _tb.hex" } else { "" },
             g.manifest.latency
         );
     }

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod metrics;
 pub mod quantize;
 pub mod synth;
+pub mod testbench;
 pub mod verify;
 
 use crate::base::SpecError;

@@ -370,7 +370,7 @@ fn dot_record(
                 let start = record.len();
                 record.resize(start + sim::record_words(w * c.operands[operand].len()), 0);
                 for (lane, v) in c.operands[operand].iter().enumerate() {
-                    crate::units::dot::put_bits(&mut record[start..], lane * w, w, *v);
+                    crate::base::put_bits(&mut record[start..], lane * w, w, *v);
                 }
                 operand += 1;
             }
@@ -548,7 +548,7 @@ fn verify_dot_axis(
         let mut offset = 0;
         for (port, w) in c.operands.iter().zip(&widths) {
             for (lane, v) in port.iter().enumerate() {
-                crate::units::dot::put_bits(&mut tdata, offset + lane * w, *w, *v);
+                crate::base::put_bits(&mut tdata, offset + lane * w, *w, *v);
             }
             offset += w * dot.lanes;
         }

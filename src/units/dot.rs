@@ -433,19 +433,9 @@ impl<'a> Reference<'a> {
 pub fn pack(values: &[u64], width: usize) -> Vec<u64> {
     let mut words = vec![0u64; (values.len() * width).div_ceil(64).max(1)];
     for (i, v) in values.iter().enumerate() {
-        put_bits(&mut words, i * width, width, *v);
+        crate::base::put_bits(&mut words, i * width, width, *v);
     }
     words
-}
-
-/// OR `width` (<= 64) bits of `value` into little-endian 64-bit words at bit `offset`.
-pub fn put_bits(words: &mut [u64], offset: usize, width: usize, value: u64) {
-    let value = value & crate::base::mask(width);
-    let (w, s) = (offset / 64, offset % 64);
-    words[w] |= value << s;
-    if s + width > 64 {
-        words[w + 1] |= value >> (64 - s);
-    }
 }
 
 /// Input widths of the lane unit, in port order.
@@ -615,20 +605,13 @@ mod tests {
         assert!(e.contains("unknown family `nope`"), "{e}");
     }
 
-    /// Read `width` bits at bit `offset`, one bit at a time: the plain reading of the layout.
-    fn get_bits(words: &[u64], offset: usize, width: usize) -> u64 {
-        (0..width).fold(0, |acc, b| {
-            acc | (words[(offset + b) / 64] >> ((offset + b) % 64) & 1) << b
-        })
-    }
-
     #[test]
     fn packing_places_lane_i_at_i_times_w() {
         for (offset, width) in [(0, 64), (60, 8), (63, 2), (64, 13), (100, 28)] {
             let mut words = vec![0u64; 3];
-            put_bits(&mut words, offset, width, 0xdead_beef_cafe_f00d);
+            crate::base::put_bits(&mut words, offset, width, 0xdead_beef_cafe_f00d);
             assert_eq!(
-                get_bits(&words, offset, width),
+                crate::base::get_bits(&words, offset, width),
                 0xdead_beef_cafe_f00d & crate::base::mask(width)
             );
             assert_eq!(
@@ -640,7 +623,7 @@ mod tests {
         assert_eq!(words, vec![0x1f | 0x15 << 10]);
         let wide = pack(&[0xff; 9], 8);
         assert_eq!(wide.len(), 2);
-        assert_eq!(get_bits(&wide, 64, 8), 0xff);
-        assert_eq!(get_bits(&wide, 60, 8), 0xff);
+        assert_eq!(crate::base::get_bits(&wide, 64, 8), 0xff);
+        assert_eq!(crate::base::get_bits(&wide, 60, 8), 0xff);
     }
 }
