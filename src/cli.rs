@@ -410,6 +410,12 @@ struct UnitArgs {
     /// Two's complement operands and product (exact, tmr, mitchell, adam)
     #[arg(long)]
     signed: bool,
+    /// Operand a alone is two's complement, e.g. int8 weights (exact, tmr)
+    #[arg(long)]
+    a_signed: bool,
+    /// Operand b alone is two's complement (exact, tmr)
+    #[arg(long)]
+    b_signed: bool,
     /// Wrap the core in input and output registers (clk, ce), latency 2 (gen, verify, synth)
     #[arg(long)]
     pipeline: bool,
@@ -472,6 +478,8 @@ impl UnitArgs {
         num("mag_bits", self.mag_bits);
         for (k, on) in [
             ("signed", self.signed),
+            ("a_signed", self.a_signed),
+            ("b_signed", self.b_signed),
             ("pipeline", self.pipeline),
             ("fault_ports", self.fault_ports),
             ("linear", self.linear),

@@ -77,11 +77,11 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
         ),
         (
             vec!["gen", "exact", "--fault-ports"],
-            vec!["exact: unknown key `fault_ports`, allowed: a_bits, b_bits, width, signed, pipeline, name"],
+            vec!["exact: unknown key `fault_ports`, allowed: a_bits, b_bits, width, signed, a_signed, b_signed, pipeline, name"],
         ),
         (
             vec!["gen", "tmr", "--linear"],
-            vec!["tmr: unknown key `linear`, allowed: a_bits, b_bits, width, signed, fault_ports, pipeline, name"],
+            vec!["tmr: unknown key `linear`, allowed: a_bits, b_bits, width, signed, a_signed, b_signed, fault_ports, pipeline, name"],
         ),
         (
             vec!["gen", "adam", "--width", "17"],

@@ -53,3 +53,20 @@ fn pipelined_variants() {
         verify_default(&s, 300_000);
     }
 }
+
+#[test]
+fn mixed_signedness_exhaustive() {
+    // int8 weight x uint8 activation and the reverse, asymmetric widths both ways (the
+    // narrower operand selects the partial products, signed or not).
+    for yaml in [
+        "{width: 8, a_signed: true}",
+        "{width: 8, b_signed: true}",
+        "{a_bits: 5, b_bits: 11, a_signed: true}",
+        "{a_bits: 5, b_bits: 11, b_signed: true}",
+        "{a_bits: 12, b_bits: 3, b_signed: true}",
+    ] {
+        let s = spec("exact", yaml);
+        let bits = input_bits(&s);
+        assert_eq!(verify_default(&s, 0), 1 << bits, "{yaml}");
+    }
+}

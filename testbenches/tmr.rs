@@ -75,3 +75,15 @@ fn faulty_copy_random_16x16_signed_pipelined() {
         ],
     );
 }
+
+#[test]
+fn mixed_signedness_exhaustive() {
+    for yaml in [
+        "{width: 8, a_signed: true}",
+        "{a_bits: 6, b_bits: 9, b_signed: true}",
+    ] {
+        let s = spec("tmr", yaml);
+        let bits: usize = qmulgen::units::input_widths(s.unit.as_ref()).iter().sum();
+        assert_eq!(verify_default(&s, 0), 1 << bits, "{yaml}");
+    }
+}

@@ -5,6 +5,13 @@
 use crate::mask;
 use rust_hdl::prelude::*;
 
+/// Which operands are two's complement (the product is when either is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signedness {
+    pub a: bool,
+    pub b: bool,
+}
+
 /// The narrower operand width (ties: `b`): it drives the partial-product selection, so the
 /// adder tree has as few leaves as possible.
 #[inline]
@@ -36,7 +43,10 @@ pub struct ExactGroups<const A: usize, const B: usize, const P: usize, const S: 
     shifted: Signal<Local, Bits<P>>,
     /// Leaf k; node 4g then holds group g's sum.
     node: [Signal<Local, Bits<P>>; S],
-    is_signed: Constant<Bit>,
+    /// The wider operand (the multiplicand) is signed: sign-extend it.
+    multiplicand_signed: Constant<Bit>,
+    /// The narrower operand (the selector) is signed: its MSB weighs -2^(S-1).
+    selector_signed: Constant<Bit>,
     select_a: Constant<Bit>,
     /// Only the MSB set: `x & x_msb` is non-zero when a signed `x` is negative.
     a_msb: Constant<Bits<A>>,
@@ -49,7 +59,12 @@ pub struct ExactGroups<const A: usize, const B: usize, const P: usize, const S: 
 }
 
 impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactGroups<A, B, P, S> {
-    pub fn new(signed: bool) -> Self {
+    pub fn new(signed: Signedness) -> Self {
+        let (multiplicand_signed, selector_signed) = if A < B {
+            (signed.b, signed.a)
+        } else {
+            (signed.a, signed.b)
+        };
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -58,7 +73,8 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactGroups
             multiplicand: Default::default(),
             shifted: Default::default(),
             node: std::array::from_fn(|_| Default::default()),
-            is_signed: Constant::new(signed),
+            multiplicand_signed: Constant::new(multiplicand_signed),
+            selector_signed: Constant::new(selector_signed),
             select_a: Constant::new(A < B),
             a_msb: Constant::new((1u64 << (A - 1)).into()),
             b_msb: Constant::new((1u64 << (B - 1)).into()),
@@ -78,13 +94,13 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
         if self.select_a.val() {
             self.selector.next = self.a.val().get_bits::<S>(0);
             self.multiplicand.next = bit_cast::<P, B>(self.b.val());
-            if self.is_signed.val() & (self.b.val() & self.b_msb.val()).any() {
+            if self.multiplicand_signed.val() & (self.b.val() & self.b_msb.val()).any() {
                 self.multiplicand.next = self.multiplicand.val() | self.b_sign_fill.val();
             }
         } else {
             self.selector.next = self.b.val().get_bits::<S>(0);
             self.multiplicand.next = bit_cast::<P, A>(self.a.val());
-            if self.is_signed.val() & (self.a.val() & self.a_msb.val()).any() {
+            if self.multiplicand_signed.val() & (self.a.val() & self.a_msb.val()).any() {
                 self.multiplicand.next = self.multiplicand.val() | self.a_sign_fill.val();
             }
         }
@@ -97,7 +113,7 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
         // The selector's MSB weighs -2^(S-1) when signed (a one-step loop: array indices must
         // be literals after unrolling).
         for k in (S - 1)..S {
-            if self.is_signed.val() {
+            if self.selector_signed.val() {
                 self.node[k].next = !self.node[k].val() + self.one.val();
             }
         }
@@ -193,7 +209,7 @@ pub struct ExactMultiplier<const A: usize, const B: usize, const P: usize, const
 }
 
 impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactMultiplier<A, B, P, S> {
-    pub fn new(signed: bool) -> Self {
+    pub fn new(signed: Signedness) -> Self {
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -235,7 +251,7 @@ pub struct ExactStagedLane<const A: usize, const B: usize, const P: usize, const
 }
 
 impl<const A: usize, const B: usize, const P: usize, const S: usize> ExactStagedLane<A, B, P, S> {
-    pub fn new(signed: bool) -> Self {
+    pub fn new(signed: Signedness) -> Self {
         Self {
             clk: Default::default(),
             ce: Default::default(),
@@ -278,7 +294,7 @@ crate::registered_wrapper!(
 
 /// The rust-hdl block of `exact` (top module `top`): an `a_bits` × `b_bits` multiplier, optionally signed,
 /// optionally inside input and output registers.
-pub fn block(a_bits: u32, b_bits: u32, signed: bool, form: crate::Form) -> crate::AnyBlock {
+pub fn block(a_bits: u32, b_bits: u32, signed: Signedness, form: crate::Form) -> crate::AnyBlock {
     crate::dispatch_wxp!(
         a_bits,
         2..=16,
@@ -292,7 +308,7 @@ pub fn block(a_bits: u32, b_bits: u32, signed: bool, form: crate::Form) -> crate
 
 #[inline(never)]
 fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
-    signed: bool,
+    signed: Signedness,
     form: crate::Form,
 ) -> crate::AnyBlock {
     let core = || ExactMultiplier::<A, B, P, S>::new(signed);

@@ -3,7 +3,7 @@
 //! [`FaultInjector`] on each copy's output forces one fault selected by `fault_site` and
 //! `fault_kind` (encoding below, shared with every unit that has fault ports).
 
-use crate::exact::ExactMultiplier;
+use crate::exact::{ExactMultiplier, Signedness};
 use rust_hdl::prelude::*;
 
 /// Width of `fault_site`: enough for 1 + 3·P sites with P <= 32.
@@ -101,7 +101,7 @@ pub struct TmrMultiplier<const A: usize, const B: usize, const P: usize, const S
 }
 
 impl<const A: usize, const B: usize, const P: usize, const S: usize> TmrMultiplier<A, B, P, S> {
-    pub fn new(signed: bool) -> Self {
+    pub fn new(signed: Signedness) -> Self {
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -147,7 +147,7 @@ pub struct TmrMultiplierFaultPorts<const A: usize, const B: usize, const P: usiz
 impl<const A: usize, const B: usize, const P: usize, const S: usize>
     TmrMultiplierFaultPorts<A, B, P, S>
 {
-    pub fn new(signed: bool) -> Self {
+    pub fn new(signed: Signedness) -> Self {
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -206,7 +206,7 @@ crate::registered_wrapper!(
 pub fn block(
     a_bits: u32,
     b_bits: u32,
-    signed: bool,
+    signed: Signedness,
     fault_ports: bool,
     registered: bool,
 ) -> crate::AnyBlock {
@@ -223,7 +223,7 @@ pub fn block(
 
 #[inline(never)]
 fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
-    signed: bool,
+    signed: Signedness,
     fault_ports: bool,
     registered: bool,
 ) -> crate::AnyBlock {

@@ -12,7 +12,7 @@ pub const MIN_WIDTH: u32 = 2;
 pub const MAX_WIDTH: u32 = 16;
 
 /// Operand parameters of `exact`, shared with `tmr`.
-pub const OPERAND_PARAMS: [ParamInfo; 4] = [
+pub const OPERAND_PARAMS: [ParamInfo; 6] = [
     ParamInfo {
         key: "a_bits",
         range: "2..=16",
@@ -35,7 +35,19 @@ pub const OPERAND_PARAMS: [ParamInfo; 4] = [
         key: "signed",
         range: "true/false",
         default: "false",
-        help: "two's complement operands and product",
+        help: "two's complement operands and product (sets a_signed and b_signed)",
+    },
+    ParamInfo {
+        key: "a_signed",
+        range: "true/false",
+        default: "signed",
+        help: "operand a is two's complement (e.g. int8 weights x uint8 activations)",
+    },
+    ParamInfo {
+        key: "b_signed",
+        range: "true/false",
+        default: "signed",
+        help: "operand b is two's complement",
     },
 ];
 
@@ -53,7 +65,8 @@ pub static FAMILY: Family = Family {
 pub struct ExactParams {
     pub a_bits: u32,
     pub b_bits: u32,
-    pub signed: bool,
+    pub a_signed: bool,
+    pub b_signed: bool,
 }
 
 #[derive(Deserialize)]
@@ -62,8 +75,9 @@ struct RawExactParams {
     a_bits: Option<u32>,
     b_bits: Option<u32>,
     width: Option<u32>,
-    #[serde(default)]
-    signed: bool,
+    signed: Option<bool>,
+    a_signed: Option<bool>,
+    b_signed: Option<bool>,
 }
 
 impl ExactParams {
@@ -85,45 +99,91 @@ impl ExactParams {
             check_range(family, key, v, MIN_WIDTH, MAX_WIDTH)?;
             Ok(v)
         };
+        // `signed` sets both operands; a per-operand key may repeat it, not contradict it.
+        let sign = |key: &str, own: Option<bool>| -> Result<bool, SpecError> {
+            match (own, raw.signed) {
+                (Some(v), Some(both)) if v != both => Err(SpecError(format!(
+                    "{family}: {key} = {v} contradicts signed = {both}; give one of them"
+                ))),
+                (Some(v), _) => Ok(v),
+                (None, both) => Ok(both.unwrap_or(false)),
+            }
+        };
         Ok(ExactParams {
             a_bits: pick("a_bits", raw.a_bits)?,
             b_bits: pick("b_bits", raw.b_bits)?,
-            signed: raw.signed,
+            a_signed: sign("a_signed", raw.a_signed)?,
+            b_signed: sign("b_signed", raw.b_signed)?,
         })
+    }
+
+    /// The product is two's complement when either operand is.
+    pub fn signed(&self) -> bool {
+        self.a_signed || self.b_signed
+    }
+
+    /// The operand that selects partial products (the narrower; ties: b) is signed.
+    pub fn selector_signed(&self) -> bool {
+        if self.a_bits < self.b_bits {
+            self.a_signed
+        } else {
+            self.b_signed
+        }
+    }
+
+    pub fn signedness(&self) -> qmulgen_rtl::exact::Signedness {
+        qmulgen_rtl::exact::Signedness {
+            a: self.a_signed,
+            b: self.b_signed,
+        }
     }
 
     pub fn product_bits(&self) -> u32 {
         self.a_bits + self.b_bits
     }
 
-    /// `u8x8` / `s12x12`: the part of the module name that both exact and TMR share.
+    /// `u8x8` / `s12x12`, or `s8xu8` for a signed a and an unsigned b: the part of the
+    /// module name that both exact and TMR share.
     pub fn name_part(&self) -> String {
-        let s = if self.signed { 's' } else { 'u' };
-        format!("{s}{}x{}", self.a_bits, self.b_bits)
+        let letter = |signed: bool| if signed { 's' } else { 'u' };
+        let (a, b) = (letter(self.a_signed), letter(self.b_signed));
+        if a == b {
+            format!("{a}{}x{}", self.a_bits, self.b_bits)
+        } else {
+            format!("{a}{}x{b}{}", self.a_bits, self.b_bits)
+        }
     }
 
     pub fn params_json(&self) -> serde_json::Value {
-        serde_json::json!({"a_bits": self.a_bits, "b_bits": self.b_bits, "signed": self.signed})
+        if self.a_signed == self.b_signed {
+            serde_json::json!({"a_bits": self.a_bits, "b_bits": self.b_bits, "signed": self.a_signed})
+        } else {
+            serde_json::json!({"a_bits": self.a_bits, "b_bits": self.b_bits,
+                "a_signed": self.a_signed, "b_signed": self.b_signed})
+        }
     }
 
     /// Operand ports `a`, `b` and the product port `p`.
     pub fn ports(&self) -> Vec<Port> {
         vec![
-            Port::input("a", self.a_bits as usize, self.signed),
-            Port::input("b", self.b_bits as usize, self.signed),
-            Port::output("p", self.product_bits() as usize, self.signed),
+            Port::input("a", self.a_bits as usize, self.a_signed),
+            Port::input("b", self.b_bits as usize, self.b_signed),
+            Port::output("p", self.product_bits() as usize, self.signed()),
         ]
     }
 
     /// Golden model: the product as a raw `a_bits + b_bits` bit pattern.
     pub fn product(&self, a: u64, b: u64) -> u64 {
         let pw = self.product_bits() as usize;
-        if self.signed {
-            let v = sign_extend(a, self.a_bits as usize) * sign_extend(b, self.b_bits as usize);
-            to_raw(v, pw)
-        } else {
-            (a * b) & mask(pw)
-        }
+        let value = |x: u64, bits: u32, signed: bool| {
+            if signed {
+                sign_extend(x, bits as usize)
+            } else {
+                x as i64
+            }
+        };
+        let v = value(a, self.a_bits, self.a_signed) * value(b, self.b_bits, self.b_signed);
+        to_raw(v, pw)
     }
 
     /// Corner cases: zero, one, all ones, most negative, alternating bits, on both operands.
@@ -167,14 +227,14 @@ impl Unit for ExactParams {
     }
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
         let form = qmulgen_rtl::Form::of(registered);
-        qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signed, form)
+        qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signedness(), form)
     }
     fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {
         let form = qmulgen_rtl::Form::StagedLane;
         Some(qmulgen_rtl::exact::block(
             self.a_bits,
             self.b_bits,
-            self.signed,
+            self.signedness(),
             form,
         ))
     }
@@ -185,7 +245,7 @@ impl Unit for ExactParams {
         use crate::timing::{adder_ns, LUT_NS};
         let selector = self.a_bits.min(self.b_bits) as usize;
         let group = selector.min(4).next_power_of_two().trailing_zeros() as usize;
-        let chain = group + usize::from(self.signed);
+        let chain = group + usize::from(self.selector_signed());
         let tree = selector.div_ceil(4).next_power_of_two().trailing_zeros() as usize;
         Some(LUT_NS + (chain + tree) as f64 * adder_ns(self.product_bits() as usize))
     }
@@ -205,7 +265,8 @@ mod tests {
         ExactParams {
             a_bits: a,
             b_bits: b,
-            signed,
+            a_signed: signed,
+            b_signed: signed,
         }
     }
 
@@ -224,6 +285,46 @@ mod tests {
         assert_eq!(p.product(0b1000, 0b1000), 64);
         assert_eq!(p.product(0b1000, 0b0111), 0b1100_1000);
         assert_eq!(p.product(0b1111, 0b0001), 0xff);
+    }
+
+    #[test]
+    fn golden_mixed_signedness_products() {
+        // int8 weight x uint8 activation: -1 * 255 = -255 = 0xff01 in 16 bits; -128 * 255 =
+        // -32640 = 0x8080; 127 * 255 = 32385 = 0x7e81.
+        let p = ExactParams {
+            a_bits: 8,
+            b_bits: 8,
+            a_signed: true,
+            b_signed: false,
+        };
+        assert_eq!(p.product(0xff, 255), 0xff01);
+        assert_eq!(p.product(0x80, 255), 0x8080);
+        assert_eq!(p.product(0x7f, 255), 0x7e81);
+        assert_eq!(p.name_part(), "s8xu8");
+        // Unsigned a (4 bits) x signed b (3 bits): 15 * -4 = -60 = 0b1000100 in 7 bits.
+        let q = ExactParams {
+            a_bits: 4,
+            b_bits: 3,
+            a_signed: false,
+            b_signed: true,
+        };
+        assert_eq!(q.product(15, 0b100), 0b100_0100);
+        assert!(q.signed() && q.selector_signed());
+    }
+
+    #[test]
+    fn per_operand_signedness_keys() {
+        let map = |yaml: &str| -> ParamMap { serde_yaml::from_str(yaml).unwrap() };
+        let p = ExactParams::from_map("exact", &map("{a_signed: true}")).unwrap();
+        assert!(p.a_signed && !p.b_signed);
+        let p = ExactParams::from_map("exact", &map("{signed: true, b_signed: true}")).unwrap();
+        assert!(p.a_signed && p.b_signed);
+        let e =
+            ExactParams::from_map("exact", &map("{signed: true, b_signed: false}")).unwrap_err();
+        assert!(
+            e.0.contains("b_signed = false contradicts signed = true"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub static FAMILY: Family = Family {
         OPERAND_PARAMS[1],
         OPERAND_PARAMS[2],
         OPERAND_PARAMS[3],
+        OPERAND_PARAMS[4],
+        OPERAND_PARAMS[5],
         ParamInfo {
             key: "fault_ports",
             range: "true/false",
@@ -142,7 +144,13 @@ impl Unit for TmrParams {
     }
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
         let e = &self.exact;
-        qmulgen_rtl::tmr::block(e.a_bits, e.b_bits, e.signed, self.fault_ports, registered)
+        qmulgen_rtl::tmr::block(
+            e.a_bits,
+            e.b_bits,
+            e.signedness(),
+            self.fault_ports,
+            registered,
+        )
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let base = self.exact.corner_cases();
@@ -179,7 +187,8 @@ mod tests {
             exact: ExactParams {
                 a_bits: width,
                 b_bits: width,
-                signed: false,
+                a_signed: false,
+                b_signed: false,
             },
             fault_ports,
         }
