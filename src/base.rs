@@ -49,6 +49,39 @@ pub fn check_range(family: &str, key: &str, value: u32, lo: u32, hi: u32) -> Res
     }
 }
 
+/// Per-operand signedness from `signed` (both operands) and `a_signed` / `b_signed`: a
+/// per-operand key may repeat `signed`, not contradict it.
+pub fn operand_signedness(
+    family: &str,
+    signed: Option<bool>,
+    a_signed: Option<bool>,
+    b_signed: Option<bool>,
+) -> Result<qmulgen_rtl::Signedness, SpecError> {
+    let pick = |key: &str, own: Option<bool>| match (own, signed) {
+        (Some(v), Some(both)) if v != both => Err(SpecError(format!(
+            "{family}: {key} = {v} contradicts signed = {both}; give one of them"
+        ))),
+        (Some(v), _) => Ok(v),
+        (None, both) => Ok(both.unwrap_or(false)),
+    };
+    Ok(qmulgen_rtl::Signedness {
+        a: pick("a_signed", a_signed)?,
+        b: pick("b_signed", b_signed)?,
+    })
+}
+
+/// `u8x8` / `s12x12`, or `s8xu8` for a signed a and an unsigned b: how module names show the
+/// operands' widths and signedness.
+pub fn operands_name(a_bits: u32, b_bits: u32, signed: qmulgen_rtl::Signedness) -> String {
+    let letter = |s: bool| if s { 's' } else { 'u' };
+    let (a, b) = (letter(signed.a), letter(signed.b));
+    if a == b {
+        format!("{a}{a_bits}x{b_bits}")
+    } else {
+        format!("{a}{a_bits}x{b}{b_bits}")
+    }
+}
+
 /// A [`ParamMap`] from `(key, value)` pairs.
 pub fn param_map<const N: usize>(pairs: [(&str, serde_yaml::Value); N]) -> ParamMap {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

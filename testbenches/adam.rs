@@ -211,3 +211,19 @@ fn fault_ports_leave_no_trace_when_off() {
         assert!(faulty.contains(word), "adam_u8_t7_f lacks `{word}`");
     }
 }
+
+#[test]
+fn one_signed_operand_exhaustive() {
+    for (family, yaml) in [
+        ("mitchell", "{width: 8, a_signed: true}"),
+        ("mitchell", "{width: 8, frac_bits: 5, b_signed: true}"),
+        ("adam", "{width: 8, a_signed: true}"),
+        (
+            "adam",
+            "{width: 6, frac_bits: 3, b_signed: true, fault_ports: true}",
+        ),
+    ] {
+        let s = spec(family, yaml);
+        assert!(verify_default(&s, 0) > 0, "{family} {yaml}");
+    }
+}

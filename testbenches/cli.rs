@@ -93,7 +93,7 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
         ),
         (
             vec!["gen", "mitchell", "--fault-ports"],
-            vec!["mitchell: unknown key `fault_ports`", "allowed: width, frac_bits, signed, pipeline, name"],
+            vec!["mitchell: unknown key `fault_ports`", "allowed: width, frac_bits, signed, a_signed, b_signed, pipeline, name"],
         ),
         (
             vec!["gen", "exact", "--name", "9bad"],

@@ -114,13 +114,14 @@ pub struct LogOperands<const N: usize> {
     lod_b: LeadingOneDetector<N>,
     align_a: FractionAligner<N>,
     align_b: FractionAligner<N>,
-    is_signed: Constant<Bit>,
+    a_signed: Constant<Bit>,
+    b_signed: Constant<Bit>,
     msb: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
 }
 
 impl<const N: usize> LogOperands<N> {
-    fn new(t: u32, signed: bool) -> Self {
+    fn new(t: u32, signed: crate::Signedness) -> Self {
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -136,7 +137,8 @@ impl<const N: usize> LogOperands<N> {
             lod_b: Default::default(),
             align_a: FractionAligner::new(t),
             align_b: FractionAligner::new(t),
-            is_signed: Constant::new(signed),
+            a_signed: Constant::new(signed.a),
+            b_signed: Constant::new(signed.b),
             msb: Constant::new((1u64 << (N - 1)).into()),
             one: Constant::new(1u64.into()),
         }
@@ -147,15 +149,15 @@ impl<const N: usize> Logic for LogOperands<N> {
     #[hdl_gen]
     fn update(&mut self) {
         self.magnitude_a.next = self.a.val();
-        if self.is_signed.val() & (self.a.val() & self.msb.val()).any() {
+        if self.a_signed.val() & (self.a.val() & self.msb.val()).any() {
             self.magnitude_a.next = !self.a.val() + self.one.val();
         }
         self.magnitude_b.next = self.b.val();
-        if self.is_signed.val() & (self.b.val() & self.msb.val()).any() {
+        if self.b_signed.val() & (self.b.val() & self.msb.val()).any() {
             self.magnitude_b.next = !self.b.val() + self.one.val();
         }
-        self.negative.next =
-            self.is_signed.val() & ((self.a.val() ^ self.b.val()) & self.msb.val()).any();
+        self.negative.next = (self.a_signed.val() & (self.a.val() & self.msb.val()).any())
+            ^ (self.b_signed.val() & (self.b.val() & self.msb.val()).any());
         self.nonzero.next = self.a.val().any() & self.b.val().any();
         self.lod_a.x.next = self.magnitude_a.val();
         self.lod_b.x.next = self.magnitude_b.val();
@@ -570,7 +572,7 @@ pub struct MitchellMultiplier<const N: usize, const P: usize> {
 }
 
 impl<const N: usize, const P: usize> MitchellMultiplier<N, P> {
-    pub fn new(t: u32, signed: bool) -> Self {
+    pub fn new(t: u32, signed: crate::Signedness) -> Self {
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -623,7 +625,7 @@ macro_rules! adam_multiplier {
         }
 
         impl<const N: usize, const P: usize> $name<N, P> {
-            pub fn new(t: u32, signed: bool) -> Self {
+            pub fn new(t: u32, signed: crate::Signedness) -> Self {
                 Self {
                     a: Default::default(),
                     b: Default::default(),
@@ -722,7 +724,7 @@ crate::registered_wrapper!(
 pub fn block(
     n: u32,
     t: u32,
-    signed: bool,
+    signed: crate::Signedness,
     protected: bool,
     fault_ports: bool,
     registered: bool,
@@ -733,7 +735,7 @@ pub fn block(
 #[inline(never)]
 fn block_for<const N: usize, const P: usize>(
     t: u32,
-    s: bool,
+    s: crate::Signedness,
     protected: bool,
     fault_ports: bool,
     registered: bool,

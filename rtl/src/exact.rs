@@ -5,12 +5,7 @@
 use crate::mask;
 use rust_hdl::prelude::*;
 
-/// Which operands are two's complement (the product is when either is).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Signedness {
-    pub a: bool,
-    pub b: bool,
-}
+pub use crate::Signedness;
 
 /// The narrower operand width (ties: `b`): it drives the partial-product selection, so the
 /// adder tree has as few leaves as possible.

@@ -56,6 +56,13 @@ pub fn rename_modules(verilog: &str, name: &str) -> String {
     out
 }
 
+/// Which operands of a two-operand unit are two's complement (the product is when either is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signedness {
+    pub a: bool,
+    pub b: bool,
+}
+
 /// Which block of a unit: the unit itself, inside input and output registers, or as a lane of
 /// a dot (for the sign-magnitude families: magnitude and sign, the sign applied by the dot's
 /// sum).

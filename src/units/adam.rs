@@ -22,7 +22,7 @@ use crate::units::tmr::SITE_BITS;
 use crate::units::{Family, Unit};
 use serde::Deserialize;
 
-const WIDTH_PARAMS: [ParamInfo; 3] = [
+const WIDTH_PARAMS: [ParamInfo; 5] = [
     ParamInfo {
         key: "width",
         range: "2..=16",
@@ -39,7 +39,19 @@ const WIDTH_PARAMS: [ParamInfo; 3] = [
         key: "signed",
         range: "true/false",
         default: "false",
-        help: "two's complement operands through the unsigned core",
+        help: "two's complement operands through the unsigned core (sets a_signed and b_signed)",
+    },
+    ParamInfo {
+        key: "a_signed",
+        range: "true/false",
+        default: "signed",
+        help: "operand a alone is two's complement (its magnitude goes through the core)",
+    },
+    ParamInfo {
+        key: "b_signed",
+        range: "true/false",
+        default: "signed",
+        help: "operand b alone is two's complement",
     },
 ];
 
@@ -60,6 +72,8 @@ pub static ADAM: Family = Family {
         WIDTH_PARAMS[0],
         WIDTH_PARAMS[1],
         WIDTH_PARAMS[2],
+        WIDTH_PARAMS[3],
+        WIDTH_PARAMS[4],
         ParamInfo {
             key: "fault_ports",
             range: "true/false",
@@ -267,7 +281,8 @@ pub mod golden {
 pub struct LogParams {
     pub n: u32,
     pub t: u32,
-    pub signed: bool,
+    /// Which operands are two's complement.
+    pub signed: qmulgen_rtl::Signedness,
     pub protected: bool,
     pub fault_ports: bool,
 }
@@ -278,8 +293,9 @@ struct RawLogParams {
     #[serde(default = "default_width")]
     width: u32,
     frac_bits: Option<u32>,
-    #[serde(default)]
-    signed: bool,
+    signed: Option<bool>,
+    a_signed: Option<bool>,
+    b_signed: Option<bool>,
     #[serde(default)]
     fault_ports: bool,
 }
@@ -304,15 +320,20 @@ impl LogParams {
         Ok(LogParams {
             n: raw.width,
             t,
-            signed: raw.signed,
+            signed: crate::base::operand_signedness(
+                family,
+                raw.signed,
+                raw.a_signed,
+                raw.b_signed,
+            )?,
             protected,
             fault_ports: raw.fault_ports,
         })
     }
 
     /// Magnitude of an operand: the unsigned value, or |x| of a two's complement operand.
-    fn magnitude(&self, x: u64) -> (u64, bool) {
-        if self.signed {
+    fn magnitude(&self, x: u64, signed: bool) -> (u64, bool) {
+        if signed {
             let v = sign_extend(x, self.n as usize);
             (v.unsigned_abs(), v < 0)
         } else {
@@ -322,7 +343,8 @@ impl LogParams {
 
     /// Golden product and `err` for raw operands, with an optional fault (adam only).
     pub fn product(&self, a: u64, b: u64, fault: Option<golden::Fault>) -> (u64, bool) {
-        let ((ma, na), (mb, nb)) = (self.magnitude(a), self.magnitude(b));
+        let (ma, na) = self.magnitude(a, self.signed.a);
+        let (mb, nb) = self.magnitude(b, self.signed.b);
         let (p, err) = if self.protected {
             let o = golden::adam_product(self.n, self.t, ma, mb, fault);
             (o.p, o.err)
@@ -343,21 +365,26 @@ impl Unit for LogParams {
         }
     }
     fn base_name(&self) -> String {
-        let s = if self.signed { 's' } else { 'u' };
         let f = if self.fault_ports { "_f" } else { "" };
-        format!("{}_{s}{}_t{}{f}", self.family(), self.n, self.t)
+        let operands = if self.signed.a == self.signed.b {
+            let s = if self.signed.a { 's' } else { 'u' };
+            format!("{s}{}", self.n)
+        } else {
+            crate::base::operands_name(self.n, self.n, self.signed)
+        };
+        format!("{}_{operands}_t{}{f}", self.family(), self.t)
     }
     fn ports(&self) -> Vec<Port> {
         let n = self.n as usize;
         let mut ports = vec![
-            Port::input("a", n, self.signed),
-            Port::input("b", n, self.signed),
+            Port::input("a", n, self.signed.a),
+            Port::input("b", n, self.signed.b),
         ];
         if self.fault_ports {
             ports.push(Port::input("fault_site", SITE_BITS, false));
             ports.push(Port::input("fault_kind", 2, false));
         }
-        ports.push(Port::output("p", 2 * n, self.signed));
+        ports.push(Port::output("p", 2 * n, self.signed.a || self.signed.b));
         if self.protected {
             ports.push(Port::output("err", 1, false));
         }
@@ -413,7 +440,14 @@ impl Unit for LogParams {
     }
     fn params(&self) -> serde_json::Value {
         let mut p =
-            serde_json::json!({"width": self.n, "frac_bits": self.t, "signed": self.signed});
+            serde_json::json!({"width": self.n, "frac_bits": self.t, "signed": self.signed.a});
+        if self.signed.a != self.signed.b {
+            p["a_signed"] = self.signed.a.into();
+            p["b_signed"] = self.signed.b.into();
+            if let Some(o) = p.as_object_mut() {
+                o.remove("signed");
+            }
+        }
         if self.protected {
             p["fault_ports"] = self.fault_ports.into();
         }
@@ -427,8 +461,8 @@ impl Unit for LogParams {
         }
     }
     fn exact_product(&self, inputs: &[u64]) -> Option<i64> {
-        let (ma, na) = self.magnitude(inputs[0]);
-        let (mb, nb) = self.magnitude(inputs[1]);
+        let (ma, na) = self.magnitude(inputs[0], self.signed.a);
+        let (mb, nb) = self.magnitude(inputs[1], self.signed.b);
         let p = (ma * mb) as i64;
         Some(if na != nb { -p } else { p })
     }
@@ -713,6 +747,28 @@ mod tests {
         assert_eq!(u.product(raw(-128), raw(-128), None), (1 << 14, false));
         assert_eq!(u.product(raw(-5), 0, None), (0, false));
         assert_eq!(u.exact_product(&[raw(-13), 11]), Some(-143));
+    }
+
+    #[test]
+    fn one_signed_operand_takes_its_magnitude_and_its_sign() {
+        // int8 a x uint8 b: -13 × 200 = -(13 × 200 through the core); 200 stays 200, where a
+        // signed b would read it as -56 and flip the sign.
+        let mixed = unit("adam", "{width: 8, a_signed: true}");
+        let unsigned = unit("adam", "{width: 8}");
+        let raw = |v: i64| to_raw(v, 8);
+        let (magnitude, _) = unsigned.product(13, 200, None);
+        assert_eq!(
+            mixed.product(raw(-13), 200, None),
+            (to_raw(-(magnitude as i64), 16), false)
+        );
+        assert_eq!(mixed.product(13, 200, None), (magnitude, false));
+        assert_eq!(mixed.exact_product(&[raw(-13), 200]), Some(-2600));
+        assert_eq!(mixed.base_name(), "adam_s8xu8_t7");
+        let both = unit("adam", "{width: 8, signed: true}");
+        assert_ne!(
+            both.product(raw(-13), 200, None),
+            mixed.product(raw(-13), 200, None)
+        );
     }
 
     #[test]

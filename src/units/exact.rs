@@ -99,21 +99,13 @@ impl ExactParams {
             check_range(family, key, v, MIN_WIDTH, MAX_WIDTH)?;
             Ok(v)
         };
-        // `signed` sets both operands; a per-operand key may repeat it, not contradict it.
-        let sign = |key: &str, own: Option<bool>| -> Result<bool, SpecError> {
-            match (own, raw.signed) {
-                (Some(v), Some(both)) if v != both => Err(SpecError(format!(
-                    "{family}: {key} = {v} contradicts signed = {both}; give one of them"
-                ))),
-                (Some(v), _) => Ok(v),
-                (None, both) => Ok(both.unwrap_or(false)),
-            }
-        };
+        let signed =
+            crate::base::operand_signedness(family, raw.signed, raw.a_signed, raw.b_signed)?;
         Ok(ExactParams {
             a_bits: pick("a_bits", raw.a_bits)?,
             b_bits: pick("b_bits", raw.b_bits)?,
-            a_signed: sign("a_signed", raw.a_signed)?,
-            b_signed: sign("b_signed", raw.b_signed)?,
+            a_signed: signed.a,
+            b_signed: signed.b,
         })
     }
 
@@ -142,16 +134,9 @@ impl ExactParams {
         self.a_bits + self.b_bits
     }
 
-    /// `u8x8` / `s12x12`, or `s8xu8` for a signed a and an unsigned b: the part of the
-    /// module name that both exact and TMR share.
+    /// `u8x8` / `s12x12` / `s8xu8`: the part of the module name exact and TMR share.
     pub fn name_part(&self) -> String {
-        let letter = |signed: bool| if signed { 's' } else { 'u' };
-        let (a, b) = (letter(self.a_signed), letter(self.b_signed));
-        if a == b {
-            format!("{a}{}x{}", self.a_bits, self.b_bits)
-        } else {
-            format!("{a}{}x{b}{}", self.a_bits, self.b_bits)
-        }
+        crate::base::operands_name(self.a_bits, self.b_bits, self.signedness())
     }
 
     pub fn params_json(&self) -> serde_json::Value {
