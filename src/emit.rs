@@ -122,6 +122,35 @@ pub fn keep_redundant_blocks(verilog: &str, blocks: &[&str]) -> String {
     out
 }
 
+/// Declare the top module's two's complement ports `signed`, as rust-hdl declares a port of
+/// its `Signed` type (`input wire signed [7:0] a;`), so that an instantiating design reads
+/// them as numbers. The top module (the file's first) only passes its ports to sub-modules or
+/// takes part-selects and masks of them, which are unsigned whatever the port is: the
+/// declaration changes no value, and verification checks that.
+pub fn declare_signed_ports(verilog: &str, signed: &[&str]) -> String {
+    let mut out = String::with_capacity(verilog.len() + 16 * signed.len());
+    let mut in_top = true;
+    for line in verilog.lines() {
+        let mut line = line.to_string();
+        if in_top {
+            for kind in ["input wire", "output reg", "output wire"] {
+                for name in signed {
+                    let plain = format!("{kind}  [");
+                    if line.trim_start().starts_with(&plain)
+                        && line.trim_end().ends_with(&format!("] {name};"))
+                    {
+                        line = line.replacen(&plain, &format!("{kind} signed ["), 1);
+                    }
+                }
+            }
+            in_top = !line.starts_with("endmodule");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Generate one unit's Verilog and manifest (nothing is written).
 pub fn generate(spec: &UnitSpec) -> Generated {
     let name = spec.module_name();
@@ -140,6 +169,12 @@ pub fn generate(spec: &UnitSpec) -> Generated {
     );
     let body = rename_modules(&verilog, &name);
     let body = keep_redundant_blocks(&body, spec.unit.redundant_blocks());
+    let signed: Vec<&str> = ports
+        .iter()
+        .filter(|p| p.signed && p.width > 1)
+        .map(|p| p.name.as_str())
+        .collect();
+    let body = declare_signed_ports(&body, &signed);
     let verilog = format!("{header}{}\n", body.trim());
     let clocked = spec.pipeline || spec.dot.is_some();
     let manifest = Manifest {

@@ -112,11 +112,14 @@ fn manifest_describes_ports_latency_and_clock() {
             ("err".into(), "output".into(), 1, false),
         ]
     );
+    // Two's complement ports are declared `signed` in the top module (not in the modules
+    // inside it, whose ports are plain bit vectors).
     for decl in [
         "input wire  clk;",
         "input wire  ce;",
-        "input wire  [5:0] a;",
-        "output reg  [15:0] p;",
+        "input wire signed [5:0] a;",
+        "output reg signed [15:0] p;",
+        "output reg  err;",
     ] {
         assert!(g.verilog.contains(decl), "missing `{decl}`");
     }
