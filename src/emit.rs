@@ -225,6 +225,11 @@ pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) 
             .as_ref()
             .map_or(design.clock_mhz, |d| d.target_mhz);
         files.extend(crate::vivado::files(&g.manifest, clock_mhz, &design.part));
+        files.push(crate::vivado::ip_script(
+            &g.manifest,
+            clock_mhz,
+            &design.part,
+        ));
         gens.push(g);
     }
     (gens, files)

@@ -211,7 +211,7 @@ fn gen_writes_every_file_and_is_byte_identical_across_runs() {
     let names = files_in(&a);
     assert_eq!(names, files_in(&b));
     assert!(names.iter().any(|n| n.ends_with(".v")));
-    for ext in [".v", ".json", "_ooc.tcl", "_ooc.xdc"] {
+    for ext in [".v", ".json", "_ooc.tcl", "_ooc.xdc", "_ip.tcl"] {
         assert_eq!(
             names.iter().filter(|n| n.ends_with(ext)).count(),
             names.iter().filter(|n| n.ends_with(".v")).count(),
@@ -300,12 +300,67 @@ fn single_unit_gen_names_and_writes_the_module() {
         vec![
             "tmr_s12x12_p.json",
             "tmr_s12x12_p.v",
+            "tmr_s12x12_p_ip.tcl",
             "tmr_s12x12_p_ooc.tcl",
             "tmr_s12x12_p_ooc.xdc"
         ]
     );
     let v = std::fs::read_to_string(out.join("tmr_s12x12_p.v")).unwrap();
     assert!(v.contains("module tmr_s12x12_p(clk,ce,a,b,p,err);"));
+}
+
+/// `NAME_ip.tcl` packages the unit with `ipx::package_project` (no Vivado here: its structure
+/// is checked): vendor, library, name, version; the clock (with its frequency) for registered
+/// units, the active-high reset and both AXI4-Stream interfaces for an AXI4-Stream dot, none
+/// of them for a combinational unit; braces balance.
+#[test]
+fn ip_packaging_scripts_name_the_core_and_its_interfaces() {
+    let out = scratch("ip");
+    let o = out.to_str().unwrap();
+    for args in [
+        "gen exact --width 4",
+        "gen tmr --width 8 --pipeline",
+        "gen dot --lanes 4 --lane exact --width 8 --axis --target-mhz 400",
+    ] {
+        let mut a: Vec<&str> = args.split_whitespace().collect();
+        a.extend(["--out", o]);
+        assert!(qmulgen(&a).status.success(), "{args}");
+    }
+    let read = |name: &str| std::fs::read_to_string(out.join(format!("{name}_ip.tcl"))).unwrap();
+    for name in ["exact_u4x4", "tmr_u8x8_p", "dot4_exact_u8x8_axis"] {
+        let tcl = read(name);
+        for line in [
+            "ipx::package_project -root_dir $ip_dir -vendor qmulgen.org -library qmulgen \\",
+            &format!("read_verilog [file join $here {name}.v]"),
+            "set_property name $top $core",
+            &format!("set_property version {} $core", env!("CARGO_PKG_VERSION")),
+            "ipx::check_integrity $core",
+            "ipx::save_core $core",
+        ] {
+            assert!(tcl.contains(line), "{name}: no `{line}`");
+        }
+        assert_eq!(tcl.matches('{').count(), tcl.matches('}').count(), "{name}");
+    }
+    let (comb, reg, dot) = (
+        read("exact_u4x4"),
+        read("tmr_u8x8_p"),
+        read("dot4_exact_u8x8_axis"),
+    );
+    assert!(!comb.contains("clock_rtl") && !comb.contains("axis_rtl"));
+    assert!(reg.contains("ipx::infer_bus_interface clk xilinx.com:signal:clock_rtl:1.0 $core"));
+    assert!(reg.contains("set_property value 300000000 "), "{reg}");
+    assert!(!reg.contains("reset_rtl") && !reg.contains("axis_rtl"));
+    for line in [
+        "set_property value 400000000 ",
+        "ipx::infer_bus_interface rst xilinx.com:signal:reset_rtl:1.0 $core",
+        "set_property value ACTIVE_HIGH ",
+        "ipx::associate_bus_interfaces -clock clk -reset rst $core",
+        "ipx::infer_bus_interfaces xilinx.com:interface:axis_rtl:1.0 $core",
+        "ipx::associate_bus_interfaces -busif s_axis -clock clk $core",
+        "ipx::associate_bus_interfaces -busif m_axis -clock clk $core",
+    ] {
+        assert!(dot.contains(line), "no `{line}`:\n{dot}");
+    }
 }
 
 #[test]
@@ -732,7 +787,7 @@ fn written_files_get_the_mode_a_plain_create_gives() {
         String::from_utf8_lossy(&export.stderr)
     );
     let names = files_in(&out);
-    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(names.len(), 7, "{names:?}");
     for name in names {
         let (mode, plain) = mode_and_plain(&out.join(&name));
         assert_eq!(

@@ -26,6 +26,49 @@ struct Constraints<'a> {
     period_ns: String,
 }
 
+#[derive(Template)]
+#[template(path = "ip.tcl", escape = "none")]
+struct IpScript<'a> {
+    module: &'a str,
+    part: &'a str,
+    vendor: &'a str,
+    library: &'a str,
+    version: &'a str,
+    description: String,
+    clock: Option<String>,
+    freq_hz: u64,
+    reset: bool,
+    axis: bool,
+}
+
+/// `NAME_ip.tcl`: packages the module as a Vivado IP (`ipx::package_project`) with the vendor
+/// `qmulgen.org`, library `qmulgen`, the qmulgen version, the clock (and its frequency for a
+/// dot), the reset and the AXI4-Stream interfaces where the module has them.
+pub fn ip_script(manifest: &Manifest, clock_mhz: f64, part: &str) -> (String, String) {
+    let m = &manifest.module;
+    let has = |name: &str| manifest.ports.iter().any(|p| p.name == name);
+    let description = format!(
+        "qmulgen {} {}, latency {}",
+        manifest.family, manifest.params, manifest.latency
+    )
+    .replace(['{', '}', '[', ']', '"'], "");
+    let text = IpScript {
+        module: m,
+        part,
+        vendor: "qmulgen.org",
+        library: "qmulgen",
+        version: env!("CARGO_PKG_VERSION"),
+        description,
+        clock: manifest.clock.clone(),
+        freq_hz: (clock_mhz * 1e6).round() as u64,
+        reset: has("rst"),
+        axis: has("s_axis_tdata"),
+    }
+    .render()
+    .expect("ip template renders");
+    (format!("{m}_ip.tcl"), format!("{}\n", text.trim_end()))
+}
+
 /// `(NAME_ooc.tcl, NAME_ooc.xdc)` file names and texts for one module, for `part`. The XDC is
 /// for out-of-context runs only (the script marks it so): added to a project it does not
 /// constrain the user's top.
