@@ -83,19 +83,20 @@ explore: deps build
 faults: deps build
 	$(QMULGEN) faults --compare --json faults_compare.json --plot docs/faults_compare.svg
 
-vivado:
+# Run every $(OUT)/*_$(1).tcl in Vivado's batch mode; `make $(2)` is the target's name.
+define run_vivado
 	@command -v vivado >/dev/null 2>&1 || { \
-	  echo "vivado is not on PATH: source Vivado's settings64.sh, then run make vivado again."; \
-	  echo "The scripts are ready in $(OUT)/*_ooc.tcl (make rtl writes them)."; exit 1; }
-	@ls $(OUT)/*_ooc.tcl >/dev/null 2>&1 || { echo "no $(OUT)/*_ooc.tcl: run make rtl first"; exit 1; }
-	cd $(OUT) && for t in *_ooc.tcl; do vivado -mode batch -nojournal -log "$${t%.tcl}.log" -source "$$t" || exit 1; done
+	  echo "vivado is not on PATH: source Vivado's settings64.sh, then run make $(2) again."; \
+	  echo "The scripts are ready in $(OUT)/*_$(1).tcl (make rtl writes them)."; exit 1; }
+	@ls $(OUT)/*_$(1).tcl >/dev/null 2>&1 || { echo "no $(OUT)/*_$(1).tcl: run make rtl first"; exit 1; }
+	cd $(OUT) && for t in *_$(1).tcl; do vivado -mode batch -nojournal -log "$${t%.tcl}.log" -source "$$t" || exit 1; done
+endef
+
+vivado:
+	$(call run_vivado,ooc,vivado)
 
 ip:
-	@command -v vivado >/dev/null 2>&1 || { \
-	  echo "vivado is not on PATH: source Vivado's settings64.sh, then run make ip again."; \
-	  echo "The scripts are ready in $(OUT)/*_ip.tcl (make rtl writes them)."; exit 1; }
-	@ls $(OUT)/*_ip.tcl >/dev/null 2>&1 || { echo "no $(OUT)/*_ip.tcl: run make rtl first"; exit 1; }
-	cd $(OUT) && for t in *_ip.tcl; do vivado -mode batch -nojournal -log "$${t%.tcl}.log" -source "$$t" || exit 1; done
+	$(call run_vivado,ip,ip)
 
 man: build
 	$(QMULGEN) man --out target/man
