@@ -747,21 +747,25 @@ fn cmd_man(out: &Path) -> Result<(), Failure> {
 
 /// The text of `qmulgen list`.
 pub fn list_text() -> String {
+    let line = |p: &crate::base::ParamInfo| {
+        format!(
+            "    --{:<14} {:<12} default {:<14} {}\n",
+            p.key.replace('_', "-"),
+            p.range,
+            p.default,
+            p.help
+        )
+    };
     let mut s = String::new();
     for f in units::FAMILIES {
         s.push_str(&format!("{}  {}\n", f.name, f.summary));
-        for p in f.params {
-            s.push_str(&format!(
-                "    --{:<14} {:<12} default {:<14} {}\n",
-                p.key.replace('_', "-"),
-                p.range,
-                p.default,
-                p.help
-            ));
-        }
+        f.params.iter().for_each(|p| s.push_str(&line(p)));
         s.push_str("    --pipeline       true/false   default false          input/output registers, latency 2\n");
         s.push_str("    --name           identifier   default derived        module name\n\n");
     }
+    s.push_str("dot  N lanes of one unit, adder tree, accumulator, AXI4-Stream option (ARITHMETIC.md §5)\n");
+    units::dot::PARAMS.iter().for_each(|p| s.push_str(&line(p)));
+    s.push_str("    --name           identifier   default derived        module name\n");
     s
 }
 
