@@ -70,6 +70,12 @@ pub fn run() -> Report {
     let make = tools::on_path("make")
         .map(|p| p.display().to_string())
         .ok_or_else(|| "no make on PATH (Verilator builds use it): install make".to_string());
+    let iverilog = tools::on_path("iverilog")
+        .map(|p| format!("{} (runs the `gen --tb` testbenches)", p.display()))
+        .ok_or_else(|| {
+            "no iverilog on PATH: only needed to run `gen --tb` testbenches in Icarus (Debian: apt-get install iverilog)"
+                .to_string()
+        });
     let venvs = tools::Search::from_env().venvs;
     let venv = if venvs.is_empty() {
         Err(format!(
@@ -115,6 +121,11 @@ pub fn run() -> Report {
                 what: "make",
                 found: make,
                 required: true,
+            },
+            Check {
+                what: "iverilog",
+                found: iverilog,
+                required: false,
             },
             Check {
                 what: "venvs",
