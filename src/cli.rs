@@ -553,10 +553,9 @@ impl UnitArgs {
 
     /// [`UnitArgs::design`] for a command that works on single units: a dot is refused.
     fn single_design(&self, command: &str) -> Result<Design, SpecError> {
+        // Before the dot's own parameters are parsed: their errors would hide this one.
         if self.family.as_deref() == Some("dot") {
-            return Err(SpecError(format!(
-                "dot: `qmulgen {command}` works on single units, not on a dot; give its lane unit"
-            )));
+            return Err(crate::spec::not_for_a_dot(command));
         }
         let design = self.design(300.0)?;
         for spec in &design.units {

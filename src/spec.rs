@@ -72,9 +72,7 @@ impl UnitSpec {
     /// Refuse a dot for a command that works on single units.
     pub fn single_unit(&self, command: &str) -> Result<&dyn Unit, SpecError> {
         match &self.dot {
-            Some(_) => Err(SpecError(format!(
-                "dot: `qmulgen {command}` works on single units, not on a dot; give its lane unit"
-            ))),
+            Some(_) => Err(not_for_a_dot(command)),
             None => Ok(self.unit.as_ref()),
         }
     }
@@ -99,6 +97,13 @@ impl UnitSpec {
             0
         }
     }
+}
+
+/// The error of a command that works on single units when it is given a dot.
+pub fn not_for_a_dot(command: &str) -> SpecError {
+    SpecError(format!(
+        "dot: `qmulgen {command}` works on single units, not on a dot; give its lane unit"
+    ))
 }
 
 fn yaml_inline(v: &serde_yaml::Value) -> String {

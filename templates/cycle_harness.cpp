@@ -14,7 +14,6 @@
 
 static const size_t WORDS_IN = {{ words_in }};
 static const size_t WORDS_OUT = {{ words_out }};
-static const size_t BLOCK = 16384;
 
 {% include "harness_io.cpp" %}
 

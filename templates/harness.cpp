@@ -18,7 +18,6 @@
 
 static const size_t WORDS_IN = {{ words_in }};
 static const size_t WORDS_OUT = {{ outputs.len() }};
-static const size_t BLOCK = 16384;
 
 {% include "harness_io.cpp" %}
 

@@ -1,4 +1,6 @@
 // Pipe I/O shared by the harnesses (included by harness.cpp and cycle_harness.cpp).
+static const size_t BLOCK = 16384;
+
 // Read as many whole records as are available (up to BLOCK); 0 at end of input.
 static size_t read_records(uint64_t* buf) {
     const size_t want = BLOCK * WORDS_IN * sizeof(uint64_t);

@@ -30,7 +30,7 @@ module {{ module }}_tb;
         .ce(ce),
 {%- endif %}
 {%- endif %}
-{%- for p in ports %}
+{%- for p in inputs.iter().chain(outputs.iter()) %}
         .{{ p.name }}({{ p.name }}){% if !loop.last %},{% endif %}
 {%- endfor %}
     );

@@ -107,6 +107,7 @@ impl DotConfig {
 }
 
 /// A signal of run-time width: a port or a local of the assembled module.
+#[derive(Clone)]
 struct Wire {
     width: usize,
     kind: AtomKind,
@@ -196,25 +197,35 @@ impl Block for LaneInstance {
 /// The lane module's name inside the dot (`NAME__lane` after emission's renaming).
 const LANE_MODULE: &str = "top$lane";
 
-/// The ports of a block's top module: (name, width, kind).
+/// Every atom of a block with the depth of its scope (1: the block's own, 2: a child's) and,
+/// below the top, the child's name: the ports of a lane and the inputs of the dot's children.
 #[derive(Default)]
-struct TopPorts {
-    depth: usize,
-    ports: Vec<(String, usize, AtomKind)>,
+struct Atoms {
+    scopes: Vec<String>,
+    /// (depth, child, name, width, kind)
+    atoms: Vec<(usize, String, String, usize, AtomKind)>,
 }
 
-impl Probe for TopPorts {
-    fn visit_start_scope(&mut self, _name: &str, _node: &dyn Block) {
-        self.depth += 1;
+impl Atoms {
+    fn of(block: &dyn Block) -> Self {
+        let mut probe = Atoms::default();
+        block.accept("top", &mut probe);
+        probe
+    }
+}
+
+impl Probe for Atoms {
+    fn visit_start_scope(&mut self, name: &str, _node: &dyn Block) {
+        self.scopes.push(name.to_string());
     }
     fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
-        if self.depth == 1 && signal.kind().is_parameter() {
-            self.ports
-                .push((name.to_string(), signal.bits(), signal.kind()));
-        }
+        let child = self.scopes.get(1).cloned().unwrap_or_default();
+        let (depth, name) = (self.scopes.len(), name.to_string());
+        self.atoms
+            .push((depth, child, name, signal.bits(), signal.kind()));
     }
     fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
-        self.depth -= 1;
+        self.scopes.pop();
     }
 }
 
@@ -281,6 +292,14 @@ fn bin(a: Expr, op: VerilogOp, b: Expr) -> Expr {
     Expr::Binary(Box::new(a), op, Box::new(b))
 }
 
+/// `x`, and-ed with the clock enable when there is one.
+fn gated(ce: &Option<Expr>, x: Expr) -> Expr {
+    match ce {
+        Some(ce) => bin(ce.clone(), VerilogOp::BitAnd, x),
+        None => x,
+    }
+}
+
 fn not(a: Expr) -> Expr {
     Expr::Unary(VerilogOpUnary::Not, Box::new(a))
 }
@@ -312,6 +331,15 @@ impl Assembly {
             offset: lit(32, offset as u64),
             replacement: rhs,
         });
+    }
+
+    /// `if (test) lhs = rhs;` after the assignments before it.
+    fn when(&mut self, test: Expr, lhs: &str, rhs: Expr) {
+        self.code.push(VerilogStatement::If(VerilogConditional {
+            test,
+            then: vec![VerilogStatement::Assignment(sig(lhs), rhs)],
+            otherwise: VerilogBlockOrConditional::None,
+        }));
     }
 
     /// `lhs = test ? then : otherwise` as an if/else.
@@ -386,12 +414,8 @@ impl Assembly {
             None => self.extend(name, src, from, to, signed),
             Some(neg) => {
                 self.extend(name, src, from, to, false);
-                let all_ones = bin(sig(name), VerilogOp::BitXor, lit(to, crate::mask(to)));
-                self.code.push(VerilogStatement::If(VerilogConditional {
-                    test: sig(neg),
-                    then: vec![VerilogStatement::Assignment(sig(name), all_ones)],
-                    otherwise: VerilogBlockOrConditional::None,
-                }));
+                let inverted = bin(sig(name), VerilogOp::BitXor, lit(to, crate::mask(to)));
+                self.when(sig(neg), name, inverted);
                 name.to_string()
             }
         }
@@ -400,14 +424,7 @@ impl Assembly {
     /// A control flip-flop cleared by `rst`.
     fn control(&mut self, name: &str, d: Expr, ce: &Option<Expr>) -> String {
         let q = self.register(name, 1, d, ce);
-        self.code.push(VerilogStatement::If(VerilogConditional {
-            test: sig("rst"),
-            then: vec![VerilogStatement::Assignment(
-                sig(&format!("{name}$d")),
-                lit(1, 0),
-            )],
-            otherwise: VerilogBlockOrConditional::None,
-        }));
+        self.when(sig("rst"), &format!("{name}$d"), lit(1, 0));
         q
     }
 }
@@ -435,9 +452,13 @@ impl Control {
     }
 }
 
-/// The `dot` assembly around N instances of the lane module (`lane`, its Verilog with top
-/// module `top$lane`, and its ports).
-fn block_assembly(config: &DotConfig, lane: &(String, Vec<(String, usize, AtomKind)>)) -> Assembly {
+/// The `dot` assembly around N instances of the lane module (its Verilog, top module
+/// `top$lane`, and its ports).
+fn block_assembly(
+    config: &DotConfig,
+    lane_verilog: &str,
+    lane_ports: &[(String, Wire)],
+) -> Assembly {
     let c = config;
     let n = c.lanes;
     let mut m = Assembly::default();
@@ -486,27 +507,8 @@ fn block_assembly(config: &DotConfig, lane: &(String, Vec<(String, usize, AtomKi
     m.children.push(("first_pending".into(), dff(1)));
     m.assign("first_pending$clock", sig("clk"));
     m.assign("first_pending$d", sig("first_pending$q"));
-    let accept = match &ce {
-        Some(ce) => bin(ce.clone(), VerilogOp::BitAnd, sig(in_valid)),
-        None => sig(in_valid),
-    };
-    m.code.push(VerilogStatement::If(VerilogConditional {
-        test: sig("rst"),
-        then: vec![VerilogStatement::Assignment(
-            sig("first_pending$d"),
-            lit(1, 1),
-        )],
-        otherwise: VerilogBlockOrConditional::Conditional(Box::new(VerilogStatement::If(
-            VerilogConditional {
-                test: accept,
-                then: vec![VerilogStatement::Assignment(
-                    sig("first_pending$d"),
-                    sig(in_last),
-                )],
-                otherwise: VerilogBlockOrConditional::None,
-            },
-        ))),
-    }));
+    m.when(gated(&ce, sig(in_valid)), "first_pending$d", sig(in_last));
+    m.when(sig("rst"), "first_pending$d", lit(1, 1));
 
     // Stage 0: input registers, then the lanes.
     let mut ctl = Control {
@@ -536,19 +538,9 @@ fn block_assembly(config: &DotConfig, lane: &(String, Vec<(String, usize, AtomKi
     }
     for i in 0..n {
         let instance = LaneInstance {
-            ports: lane
-                .1
-                .iter()
-                .map(|(name, width, kind)| {
-                    let wire = Wire {
-                        width: *width,
-                        kind: *kind,
-                    };
-                    (name.clone(), wire)
-                })
-                .collect(),
+            ports: lane_ports.to_vec(),
             code: if i == 0 {
-                lane.0.clone()
+                lane_verilog.to_string()
             } else {
                 String::new()
             },
@@ -676,10 +668,7 @@ fn block_assembly(config: &DotConfig, lane: &(String, Vec<(String, usize, AtomKi
     let acc_sum = m.plus_carry(acc_sum, carries.pop(), "acc", acc);
     m.assign("acc_next", acc_sum);
     assert!(carries.is_empty(), "N adders take the N lanes' carries");
-    let load = match &ce {
-        Some(ce) => Some(bin(ce.clone(), VerilogOp::BitAnd, sig(&ctl.valid))),
-        None => Some(sig(&ctl.valid)),
-    };
+    let load = Some(gated(&ce, sig(&ctl.valid)));
     let y = m.register("acc_r", acc, sig("acc_next"), &load);
     let out_valid = m.control(
         "out_valid_r",
@@ -711,50 +700,35 @@ fn block_assembly(config: &DotConfig, lane: &(String, Vec<(String, usize, AtomKi
     m
 }
 
-/// Lists the input ports of an assembly's direct children (`child$port`).
-#[derive(Default)]
-struct ChildInputs {
-    depth: usize,
-    child: String,
-    inputs: Vec<String>,
-}
-
-impl Probe for ChildInputs {
-    fn visit_start_scope(&mut self, name: &str, _node: &dyn Block) {
-        self.depth += 1;
-        if self.depth == 2 {
-            self.child = name.to_string();
-        }
-    }
-    fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
-        if self.depth == 2 && signal.kind() == AtomKind::InputParameter {
-            self.inputs.push(format!("{}${name}", self.child));
-        }
-    }
-    fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
-        self.depth -= 1;
-    }
-}
-
 /// Verilog of a `dot` (top module `top`). rust-hdl's own connection check needs typed access
 /// to every child's inputs, which an assembly of type-erased blocks does not have; instead
 /// every input port of every child is checked to be assigned by the assembly's update code
 /// (each lane was checked by rust-hdl as a unit of its own, and Verilator's `-Wall` lint
 /// checks the whole module).
 pub fn verilog(config: &DotConfig, lane: AnyBlock) -> String {
-    let mut ports = TopPorts::default();
-    lane.accept("top", &mut ports);
+    let ports: Vec<(String, Wire)> = Atoms::of(&lane)
+        .atoms
+        .into_iter()
+        .filter(|(depth, _, _, _, kind)| *depth == 1 && kind.is_parameter())
+        .map(|(_, _, name, width, kind)| (name, Wire { width, kind }))
+        .collect();
     // The lane as a unit of its own (rust-hdl's checks included), its modules renamed into
     // the dot's name space.
     let lane_verilog = crate::rename_modules(&lane.verilog(), LANE_MODULE);
-    let mut top = block_assembly(config, &(lane_verilog, ports.ports));
+    let mut top = block_assembly(config, &lane_verilog, &ports);
     top.connect_all();
-    let mut probe = ChildInputs::default();
-    top.accept("top", &mut probe);
     let assigned: std::collections::BTreeSet<String> =
         top.code.iter().flat_map(assigned_names).collect();
-    if let Some(open) = probe.inputs.iter().find(|i| !assigned.contains(*i)) {
-        panic!("dot assembly leaves the input {open} unassigned");
+    let open = Atoms::of(&top)
+        .atoms
+        .into_iter()
+        .find(|(depth, child, name, _, kind)| {
+            *depth == 2
+                && *kind == AtomKind::InputParameter
+                && !assigned.contains(&format!("{child}${name}"))
+        });
+    if let Some((_, child, name, _, _)) = open {
+        panic!("dot assembly leaves the input {child}${name} unassigned");
     }
     generate_verilog_unchecked(&top)
 }

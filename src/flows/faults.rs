@@ -336,9 +336,7 @@ struct Target {
 
 fn spec_with(family: &str, params: &ParamMap, fault_ports: bool) -> Result<UnitSpec, Failure> {
     if family == "dot" {
-        return Err(Failure::BadInput(
-            "dot: `qmulgen faults` works on single units, not on a dot; give its lane unit".into(),
-        ));
+        return Err(crate::spec::not_for_a_dot("faults").into());
     }
     let mut p = params.clone();
     p.remove("fault_ports");

@@ -31,7 +31,6 @@ struct Testbench<'a> {
     width: usize,
     inputs: Vec<TbPort>,
     outputs: Vec<TbPort>,
-    ports: Vec<TbPort>,
     registered: bool,
     ce: bool,
     latency: u32,
@@ -68,16 +67,6 @@ pub fn files(spec: &UnitSpec, g: &Generated, seed: u64) -> Result<[(String, Stri
     };
     let inputs: Vec<TbPort> = m.inputs().map(|p| place(&p.name, p.width)).collect();
     let outputs: Vec<TbPort> = m.outputs().map(|p| place(&p.name, p.width)).collect();
-    let ports = inputs
-        .iter()
-        .chain(&outputs)
-        .map(|p| TbPort {
-            name: p.name.clone(),
-            width: p.width,
-            high: p.high,
-            low: p.low,
-        })
-        .collect();
     let mut hex = String::new();
     let mut vector = vec![0u64; inputs.len()];
     let mut expected = vec![0u64; outputs.len()];
@@ -110,7 +99,6 @@ pub fn files(spec: &UnitSpec, g: &Generated, seed: u64) -> Result<[(String, Stri
         width,
         inputs,
         outputs,
-        ports,
         registered: m.clock.is_some(),
         ce: m.clock_enable.is_some(),
         latency: m.latency,

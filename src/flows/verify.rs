@@ -5,7 +5,7 @@ use crate::emit::{self, Generated};
 use crate::flows::Failure;
 use crate::sim::{self, Mismatch, Model, VectorSource, Verilator};
 use crate::spec::UnitSpec;
-use crate::units::dot::{Cycle, Dot, Reference, Shown};
+use crate::units::dot::{put_lanes, Cycle, Dot, Reference, Shown};
 use crate::units::{self, Family, Unit};
 use std::time::Duration;
 
@@ -352,6 +352,21 @@ impl<'a> DotStream<'a> {
     }
 }
 
+/// The first word of output port `name` in cycle k of [`sim::run_cycles`]' outputs (each port
+/// as [`sim::record_words`] words in port order); `None` for a port the module lacks.
+fn output_reader<'a>(
+    manifest: &crate::emit::Manifest,
+    outputs: &'a [u64],
+) -> impl Fn(usize, &str) -> Option<u64> + 'a {
+    let mut offsets = std::collections::BTreeMap::new();
+    let mut words = 0;
+    for p in manifest.outputs() {
+        offsets.insert(p.name.clone(), words);
+        words += sim::record_words(p.width);
+    }
+    move |k, name| offsets.get(name).map(|&i| outputs[k * words + i])
+}
+
 /// The record of one cycle for plain (not AXI4-Stream) dot ports, in manifest input order.
 fn dot_record(
     manifest: &crate::emit::Manifest,
@@ -366,12 +381,14 @@ fn dot_record(
             "in_valid" => record.push(u64::from(c.valid)),
             "in_last" => record.push(u64::from(c.last)),
             _ => {
-                let w = widths[operand];
                 let start = record.len();
-                record.resize(start + sim::record_words(w * c.operands[operand].len()), 0);
-                for (lane, v) in c.operands[operand].iter().enumerate() {
-                    crate::base::put_bits(&mut record[start..], lane * w, w, *v);
-                }
+                record.resize(start + sim::record_words(p.width), 0);
+                put_lanes(
+                    &mut record[start..],
+                    0,
+                    widths[operand],
+                    &c.operands[operand],
+                );
                 operand += 1;
             }
         }
@@ -434,10 +451,7 @@ pub fn check_dot(model: &Model, dot: &Dot, stimulus: &DotStimulus) -> Result<Uni
         (outputs, expected.join().expect("reference thread"))
     });
     let outputs = outputs.map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
-    let names: Vec<&str> = manifest.outputs().map(|p| p.name.as_str()).collect();
-    let at = |name: &str| names.iter().position(|n| *n == name);
-    let (valid_at, y_at, err_at) = (at("out_valid"), at("y"), at("y_err"));
-    let words = names.len();
+    let get = output_reader(manifest, &outputs);
     let mut report = UnitReport {
         module: manifest.module.clone(),
         vectors: stream.vectors_before(stream.len()),
@@ -449,9 +463,8 @@ pub fn check_dot(model: &Model, dot: &Dot, stimulus: &DotStimulus) -> Result<Uni
     };
     let latency = dot.latency() as usize;
     for (k, expected) in expected.into_iter().enumerate() {
-        let o = &outputs[k * words..(k + 1) * words];
-        let actual = (o[valid_at.unwrap_or(0)] == 1)
-            .then(|| (o[y_at.unwrap_or(0)], err_at.is_some_and(|i| o[i] == 1)));
+        let actual = (get(k, "out_valid") == Some(1))
+            .then(|| (get(k, "y").unwrap_or(0), get(k, "y_err") == Some(1)));
         if actual != expected {
             report.mismatches += 1;
             if report.first_mismatches.len() < 10 {
@@ -531,10 +544,10 @@ fn verify_dot_axis(
     let tready = |k: usize| {
         k >= stream.len() || sim::splitmix64(stimulus.seed ^ 0x5151 ^ k as u64) % 100 < 70
     };
+    // Cycles after the stream drain the pipeline: no vector (operands as in the last one).
     let cycle = |k: usize, c: &mut Cycle| {
-        if k < stream.len() {
-            stream.cycle(k, c);
-        } else {
+        stream.cycle(k.min(stream.len() - 1), c);
+        if k >= stream.len() {
             (c.rst, c.valid, c.last) = (false, false, false);
         }
     };
@@ -542,14 +555,11 @@ fn verify_dot_axis(
     let tdata_bits = dot.config.s_tdata_bits();
     let mut c = Cycle::default();
     let outputs = sim::run_cycles(model, total, &mut |k, record| {
-        stream.cycle(k.min(stream.len() - 1), &mut c);
         cycle(k, &mut c);
         let mut tdata = vec![0u64; sim::record_words(tdata_bits)];
         let mut offset = 0;
         for (port, w) in c.operands.iter().zip(&widths) {
-            for (lane, v) in port.iter().enumerate() {
-                crate::base::put_bits(&mut tdata, offset + lane * w, *w, *v);
-            }
+            put_lanes(&mut tdata, offset, *w, port);
             offset += w * dot.lanes;
         }
         for p in manifest.inputs() {
@@ -563,14 +573,7 @@ fn verify_dot_axis(
         }
     })
     .map_err(|e| Failure::Failed(format!("{}: {e}", manifest.module)))?;
-    // Output layout: each port's words in port order.
-    let mut layout = std::collections::BTreeMap::new();
-    let mut words = 0;
-    for p in manifest.outputs() {
-        layout.insert(p.name.clone(), words);
-        words += sim::record_words(p.width);
-    }
-    let get = |k: usize, name: &str| layout.get(name).map(|&i| outputs[k * words + i]);
+    let get = output_reader(manifest, &outputs);
     let m_bits = dot.config.m_tdata_bits();
     // §5 for the transfers the slave accepted, in order.
     let mut reference = Reference::new(dot);

@@ -429,13 +429,12 @@ impl<'a> Reference<'a> {
     }
 }
 
-/// `lanes` values of `width` bits packed into 64-bit words, lane i at bits [i·w, (i+1)·w).
-pub fn pack(values: &[u64], width: usize) -> Vec<u64> {
-    let mut words = vec![0u64; (values.len() * width).div_ceil(64).max(1)];
+/// One port's lane values of `width` bits into 64-bit words from bit `offset` on, lane i at
+/// bits [offset + i·w, offset + (i+1)·w): the layout of the N-lane ports (§5).
+pub fn put_lanes(words: &mut [u64], offset: usize, width: usize, values: &[u64]) {
     for (i, v) in values.iter().enumerate() {
-        crate::base::put_bits(&mut words, i * width, width, *v);
+        crate::base::put_bits(words, offset + i * width, width, *v);
     }
-    words
 }
 
 /// Input widths of the lane unit, in port order.
@@ -619,10 +618,11 @@ mod tests {
                 (0xdead_beef_cafe_f00du64 & crate::base::mask(width)).count_ones()
             );
         }
-        let words = pack(&[0x1f, 0x00, 0x15], 5);
+        let mut words = vec![0u64; 1];
+        put_lanes(&mut words, 0, 5, &[0x1f, 0x00, 0x15]);
         assert_eq!(words, vec![0x1f | 0x15 << 10]);
-        let wide = pack(&[0xff; 9], 8);
-        assert_eq!(wide.len(), 2);
+        let mut wide = vec![0u64; 2];
+        put_lanes(&mut wide, 0, 8, &[0xff; 9]);
         assert_eq!(crate::base::get_bits(&wide, 64, 8), 0xff);
         assert_eq!(crate::base::get_bits(&wide, 60, 8), 0xff);
     }
