@@ -416,9 +416,12 @@ struct UnitArgs {
     /// Operand b alone is two's complement (exact, tmr)
     #[arg(long)]
     b_signed: bool,
-    /// Wrap the core in input and output registers (clk, ce), latency 2 (gen, verify, synth)
+    /// Wrap the unit in input and output registers (clk, ce), latency 2 (gen, verify, synth)
     #[arg(long)]
     pipeline: bool,
+    /// Add rst, in_valid and out_valid: a valid bit beside the data, cleared by rst (implies --pipeline)
+    #[arg(long)]
+    valid: bool,
     /// Module name (default: derived from the parameters)
     #[arg(long)]
     name: Option<String>,
@@ -452,7 +455,9 @@ struct UnitArgs {
     /// Accumulator width (dot; default: sum bits + 10)
     #[arg(long)]
     acc_bits: Option<u32>,
-    /// Clock the pipeline is planned for, MHz (dot; default 300)
+    /// Clock the pipeline is planned for, MHz: a unit gets registers inside where its path
+    /// would miss it (implies --pipeline); a dot's default is 300
+
     #[arg(long)]
     target_mhz: Option<f64>,
     /// AXI4-Stream ports (dot)
@@ -481,6 +486,7 @@ impl UnitArgs {
             ("a_signed", self.a_signed),
             ("b_signed", self.b_signed),
             ("pipeline", self.pipeline),
+            ("valid", self.valid),
             ("fault_ports", self.fault_ports),
             ("linear", self.linear),
         ] {
@@ -493,7 +499,7 @@ impl UnitArgs {
         }
         // A dot takes its own options; every other flag belongs to its lane.
         if self.family.as_deref() == Some("dot") || self.lane.is_some() {
-            let dot_keys = ["name", "pipeline"];
+            let dot_keys = ["name", "pipeline", "valid"];
             let (mut dot, lane): (ParamMap, ParamMap) = m
                 .into_iter()
                 .partition(|(k, _)| dot_keys.contains(&k.as_str()));
@@ -522,10 +528,12 @@ impl UnitArgs {
             }
             return dot;
         }
+        if let Some(f) = self.target_mhz {
+            m.insert("target_mhz".into(), f.into());
+        }
         for (k, on) in [
             ("lanes", self.lanes.is_some()),
             ("acc_bits", self.acc_bits.is_some()),
-            ("target_mhz", self.target_mhz.is_some()),
             ("axis", self.axis),
         ] {
             if on {
@@ -760,6 +768,10 @@ pub fn list_text() -> String {
         s.push_str(&format!("{}  {}\n", f.name, f.summary));
         f.params.iter().for_each(|p| s.push_str(&line(p)));
         s.push_str("    --pipeline       true/false   default false          input/output registers, latency 2\n");
+        s.push_str("    --target-mhz     (0, 775]     default none           registers inside where the §5 model misses it\n");
+        s.push_str(
+            "    --valid          true/false   default false          rst, in_valid, out_valid\n",
+        );
         s.push_str("    --name           identifier   default derived        module name\n\n");
     }
     s.push_str("dot  N lanes of one unit, adder tree, accumulator, AXI4-Stream option (ARITHMETIC.md §5)\n");
@@ -921,7 +933,7 @@ fn cmd_metrics(
     }
     if !rtl {
         unit.refuse(
-            &["pipeline", "name"],
+            &["pipeline", "target_mhz", "valid", "name"],
             "metrics",
             "the golden model has no registers or module name; they matter only with --rtl",
         )?;
@@ -986,7 +998,7 @@ fn cmd_explore(
 ) -> Result<(), Failure> {
     use flows::explore;
     unit.refuse(
-        &["pipeline", "fault_ports", "name"],
+        &["pipeline", "target_mhz", "valid", "fault_ports", "name"],
         "explore",
         "it sweeps the combinational units of a family",
     )?;
@@ -1046,7 +1058,7 @@ fn cmd_explore(
 
 fn cmd_export(unit: &UnitArgs, format: &str, out: &Path) -> Result<(), Failure> {
     unit.refuse(
-        &["pipeline"],
+        &["pipeline", "target_mhz", "valid"],
         "export",
         "tables and C models are the golden model's, which has no registers",
     )?;
@@ -1233,7 +1245,7 @@ fn write_reports(files: &[(Option<&Path>, String)]) -> Result<(), Failure> {
 
 fn cmd_eval(unit: &UnitArgs, operands: &[String], json: bool) -> Result<(), Failure> {
     unit.refuse(
-        &["pipeline", "name"],
+        &["pipeline", "target_mhz", "valid", "name"],
         "eval",
         "it evaluates the golden model, which has no registers or module name",
     )?;
@@ -1267,7 +1279,7 @@ fn cmd_quantize(
 ) -> Result<(), Failure> {
     let family = unit.family.as_deref().unwrap_or_default();
     unit.refuse(
-        &["pipeline", "name", "fault_ports"],
+        &["pipeline", "target_mhz", "valid", "name", "fault_ports"],
         "quantize",
         "it quantizes weights for the unit's weight port",
     )?;

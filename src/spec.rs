@@ -2,6 +2,7 @@
 //! The layer above the families: it knows the family table, and nothing about emission.
 
 use crate::base::{ParamMap, SpecError};
+use crate::timing::{FMAX_LIMIT_MHZ, PATH_OVERHEAD_NS};
 use crate::units::dot::Dot;
 use crate::units::{self, Unit};
 use serde::Deserialize;
@@ -11,8 +12,8 @@ use std::path::Path;
 /// One unit to generate: the parameterised unit plus options every family shares.
 pub struct UnitSpec {
     pub unit: Box<dyn Unit>,
-    /// Wrap the core in input and output registers (`clk`, `ce`), latency 2.
-    pub pipeline: bool,
+    /// Registers around the unit (`clk`, `ce`) and, with a target clock, inside it.
+    pub pipeline: Option<Pipeline>,
     /// Module name chosen by the user; otherwise derived from the parameters.
     pub name: Option<String>,
     /// A dot-product element (ARITHMETIC.md §5); `unit` is then its lane unit.
@@ -36,31 +37,39 @@ impl UnitSpec {
                 )))
             }
         };
-        let pipeline = match rest.remove("pipeline") {
-            None => false,
-            Some(serde_yaml::Value::Bool(b)) => b,
-            Some(other) => {
-                return Err(SpecError(format!(
-                    "{family}: pipeline must be true or false, got {}",
-                    yaml_inline(&other)
-                )))
-            }
+        let flag = |rest: &mut ParamMap, key: &str| match rest.remove(key) {
+            None => Ok(false),
+            Some(serde_yaml::Value::Bool(b)) => Ok(b),
+            Some(other) => Err(SpecError(format!(
+                "{family}: {key} must be true or false, got {}",
+                yaml_inline(&other)
+            ))),
         };
         if family == "dot" {
-            if pipeline {
-                return Err(SpecError(
-                    "dot: pipeline is not a dot option: its registers follow target_mhz".into(),
-                ));
+            for key in ["pipeline", "valid"] {
+                if rest.contains_key(key) {
+                    return Err(SpecError(format!(
+                        "dot: {key} is not a dot option: its registers follow target_mhz and it always has in_valid/out_valid"
+                    )));
+                }
             }
             let dot = Dot::from_map(&rest)?;
             return Ok(UnitSpec {
                 unit: dot.lane_unit()?,
-                pipeline: false,
+                pipeline: None,
                 name,
                 dot: Some(dot),
             });
         }
-        let unit = units::build(family, &rest, &["pipeline", "name"])?;
+        let registered = flag(&mut rest, "pipeline")?;
+        let valid = flag(&mut rest, "valid")?;
+        let target_mhz = match rest.remove("target_mhz") {
+            None => None,
+            Some(v) => Some(target_mhz(family, &v)?),
+        };
+        let pipeline =
+            (registered || valid || target_mhz.is_some()).then_some(Pipeline { target_mhz, valid });
+        let unit = units::build(family, &rest, &["pipeline", "target_mhz", "valid", "name"])?;
         Ok(UnitSpec {
             unit,
             pipeline,
@@ -82,21 +91,93 @@ impl UnitSpec {
         match (&self.name, &self.dot) {
             (Some(n), _) => n.clone(),
             (None, Some(dot)) => dot.base_name(),
-            (None, None) if self.pipeline => format!("{}_p", self.unit.base_name()),
-            (None, None) => self.unit.base_name(),
+            (None, None) => match &self.pipeline {
+                None => self.unit.base_name(),
+                Some(p) => format!("{}_p{}", self.unit.base_name(), p.suffix()),
+            },
         }
     }
 
-    /// Clock cycles from inputs to outputs.
-    pub fn latency(&self) -> u32 {
+    /// The Verilog (top module `top`) and its latency in clock cycles.
+    pub fn rtl(&self) -> Rtl {
         if let Some(dot) = &self.dot {
-            dot.latency()
-        } else if self.pipeline {
-            2
-        } else {
-            0
+            return Rtl {
+                verilog: dot.verilog(),
+                latency: dot.latency(),
+                path_ns: None,
+            };
+        }
+        let Some(p) = &self.pipeline else {
+            return Rtl {
+                verilog: self.unit.rtl(false).verilog(),
+                latency: 0,
+                path_ns: None,
+            };
+        };
+        let leaf_ns = |path: &str| self.unit.leaf_ns(path);
+        let pipelined = qmulgen_rtl::pipeline::pipeline(
+            self.unit.rtl(false),
+            &qmulgen_rtl::pipeline::Options {
+                budget_ns: p.budget_ns(),
+                valid: p.valid,
+                leaf_ns: &leaf_ns,
+            },
+        );
+        Rtl {
+            verilog: pipelined.verilog,
+            latency: pipelined.latency,
+            path_ns: p.target_mhz.map(|_| pipelined.path_ns + PATH_OVERHEAD_NS),
         }
     }
+}
+
+/// A unit's Verilog as [`UnitSpec::rtl`] plans it.
+pub struct Rtl {
+    pub verilog: String,
+    pub latency: u32,
+    /// With a target clock: the planned worst path under the §5 model, overhead included.
+    pub path_ns: Option<f64>,
+}
+
+/// Registers of a single unit: at its inputs and outputs, inside it where its path would miss
+/// `target_mhz` (ARITHMETIC.md §5 model), and an optional valid pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pipeline {
+    pub target_mhz: Option<f64>,
+    /// `rst`, `in_valid`, `out_valid`.
+    pub valid: bool,
+}
+
+impl Pipeline {
+    /// The longest path allowed between registers, ns.
+    pub fn budget_ns(&self) -> f64 {
+        self.target_mhz
+            .map_or(f64::INFINITY, |f| 1000.0 / f - PATH_OVERHEAD_NS)
+    }
+
+    /// Module-name suffix after `_p`: the target clock and `v` for the valid pipeline, e.g.
+    /// `exact_u16x16_p300v`.
+    fn suffix(&self) -> String {
+        let clock = self.target_mhz.map(|f| format!("{f}")).unwrap_or_default();
+        format!(
+            "{}{}",
+            clock.replace('.', "_"),
+            if self.valid { "v" } else { "" }
+        )
+    }
+}
+
+/// A single unit's target clock: at most what the §5 model can reach.
+fn target_mhz(family: &str, v: &serde_yaml::Value) -> Result<f64, SpecError> {
+    let f = v
+        .as_f64()
+        .filter(|f| f.is_finite() && *f > 0.0 && *f <= FMAX_LIMIT_MHZ);
+    f.ok_or_else(|| {
+        SpecError(format!(
+            "{family}: target_mhz must be a number in (0, {FMAX_LIMIT_MHZ}], got {}",
+            yaml_inline(v)
+        ))
+    })
 }
 
 /// The error of a command that works on single units when it is given a dot.

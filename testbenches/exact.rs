@@ -49,7 +49,7 @@ fn pipelined_variants() {
         "{width: 16, signed: true, pipeline: true}",
     ] {
         let s = spec("exact", yaml);
-        assert_eq!(s.latency(), 2);
+        assert_eq!(s.rtl().latency, 2);
         verify_default(&s, 300_000);
     }
 }

@@ -197,7 +197,7 @@ fn a_mismatch_names_inputs_expected_and_actual() {
         let good = spec("exact", &format!("{{width: 4, pipeline: {pipeline}}}"));
         let bad = UnitSpec {
             unit: wrong_golden(good.unit),
-            pipeline,
+            pipeline: good.pipeline,
             name: None,
             dot: None,
         };
@@ -221,7 +221,7 @@ fn an_output_register_that_ignores_ce_is_caught() {
     let good = spec("exact", "{width: 4, pipeline: true}");
     let bad = UnitSpec {
         unit: output_ignores_ce(good.unit),
-        pipeline: true,
+        pipeline: good.pipeline,
         name: None,
         dot: None,
     };

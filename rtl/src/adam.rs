@@ -502,8 +502,103 @@ impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
     }
 }
 
-/// Antilog: `((2^t + s) << (kA + kB + c)) >> t` as one right shift of the top-aligned
-/// mantissa; 0 when an operand is 0.
+/// The antilog's shift amount before the carry: `2n - 1 - (kA + kB)`. It depends only on
+/// the leading-one positions, so a pipeline computes it beside the fraction adder.
+#[derive(LogicBlock)]
+pub struct AntilogExponent<const N: usize, const P: usize> {
+    pub ka: Signal<In, Bits<N>>,
+    pub kb: Signal<In, Bits<N>>,
+    pub amount: Signal<Out, Bits<P>>,
+    top: Constant<Bits<P>>,
+    amount_mask: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> Default for AntilogExponent<N, P> {
+    fn default() -> Self {
+        Self {
+            ka: Default::default(),
+            kb: Default::default(),
+            amount: Default::default(),
+            top: Constant::new(((P as u64) - 1).into()),
+            amount_mask: Constant::new(amount_mask::<P>().into()),
+        }
+    }
+}
+
+/// Ones in the bitlen(2n - 1) low bits, where every shift amount of the antilog fits: masked,
+/// the amount reads as narrow to synthesis (a wide one costs a wider shifter).
+fn amount_mask<const P: usize>() -> u64 {
+    mask(crate::bitlen(P as u64 - 1) as usize)
+}
+
+impl<const N: usize, const P: usize> Logic for AntilogExponent<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.amount.next = (self.top.val()
+            - (bit_cast::<P, N>(self.ka.val()) + bit_cast::<P, N>(self.kb.val())))
+            & self.amount_mask.val();
+    }
+}
+
+/// The antilog's shifter: `(2^t + s) 2^e / 2^t` with `e = kA + kB + c`, 0 when an operand is
+/// 0.
+#[derive(LogicBlock)]
+pub struct AntilogShift<const N: usize, const P: usize> {
+    pub s: Signal<In, Bits<N>>,
+    pub c: Signal<In, Bit>,
+    pub amount: Signal<In, Bits<P>>,
+    pub nonzero: Signal<In, Bit>,
+    pub p: Signal<Out, Bits<P>>,
+    mantissa: Signal<Local, Bits<P>>,
+    distance: Signal<Local, Bits<P>>,
+    align: Constant<Bits<P>>,
+    lead: Constant<Bits<P>>,
+    amount_mask: Constant<Bits<P>>,
+    one: Constant<Bits<P>>,
+    zero: Constant<Bits<P>>,
+}
+
+impl<const N: usize, const P: usize> AntilogShift<N, P> {
+    fn new(t: u32) -> Self {
+        Self {
+            s: Default::default(),
+            c: Default::default(),
+            amount: Default::default(),
+            nonzero: Default::default(),
+            p: Default::default(),
+            mantissa: Default::default(),
+            distance: Default::default(),
+            align: Constant::new(((P as u64) - 1 - u64::from(t)).into()),
+            lead: Constant::new((1u64 << t).into()),
+            amount_mask: Constant::new(amount_mask::<P>().into()),
+            one: Constant::new(1u64.into()),
+            zero: Constant::new(0u64.into()),
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Logic for AntilogShift<N, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // (2^t + s) with its leading one at bit 2n-1 (a constant shift): then
+        // P = (2^t + s) 2^e / 2^t = mantissa >> (2n-1-e), one right shift by 0..2n-1
+        // (e <= 2n-1), instead of a left or a right shift chosen by e >= t.
+        self.mantissa.next = (bit_cast::<P, N>(self.s.val()) | self.lead.val()) << self.align.val();
+        // amount >= 1, so the carry's decrement never wraps.
+        self.distance.next = self.amount.val() & self.amount_mask.val();
+        if self.c.val() {
+            self.distance.next = (self.amount.val() - self.one.val()) & self.amount_mask.val();
+        }
+        self.p.next = self.mantissa.val() >> self.distance.val();
+        if !self.nonzero.val() {
+            self.p.next = self.zero.val();
+        }
+    }
+}
+
+/// Antilog: `((2^t + s) << (kA + kB + c)) >> t` as the exponent's adder, then one right shift
+/// of the top-aligned mantissa; 0 when an operand is 0. Two blocks, so that a pipeline can
+/// put a register between them.
 #[derive(LogicBlock)]
 pub struct AntilogShifter<const N: usize, const P: usize> {
     pub s: Signal<In, Bits<N>>,
@@ -512,13 +607,8 @@ pub struct AntilogShifter<const N: usize, const P: usize> {
     pub kb: Signal<In, Bits<N>>,
     pub nonzero: Signal<In, Bit>,
     pub p: Signal<Out, Bits<P>>,
-    exponent: Signal<Local, Bits<P>>,
-    mantissa: Signal<Local, Bits<P>>,
-    align: Constant<Bits<P>>,
-    top: Constant<Bits<P>>,
-    lead: Constant<Bits<P>>,
-    one: Constant<Bits<P>>,
-    zero: Constant<Bits<P>>,
+    exponent: AntilogExponent<N, P>,
+    shift: AntilogShift<N, P>,
 }
 
 impl<const N: usize, const P: usize> AntilogShifter<N, P> {
@@ -531,12 +621,7 @@ impl<const N: usize, const P: usize> AntilogShifter<N, P> {
             nonzero: Default::default(),
             p: Default::default(),
             exponent: Default::default(),
-            mantissa: Default::default(),
-            align: Constant::new(((P as u64) - 1 - u64::from(t)).into()),
-            top: Constant::new(((P as u64) - 1).into()),
-            lead: Constant::new((1u64 << t).into()),
-            one: Constant::new(1u64.into()),
-            zero: Constant::new(0u64.into()),
+            shift: AntilogShift::new(t),
         }
     }
 }
@@ -544,18 +629,13 @@ impl<const N: usize, const P: usize> AntilogShifter<N, P> {
 impl<const N: usize, const P: usize> Logic for AntilogShifter<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.exponent.next = bit_cast::<P, N>(self.ka.val()) + bit_cast::<P, N>(self.kb.val());
-        if self.c.val() {
-            self.exponent.next = self.exponent.val() + self.one.val();
-        }
-        // (2^t + s) with its leading one at bit 2n-1 (a constant shift): then
-        // P = (2^t + s) 2^e / 2^t = mantissa >> (2n-1-e), one right shift by 0..2n-1
-        // (e <= 2n-1), instead of a left or a right shift chosen by e >= t.
-        self.mantissa.next = (bit_cast::<P, N>(self.s.val()) | self.lead.val()) << self.align.val();
-        self.p.next = self.mantissa.val() >> (self.top.val() - self.exponent.val());
-        if !self.nonzero.val() {
-            self.p.next = self.zero.val();
-        }
+        self.exponent.ka.next = self.ka.val();
+        self.exponent.kb.next = self.kb.val();
+        self.shift.s.next = self.s.val();
+        self.shift.c.next = self.c.val();
+        self.shift.amount.next = self.exponent.amount.val();
+        self.shift.nonzero.next = self.nonzero.val();
+        self.p.next = self.shift.p.val();
     }
 }
 

@@ -15,12 +15,15 @@
 //! and `out_valid`. Control bits (`valid`, `first`, `last`, the OR of the lanes' `err`) travel
 //! beside the data through the same stages.
 
-use crate::AnyBlock;
-use rust_hdl::prelude::ast::{
-    VerilogBlock, VerilogBlockOrConditional, VerilogConditional, VerilogExpression, VerilogOp,
-    VerilogOpUnary, VerilogStatement,
+use crate::assembly::{
+    bin, dff, gated, lit, not, sig, slice, Assembly, Atoms, Expr, Instance, Wire,
 };
+use crate::AnyBlock;
+use rust_hdl::prelude::ast::VerilogOp;
 use rust_hdl::prelude::*;
+
+/// The lane module's name inside the dot (`NAME__lane` after emission's renaming).
+const LANE_MODULE: &str = "top$lane";
 
 /// The lane unit as the sum sees it: its input ports, its product, whether it has `err`.
 #[derive(Clone, Debug)]
@@ -103,329 +106,6 @@ impl DotConfig {
     /// Width of the AXI4-Stream master data: `y` sign-extended to whole bytes.
     pub fn m_tdata_bits(&self) -> usize {
         self.acc_bits.div_ceil(8) * 8
-    }
-}
-
-/// A signal of run-time width: a port or a local of the assembled module.
-#[derive(Clone)]
-struct Wire {
-    width: usize,
-    kind: AtomKind,
-}
-
-impl Atom for Wire {
-    fn bits(&self) -> usize {
-        self.width
-    }
-    fn connected(&self) -> bool {
-        true
-    }
-    fn changed(&self) -> bool {
-        false
-    }
-    fn kind(&self) -> AtomKind {
-        self.kind
-    }
-    fn descriptor(&self) -> TypeDescriptor {
-        TypeDescriptor {
-            name: format!("Bits::<{}>", self.width),
-            kind: TypeKind::Bits(self.width),
-        }
-    }
-    fn vcd(&self) -> VCDValue {
-        VCDValue::Vector(vec![])
-    }
-    fn id(&self) -> usize {
-        0
-    }
-    fn verilog(&self) -> VerilogLiteral {
-        false.into()
-    }
-    fn constraints(&self) -> Vec<PinConstraint> {
-        vec![]
-    }
-}
-
-impl Logic for Wire {
-    fn update(&mut self) {}
-}
-
-impl Block for Wire {
-    fn connect_all(&mut self) {}
-    fn update_all(&mut self) {}
-    fn has_changed(&self) -> bool {
-        false
-    }
-    fn accept(&self, name: &str, probe: &mut dyn Probe) {
-        probe.visit_atom(name, self);
-    }
-}
-
-/// One instance of the lane module: the lane unit's Verilog is written once (as rust-hdl's
-/// black-box code of the first instance), every lane instantiates that one module, so the
-/// file and the time to write it do not grow with N copies of the lane.
-struct LaneInstance {
-    ports: Vec<(String, Wire)>,
-    code: String,
-}
-
-impl Logic for LaneInstance {
-    fn update(&mut self) {}
-    fn hdl(&self) -> Verilog {
-        Verilog::Blackbox(BlackBox {
-            code: self.code.clone(),
-            name: LANE_MODULE.into(),
-        })
-    }
-}
-
-impl Block for LaneInstance {
-    fn connect_all(&mut self) {}
-    fn update_all(&mut self) {}
-    fn has_changed(&self) -> bool {
-        false
-    }
-    fn accept(&self, name: &str, probe: &mut dyn Probe) {
-        probe.visit_start_scope(name, self);
-        for (n, w) in &self.ports {
-            w.accept(n, probe);
-        }
-        probe.visit_end_scope(name, self);
-    }
-}
-
-/// The lane module's name inside the dot (`NAME__lane` after emission's renaming).
-const LANE_MODULE: &str = "top$lane";
-
-/// Every atom of a block with the depth of its scope (1: the block's own, 2: a child's) and,
-/// below the top, the child's name: the ports of a lane and the inputs of the dot's children.
-#[derive(Default)]
-struct Atoms {
-    scopes: Vec<String>,
-    /// (depth, child, name, width, kind)
-    atoms: Vec<(usize, String, String, usize, AtomKind)>,
-}
-
-impl Atoms {
-    fn of(block: &dyn Block) -> Self {
-        let mut probe = Atoms::default();
-        block.accept("top", &mut probe);
-        probe
-    }
-}
-
-impl Probe for Atoms {
-    fn visit_start_scope(&mut self, name: &str, _node: &dyn Block) {
-        self.scopes.push(name.to_string());
-    }
-    fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
-        let child = self.scopes.get(1).cloned().unwrap_or_default();
-        let (depth, name) = (self.scopes.len(), name.to_string());
-        self.atoms
-            .push((depth, child, name, signal.bits(), signal.kind()));
-    }
-    fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
-        self.scopes.pop();
-    }
-}
-
-/// A module assembled at run time: named wires, named child blocks and one combinational
-/// update block. Child ports are read and written as `child$port`, as rust-hdl names them.
-#[derive(Default)]
-struct Assembly {
-    wires: Vec<(String, Wire)>,
-    children: Vec<(String, AnyBlock)>,
-    code: VerilogBlock,
-}
-
-impl Logic for Assembly {
-    fn update(&mut self) {}
-    fn hdl(&self) -> Verilog {
-        Verilog::Combinatorial(self.code.clone())
-    }
-}
-
-impl Block for Assembly {
-    fn connect_all(&mut self) {
-        for (_, c) in &mut self.children {
-            c.connect_all();
-        }
-    }
-    fn update_all(&mut self) {}
-    fn has_changed(&self) -> bool {
-        false
-    }
-    fn accept(&self, name: &str, probe: &mut dyn Probe) {
-        probe.visit_start_scope(name, self);
-        for (n, w) in &self.wires {
-            w.accept(n, probe);
-        }
-        for (n, c) in &self.children {
-            c.accept(n, probe);
-        }
-        probe.visit_end_scope(name, self);
-    }
-}
-
-type Expr = VerilogExpression;
-
-fn sig(name: &str) -> Expr {
-    Expr::Signal(name.to_string())
-}
-
-/// A `width`-bit literal (width 1..=64).
-fn lit(width: usize, value: u64) -> Expr {
-    seq_macro::seq!(N in 1..=64 {
-        match width {
-            #( N => Expr::Literal(Bits::<N>::from(value).into()), )*
-            other => unreachable!("literal width {other}"),
-        }
-    })
-}
-
-/// `name[offset +: width]`.
-fn slice(name: &str, offset: usize, width: usize) -> Expr {
-    Expr::Slice(Box::new(sig(name)), width, Box::new(lit(32, offset as u64)))
-}
-
-fn bin(a: Expr, op: VerilogOp, b: Expr) -> Expr {
-    Expr::Binary(Box::new(a), op, Box::new(b))
-}
-
-/// `x`, and-ed with the clock enable when there is one.
-fn gated(ce: &Option<Expr>, x: Expr) -> Expr {
-    match ce {
-        Some(ce) => bin(ce.clone(), VerilogOp::BitAnd, x),
-        None => x,
-    }
-}
-
-fn not(a: Expr) -> Expr {
-    Expr::Unary(VerilogOpUnary::Not, Box::new(a))
-}
-
-/// A rust-hdl flip-flop of `width` bits (1..=64).
-fn dff(width: usize) -> AnyBlock {
-    seq_macro::seq!(N in 1..=64 {
-        match width {
-            #( N => AnyBlock::new(DFF::<Bits<N>>::default()), )*
-            other => unreachable!("register width {other}"),
-        }
-    })
-}
-
-impl Assembly {
-    fn wire(&mut self, name: &str, width: usize, kind: AtomKind) -> Expr {
-        self.wires.push((name.to_string(), Wire { width, kind }));
-        sig(name)
-    }
-
-    fn assign(&mut self, lhs: &str, rhs: Expr) {
-        self.code.push(VerilogStatement::Assignment(sig(lhs), rhs));
-    }
-
-    fn assign_slice(&mut self, lhs: &str, offset: usize, width: usize, rhs: Expr) {
-        self.code.push(VerilogStatement::SliceAssignment {
-            base: sig(lhs),
-            width,
-            offset: lit(32, offset as u64),
-            replacement: rhs,
-        });
-    }
-
-    /// `if (test) lhs = rhs;` after the assignments before it.
-    fn when(&mut self, test: Expr, lhs: &str, rhs: Expr) {
-        self.code.push(VerilogStatement::If(VerilogConditional {
-            test,
-            then: vec![VerilogStatement::Assignment(sig(lhs), rhs)],
-            otherwise: VerilogBlockOrConditional::None,
-        }));
-    }
-
-    /// `lhs = test ? then : otherwise` as an if/else.
-    fn select(&mut self, lhs: &str, test: Expr, then: Expr, otherwise: Expr) {
-        self.code.push(VerilogStatement::If(VerilogConditional {
-            test,
-            then: vec![VerilogStatement::Assignment(sig(lhs), then)],
-            otherwise: VerilogBlockOrConditional::Block(vec![VerilogStatement::Assignment(
-                sig(lhs),
-                otherwise,
-            )]),
-        }));
-    }
-
-    /// A local `name` of `to` bits holding `src` (`from` bits) extended by sign or zeros.
-    fn extend(&mut self, name: &str, src: &str, from: usize, to: usize, signed: bool) -> String {
-        self.wire(name, to, AtomKind::LocalSignal);
-        self.assign(name, lit(to, 0));
-        self.assign_slice(name, 0, from, sig(src));
-        if signed {
-            for k in from..to {
-                self.assign_slice(name, k, 1, slice(src, from - 1, 1));
-            }
-        }
-        name.to_string()
-    }
-
-    /// A flip-flop `name` of `width` bits loading `d` while `ce`: returns its output `name$q`.
-    fn register(&mut self, name: &str, width: usize, d: Expr, ce: &Option<Expr>) -> String {
-        self.children.push((name.to_string(), dff(width)));
-        self.assign(&format!("{name}$clock"), sig("clk"));
-        let q = format!("{name}$q");
-        match ce {
-            Some(ce) => self.select(&format!("{name}$d"), ce.clone(), d, sig(&q)),
-            None => self.assign(&format!("{name}$d"), d),
-        }
-        q
-    }
-
-    /// `sum + carry` when there is a carry to add (a 1-bit carry input of the same adder).
-    fn plus_carry(&mut self, sum: Expr, carry: Option<String>, node: &str, width: usize) -> Expr {
-        match carry {
-            Some(c) => {
-                let c = self.extend(&format!("{node}_carry"), &c, 1, width, false);
-                bin(sum, VerilogOp::Add, sig(&c))
-            }
-            None => sum,
-        }
-    }
-
-    /// Registers for 1-bit signals (`prefix_j_r`), returning their outputs.
-    fn register_all(&mut self, bits: &[String], prefix: &str, ce: &Option<Expr>) -> Vec<String> {
-        bits.iter()
-            .enumerate()
-            .map(|(j, b)| self.register(&format!("{prefix}_{j}_r"), 1, sig(b), ce))
-            .collect()
-    }
-
-    /// [`Assembly::extend`], or for a magnitude with a sign: zero-extended, then inverted
-    /// when negative (~m; the +1 is a carry input elsewhere). The inversion sits in the LUTs
-    /// of the adder that takes the row.
-    fn widen(
-        &mut self,
-        name: &str,
-        src: &str,
-        from: usize,
-        to: usize,
-        signed: bool,
-        negative: &Option<String>,
-    ) -> String {
-        match negative {
-            None => self.extend(name, src, from, to, signed),
-            Some(neg) => {
-                self.extend(name, src, from, to, false);
-                let inverted = bin(sig(name), VerilogOp::BitXor, lit(to, crate::mask(to)));
-                self.when(sig(neg), name, inverted);
-                name.to_string()
-            }
-        }
-    }
-
-    /// A control flip-flop cleared by `rst`.
-    fn control(&mut self, name: &str, d: Expr, ce: &Option<Expr>) -> String {
-        let q = self.register(name, 1, d, ce);
-        self.when(sig("rst"), &format!("{name}$d"), lit(1, 0));
-        q
     }
 }
 
@@ -537,7 +217,10 @@ fn block_assembly(
         m.assign("unused_tdata_padding", slice("s_axis_tdata", offset, pad));
     }
     for i in 0..n {
-        let instance = LaneInstance {
+        // The lane's Verilog is written once, as the first instance's black-box code: the file
+        // and the time to write it do not grow with N copies of the lane.
+        let instance = Instance {
+            module: LANE_MODULE.into(),
             ports: lane_ports.to_vec(),
             code: if i == 0 {
                 lane_verilog.to_string()
@@ -700,57 +383,16 @@ fn block_assembly(
     m
 }
 
-/// Verilog of a `dot` (top module `top`). rust-hdl's own connection check needs typed access
-/// to every child's inputs, which an assembly of type-erased blocks does not have; instead
-/// every input port of every child is checked to be assigned by the assembly's update code
-/// (each lane was checked by rust-hdl as a unit of its own, and Verilator's `-Wall` lint
-/// checks the whole module).
+/// Verilog of a `dot` (top module `top`).
 pub fn verilog(config: &DotConfig, lane: AnyBlock) -> String {
     let ports: Vec<(String, Wire)> = Atoms::of(&lane)
         .atoms
         .into_iter()
         .filter(|(depth, _, _, _, kind)| *depth == 1 && kind.is_parameter())
-        .map(|(_, _, name, width, kind)| (name, Wire { width, kind }))
+        .map(|(_, _, name, width, kind)| (name, Wire::new(width, kind)))
         .collect();
     // The lane as a unit of its own (rust-hdl's checks included), its modules renamed into
     // the dot's name space.
     let lane_verilog = crate::rename_modules(&lane.verilog(), LANE_MODULE);
-    let mut top = block_assembly(config, &lane_verilog, &ports);
-    top.connect_all();
-    let assigned: std::collections::BTreeSet<String> =
-        top.code.iter().flat_map(assigned_names).collect();
-    let open = Atoms::of(&top)
-        .atoms
-        .into_iter()
-        .find(|(depth, child, name, _, kind)| {
-            *depth == 2
-                && *kind == AtomKind::InputParameter
-                && !assigned.contains(&format!("{child}${name}"))
-        });
-    if let Some((_, child, name, _, _)) = open {
-        panic!("dot assembly leaves the input {child}${name} unassigned");
-    }
-    generate_verilog_unchecked(&top)
-}
-
-/// Names assigned by a statement (and the statements inside it).
-fn assigned_names(s: &VerilogStatement) -> Vec<String> {
-    let block = |b: &VerilogBlock| b.iter().flat_map(assigned_names).collect::<Vec<_>>();
-    match s {
-        VerilogStatement::Assignment(Expr::Signal(n), _) => vec![n.clone()],
-        VerilogStatement::SliceAssignment {
-            base: Expr::Signal(n),
-            ..
-        } => vec![n.clone()],
-        VerilogStatement::If(c) => {
-            let mut v = block(&c.then);
-            match &c.otherwise {
-                VerilogBlockOrConditional::Block(b) => v.extend(block(b)),
-                VerilogBlockOrConditional::Conditional(s) => v.extend(assigned_names(s)),
-                VerilogBlockOrConditional::None => {}
-            }
-            v
-        }
-        _ => vec![],
-    }
+    block_assembly(config, &lane_verilog, &ports).into_verilog("dot")
 }

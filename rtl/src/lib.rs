@@ -9,9 +9,12 @@
 
 pub mod adam;
 pub mod apot;
+pub mod assembly;
 pub mod dot;
 pub mod esb;
 pub mod exact;
+pub mod pipeline;
+pub mod timing;
 pub mod tmr;
 
 use rust_hdl::prelude::*;

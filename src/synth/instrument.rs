@@ -285,6 +285,8 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
                 latency: 0,
                 clock: None,
                 clock_enable: None,
+                valid: None,
+                pipeline: None,
                 sha256: crate::emit::sha256_hex(verilog.as_bytes()),
                 ..manifest.clone()
             },

@@ -15,8 +15,8 @@
 //! 2 stuck-at-1, 3 none), with the encoding of `tmr`'s fault ports. RTL: `rtl/src/adam.rs`.
 
 use crate::base::{
-    check_range, mask, param_map, parse_params, sign_extend, to_raw, ParamInfo, ParamMap, Port,
-    SpecError,
+    bitlen, check_range, mask, param_map, parse_params, sign_extend, to_raw, ParamInfo, ParamMap,
+    Port, SpecError,
 };
 use crate::units::tmr::SITE_BITS;
 use crate::units::{Family, Unit};
@@ -410,6 +410,42 @@ impl Unit for LogParams {
             .map(|i| format!("s{i}"))
             .chain(["c".into(), "c'".into()])
             .collect()
+    }
+    /// §5 delays of the log multiplier's blocks, fitted to Yosys' mapping of each block on its
+    /// own (rounded up): a leading-one detector (a LUT per two bits of n), an aligner (the
+    /// position's complement, a shifter), both operands together, the fraction adder (AdAM's:
+    /// the primary and duplicate chains, the move into the idle positions), the lane plan,
+    /// the checker, the shift amount (2n - 1 - kA - kB), the antilog shifter (the carry's decrement of the
+    /// amount, a 2n:1 mux per bit, the zero mux), the sign's
+    /// adder, an injector.
+    fn leaf_ns(&self, path: &str) -> Option<f64> {
+        use crate::timing::{adder_ns, LUT_NS};
+        let (n, t) = (self.n as usize, self.t as usize);
+        let k_bits = bitlen(n as u64 - 1) as usize;
+        let e_bits = bitlen(2 * n as u64 - 1) as usize;
+        let lod = LUT_NS * bitlen(n as u64).div_ceil(2) as f64;
+        let magnitude = if self.signed.a || self.signed.b {
+            adder_ns(n) + LUT_NS
+        } else {
+            0.0
+        };
+        Some(match path.rsplit('$').next()? {
+            "operands" => magnitude + lod + LUT_NS * k_bits as f64,
+            "lod_a" | "lod_b" => lod,
+            "align_a" | "align_b" => adder_ns(k_bits) + LUT_NS * k_bits as f64,
+            "adder" if self.protected => {
+                adder_ns(t) + LUT_NS * (t.saturating_sub(3) / 3).max(1) as f64
+            }
+            "adder" => adder_ns(t + 1),
+            "informative" => LUT_NS,
+            "plan" => adder_ns(bitlen(t as u64) as usize) + LUT_NS,
+            "duplicate_checker" => LUT_NS * (1 + t.div_ceil(4)) as f64,
+            "exponent" => adder_ns(e_bits),
+            "shift" => LUT_NS * (e_bits.div_ceil(2) + 3) as f64,
+            "sign" => adder_ns(2 * n),
+            "injector" => adder_ns(SITE_BITS) + 2.0 * LUT_NS,
+            _ => return None,
+        })
     }
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
         let (n, t, s) = (self.n, self.t, self.signed);

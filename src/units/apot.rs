@@ -225,6 +225,22 @@ impl Unit for ApotParams {
             qmulgen_rtl::Form::of(registered),
         )
     }
+    /// Fitted to Yosys' mapping of each block on its own (rounded up): a term's decode and
+    /// AND-OR mux of shifted copies; APoT's core, the terms and their sum; PoT's core, the
+    /// shift by Emax - j; the sign's adder.
+    fn leaf_ns(&self, path: &str) -> Option<f64> {
+        use crate::timing::{adder_ns, LUT_NS};
+        let terms = self.mag_bits.div_ceil(2) as usize;
+        match path {
+            "sign" => Some(adder_ns(self.p_bits())),
+            "core" if self.additive => {
+                Some(2.0 * LUT_NS + (terms - 1) as f64 * adder_ns(self.p_bits()))
+            }
+            "core" => Some(LUT_NS * (1 + crate::base::bitlen(u64::from(self.mag_bits))) as f64),
+            _ if path.starts_with("core$terms$") => Some(2.0 * LUT_NS),
+            _ => None,
+        }
+    }
     fn lane_rtl(&self) -> Option<(qmulgen_rtl::AnyBlock, qmulgen_rtl::dot::Inversion)> {
         use qmulgen_rtl::dot::Inversion;
         let form = qmulgen_rtl::Form::Lane;

@@ -275,6 +275,35 @@ impl EsbParams {
         }
     }
 
+    /// §5 delay of `EsbProduct`: the decode LUTs (the exponent's test for the hidden one,
+    /// then the significand bit's selection of its row), the adder levels of the two
+    /// significand chains and their final add.
+    fn product_ns(&self) -> f64 {
+        use crate::timing::{adder_ns, LUT_NS};
+        let significand = match self.format {
+            EsbFormat::Nonlinear { k, .. } => k as usize + 1,
+            EsbFormat::Linear { b } => b as usize,
+        };
+        let (even, odd) = (significand.div_ceil(2), significand / 2);
+        let levels = (even - 1).max(odd.saturating_sub(1)) + usize::from(odd > 0);
+        2.0 * LUT_NS + levels as f64 * adder_ns(self.p_bits())
+    }
+
+    /// §5 delay of `EsbShift`: the shifter's mux levels (one LUT for up to 4 shift amounts).
+    fn shift_ns(&self) -> f64 {
+        let e = match self.format {
+            EsbFormat::Nonlinear { e, .. } => e,
+            EsbFormat::Linear { .. } => 0,
+        };
+        let amounts = (1usize << e).saturating_sub(1);
+        let luts = match amounts {
+            0 | 1 => 0.0,
+            2..=4 => 1.0,
+            _ => 2.0,
+        };
+        luts * crate::timing::LUT_NS
+    }
+
     pub fn p_bits(&self) -> usize {
         match self.format {
             EsbFormat::Nonlinear { e, k } => nonlinear_p_bits(e, k, self.act_bits),
@@ -358,23 +387,17 @@ impl Unit for EsbParams {
         Some(qmulgen_rtl::esb::block(self.format, self.act_bits, form))
     }
     /// §5 estimate of the lane (`EsbProduct` then `EsbShift`, the inversion merged into the
-    /// shifter): the decode LUT, the adder levels of the two significand chains and their
-    /// final add, and the shifter's mux levels (one LUT for up to 4 shift amounts).
+    /// shifter).
     fn lane_path_ns(&self) -> Option<f64> {
-        use crate::timing::{adder_ns, LUT_NS};
-        let (significand, e) = match self.format {
-            EsbFormat::Nonlinear { e, k } => (k as usize + 1, e),
-            EsbFormat::Linear { b } => (b as usize, 0),
-        };
-        let (even, odd) = (significand.div_ceil(2), significand / 2);
-        let levels = (even - 1).max(odd.saturating_sub(1)) + usize::from(odd > 0);
-        let amounts = (1usize << e).saturating_sub(1);
-        let shift_luts = match amounts {
-            0 | 1 => 0.0,
-            2..=4 => 1.0,
-            _ => 2.0,
-        };
-        Some(LUT_NS + levels as f64 * adder_ns(self.p_bits()) + shift_luts * LUT_NS)
+        Some(self.product_ns() + self.shift_ns())
+    }
+    fn leaf_ns(&self, path: &str) -> Option<f64> {
+        match path {
+            "core$front" => Some(self.product_ns()),
+            "core$back" => Some(self.shift_ns()),
+            "sign" => Some(crate::timing::adder_ns(self.p_bits())),
+            _ => None,
+        }
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let b = self.weight_bits() as usize;

@@ -5,6 +5,7 @@
 use crate::base::{
     check_range, mask, parse_params, sign_extend, to_raw, ParamInfo, ParamMap, Port, SpecError,
 };
+use crate::timing::{adder_ns, LUT_NS};
 use crate::units::{Family, Unit};
 use serde::Deserialize;
 
@@ -134,6 +135,22 @@ impl ExactParams {
         self.a_bits + self.b_bits
     }
 
+    /// §5 delay of `ExactGroups`: the operand LUT, then the adder levels of a group of four
+    /// leaves (two pairs and their sum; one more for the negated leaf of a signed selector).
+    pub fn groups_ns(&self) -> f64 {
+        let selector = self.a_bits.min(self.b_bits) as usize;
+        let group = selector.min(4).next_power_of_two().trailing_zeros() as usize;
+        let chain = group + usize::from(self.selector_signed());
+        LUT_NS + chain as f64 * adder_ns(self.product_bits() as usize)
+    }
+
+    /// §5 delay of `ExactTree`: one adder level per halving of the groups.
+    pub fn tree_ns(&self) -> f64 {
+        let selector = self.a_bits.min(self.b_bits) as usize;
+        let tree = selector.div_ceil(4).next_power_of_two().trailing_zeros() as usize;
+        tree as f64 * adder_ns(self.product_bits() as usize)
+    }
+
     /// `u8x8` / `s12x12` / `s8xu8`: the part of the module name exact and TMR share.
     pub fn name_part(&self) -> String {
         crate::base::operands_name(self.a_bits, self.b_bits, self.signedness())
@@ -223,16 +240,16 @@ impl Unit for ExactParams {
             form,
         ))
     }
-    /// §5 estimate of the multiplier (`ExactGroups` then `ExactTree`): the operand LUT, the
-    /// adder levels of a group of four leaves (two pairs and their sum; one more for the
-    /// negated leaf of a signed selector), then the tree over the groups.
+    /// §5 estimate of the multiplier (`ExactGroups` then `ExactTree`).
     fn lane_path_ns(&self) -> Option<f64> {
-        use crate::timing::{adder_ns, LUT_NS};
-        let selector = self.a_bits.min(self.b_bits) as usize;
-        let group = selector.min(4).next_power_of_two().trailing_zeros() as usize;
-        let chain = group + usize::from(self.selector_signed());
-        let tree = selector.div_ceil(4).next_power_of_two().trailing_zeros() as usize;
-        Some(LUT_NS + (chain + tree) as f64 * adder_ns(self.product_bits() as usize))
+        Some(self.groups_ns() + self.tree_ns())
+    }
+    fn leaf_ns(&self, path: &str) -> Option<f64> {
+        match path.rsplit('$').next()? {
+            "groups" => Some(self.groups_ns()),
+            "tree" => Some(self.tree_ns()),
+            _ => None,
+        }
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         ExactParams::corner_cases(self)

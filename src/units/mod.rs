@@ -24,6 +24,12 @@ pub trait Unit: Send + Sync {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]);
     /// The rust-hdl block: the unit itself, or inside input and output registers.
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock;
+    /// The delay model of the unit's blocks for the pipeline planner
+    /// ([`qmulgen_rtl::pipeline`]): the ARITHMETIC.md §5 delay (ns) of a block without
+    /// children, by its instance path (`operands$lod_a`).
+    fn leaf_ns(&self, _path: &str) -> Option<f64> {
+        None
+    }
     /// The block as a lane of a dot, when it differs from [`Unit::rtl`]: sign-magnitude units
     /// output `magnitude` and `negative` and leave the sign to the dot's sum, which inverts
     /// where the unit says the inversion is cheapest and adds the +1 as a carry input.

@@ -142,6 +142,19 @@ impl Unit for TmrParams {
             .flat_map(|copy| (0..pw).map(move |bit| format!("copy{copy}.p[{bit}]")))
             .collect()
     }
+    /// The copies' blocks as exact's; the voter's majority LUT and its disagreement, an OR
+    /// of the product bits' XORs; an injector's site decode and forcing LUT.
+    fn leaf_ns(&self, path: &str) -> Option<f64> {
+        use crate::timing::{reduce_ns, LUT_NS};
+        let leaf = path.rsplit('$').next()?;
+        if path.starts_with("voter") {
+            Some(LUT_NS + reduce_ns(3 * self.exact.product_bits() as usize))
+        } else if path.starts_with("injectors$") && leaf.parse::<u32>().is_ok() {
+            Some(2.0 * LUT_NS)
+        } else {
+            self.exact.leaf_ns(path)
+        }
+    }
     fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
         let e = &self.exact;
         qmulgen_rtl::tmr::block(
