@@ -251,12 +251,10 @@ pub fn design_files(design: &Design) -> (Vec<Generated>, Vec<(String, String)>) 
         files.push((format!("{}.v", g.name), g.verilog.clone()));
         let json = serde_json::to_string_pretty(&g.manifest).expect("manifest serializes");
         files.push((format!("{}.json", g.name), json + "\n"));
-        // A dot is constrained at the clock its pipeline was planned for.
-        let clock_mhz = g
-            .manifest
-            .dot
-            .as_ref()
-            .map_or(design.clock_mhz, |d| d.target_mhz);
+        // A dot or a unit pipelined for a clock is constrained at that clock.
+        let clock_mhz = (g.manifest.dot.as_ref().map(|d| d.target_mhz))
+            .or(g.manifest.pipeline.as_ref().map(|p| p.target_mhz))
+            .unwrap_or(design.clock_mhz);
         files.extend(crate::vivado::files(&g.manifest, clock_mhz, &design.part));
         files.push(crate::vivado::ip_script(
             &g.manifest,

@@ -109,14 +109,14 @@ impl UnitSpec {
         }
         let Some(p) = &self.pipeline else {
             return Rtl {
-                verilog: self.unit.rtl(false).verilog(),
+                verilog: self.unit.rtl().verilog(),
                 latency: 0,
                 path_ns: None,
             };
         };
         let leaf_ns = |path: &str| self.unit.leaf_ns(path);
         let pipelined = qmulgen_rtl::pipeline::pipeline(
-            self.unit.rtl(false),
+            self.unit.rtl(),
             &qmulgen_rtl::pipeline::Options {
                 budget_ns: p.budget_ns(),
                 valid: p.valid,

@@ -20,6 +20,12 @@ module {{ module }}_tb;
     reg ce;
 {%- endif %}
 {%- endif %}
+{%- if valid %}
+    // The valid pipeline: reset once, then every vector valid, so out_valid must be 1.
+    reg rst;
+    reg in_valid;
+    wire out_valid;
+{%- endif %}
     integer i;
     integer errors;
 
@@ -29,6 +35,11 @@ module {{ module }}_tb;
 {%- if ce %}
         .ce(ce),
 {%- endif %}
+{%- endif %}
+{%- if valid %}
+        .rst(rst),
+        .in_valid(in_valid),
+        .out_valid(out_valid),
 {%- endif %}
 {%- for p in inputs.iter().chain(outputs.iter()) %}
         .{{ p.name }}({{ p.name }}){% if !loop.last %},{% endif %}
@@ -43,6 +54,13 @@ module {{ module }}_tb;
 {%- if ce %}
         ce = 1'b1;
 {%- endif %}
+{%- endif %}
+{%- if valid %}
+        rst = 1'b1;
+        in_valid = 1'b1;
+        #1 clk = 1'b1;
+        #1 clk = 1'b0;
+        rst = 1'b0;
 {%- endif %}
         for (i = 0; i < {{ vectors }}; i = i + 1) begin
             line = vectors[i];
@@ -60,7 +78,7 @@ module {{ module }}_tb;
             end
 {%- endif %}
             #1;
-            if ({% for p in outputs %}{{ p.name }} !== expected_{{ p.name }}{% if !loop.last %} || {% endif %}{% endfor %}) begin
+            if ({% for p in outputs %}{{ p.name }} !== expected_{{ p.name }}{% if !loop.last %} || {% endif %}{% endfor %}{% if valid %} || out_valid !== 1'b1{% endif %}) begin
                 errors = errors + 1;
                 if (errors <= 10)
                     $display("FAIL vector %0d:{% for p in inputs %} {{ p.name }}=%h{% endfor %} expected{% for p in outputs %} {{ p.name }}=%h{% endfor %} got{% for p in outputs %} {{ p.name }}=%h{% endfor %}",

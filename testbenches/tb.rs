@@ -72,6 +72,7 @@ fn generated_testbenches_pass_in_icarus() {
         ("tmr --width 12 --signed", 0),
         ("esb --exp-bits 2 --frac-bits 2 --act-bits 8", 8192),
         ("apot --mag-bits 4 --act-bits 8 --pipeline", 8192),
+        ("tmr --width 6 --target-mhz 500 --valid", 4096),
         ("adam --width 6 --fault-ports", 0),
     ] {
         let args: Vec<&str> = args.split_whitespace().collect();

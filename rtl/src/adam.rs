@@ -773,32 +773,6 @@ adam_multiplier!(
     checker input injector.y
 );
 
-crate::registered_wrapper!(
-    RegisteredMitchell<N, P>,
-    MitchellMultiplier<N, P>,
-    inputs [a / a_reg: Bits<N>, b / b_reg: Bits<N>],
-    outputs [p / p_reg: Bits<P>]
-);
-
-crate::registered_wrapper!(
-    RegisteredAdam<N, P>,
-    AdamMultiplier<N, P>,
-    inputs [a / a_reg: Bits<N>, b / b_reg: Bits<N>],
-    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
-);
-
-crate::registered_wrapper!(
-    RegisteredAdamFaultPorts<N, P>,
-    AdamMultiplierFaultPorts<N, P>,
-    inputs [
-        a / a_reg: Bits<N>,
-        b / b_reg: Bits<N>,
-        fault_site / fault_site_reg: Bits<SITE_BITS>,
-        fault_kind / fault_kind_reg: Bits<2>
-    ],
-    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
-);
-
 /// The rust-hdl block of `mitchell` (`protected` false) or `adam` (top module `top`): n-bit operands,
 /// t fraction bits.
 pub fn block(
@@ -807,9 +781,8 @@ pub fn block(
     signed: crate::Signedness,
     protected: bool,
     fault_ports: bool,
-    registered: bool,
 ) -> crate::AnyBlock {
-    crate::dispatch_n_2n!(n, block_for(t, signed, protected, fault_ports, registered))
+    crate::dispatch_n_2n!(n, block_for(t, signed, protected, fault_ports))
 }
 
 #[inline(never)]
@@ -818,23 +791,10 @@ fn block_for<const N: usize, const P: usize>(
     s: crate::Signedness,
     protected: bool,
     fault_ports: bool,
-    registered: bool,
 ) -> crate::AnyBlock {
-    match (protected, fault_ports, registered) {
-        (false, _, false) => crate::AnyBlock::new(MitchellMultiplier::<N, P>::new(t, s)),
-        (false, _, true) => crate::AnyBlock::new(RegisteredMitchell::new(
-            MitchellMultiplier::<N, P>::new(t, s),
-        )),
-        (true, false, false) => crate::AnyBlock::new(AdamMultiplier::<N, P>::new(t, s)),
-        (true, false, true) => {
-            crate::AnyBlock::new(RegisteredAdam::new(AdamMultiplier::<N, P>::new(t, s)))
-        }
-        (true, true, false) => crate::AnyBlock::new(AdamMultiplierFaultPorts::<N, P>::new(t, s)),
-        (true, true, true) => {
-            crate::AnyBlock::new(RegisteredAdamFaultPorts::new(AdamMultiplierFaultPorts::<
-                N,
-                P,
-            >::new(t, s)))
-        }
+    match (protected, fault_ports) {
+        (false, _) => crate::AnyBlock::new(MitchellMultiplier::<N, P>::new(t, s)),
+        (true, false) => crate::AnyBlock::new(AdamMultiplier::<N, P>::new(t, s)),
+        (true, true) => crate::AnyBlock::new(AdamMultiplierFaultPorts::<N, P>::new(t, s)),
     }
 }

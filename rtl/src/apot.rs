@@ -262,7 +262,6 @@ crate::weight_activation_shell!(
     /// The APoT unit with its exact port widths.
     ApotMultiplier,
     ApotLane,
-    RegisteredApot,
     ApotCore,
     u32
 );
@@ -271,7 +270,6 @@ crate::weight_activation_shell!(
     /// The PoT unit with its exact port widths.
     PotMultiplier,
     PotLane,
-    RegisteredPot,
     PotCore,
     u32
 );
@@ -310,14 +308,8 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
     use crate::{AnyBlock, Form};
     match (additive, form) {
         (true, Form::Unit) => AnyBlock::new(ApotMultiplier::<W, X, P>::new(b)),
-        (true, Form::Registered) => {
-            AnyBlock::new(RegisteredApot::new(ApotMultiplier::<W, X, P>::new(b)))
-        }
         (true, Form::Lane) => AnyBlock::new(ApotLane::<W, X, P>::new(b)),
         (false, Form::Unit) => AnyBlock::new(PotMultiplier::<W, X, P>::new(b)),
-        (false, Form::Registered) => {
-            AnyBlock::new(RegisteredPot::new(PotMultiplier::<W, X, P>::new(b)))
-        }
         (false, Form::Lane) => AnyBlock::new(PotLane::<W, X, P>::new(b)),
         (_, Form::StagedLane) => unreachable!("apot and pot have no staged lane"),
     }

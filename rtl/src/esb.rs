@@ -257,7 +257,6 @@ crate::weight_activation_shell!(
     /// The ESB unit with its exact port widths: zero-extends `w` and `x` into [`EsbCore`].
     EsbMultiplier,
     EsbLane,
-    RegisteredEsb,
     EsbCore,
     EsbFormat
 );
@@ -318,9 +317,6 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
 ) -> crate::AnyBlock {
     match form {
         crate::Form::Unit => crate::AnyBlock::new(EsbMultiplier::<W, X, P>::new(format)),
-        crate::Form::Registered => {
-            crate::AnyBlock::new(RegisteredEsb::new(EsbMultiplier::<W, X, P>::new(format)))
-        }
         crate::Form::Lane => crate::AnyBlock::new(EsbLane::<W, X, P>::new(format)),
         crate::Form::StagedLane => crate::AnyBlock::new(EsbStagedLane::<W, X, P>::new(format)),
     }

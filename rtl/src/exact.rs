@@ -280,15 +280,8 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
     }
 }
 
-crate::registered_wrapper!(
-    RegisteredExact<A, B, P, S>,
-    ExactMultiplier<A, B, P, S>,
-    inputs [a / a_reg: Bits<A>, b / b_reg: Bits<B>],
-    outputs [p / p_reg: Bits<P>]
-);
-
-/// The rust-hdl block of `exact` (top module `top`): an `a_bits` × `b_bits` multiplier, optionally signed,
-/// optionally inside input and output registers.
+/// The rust-hdl block of `exact` (top module `top`): an `a_bits` × `b_bits` multiplier,
+/// optionally signed.
 pub fn block(a_bits: u32, b_bits: u32, signed: Signedness, form: crate::Form) -> crate::AnyBlock {
     crate::dispatch_wxp!(
         a_bits,
@@ -306,10 +299,10 @@ fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
     signed: Signedness,
     form: crate::Form,
 ) -> crate::AnyBlock {
-    let core = || ExactMultiplier::<A, B, P, S>::new(signed);
     match form {
-        crate::Form::Unit | crate::Form::Lane => crate::AnyBlock::new(core()),
-        crate::Form::Registered => crate::AnyBlock::new(RegisteredExact::new(core())),
+        crate::Form::Unit | crate::Form::Lane => {
+            crate::AnyBlock::new(ExactMultiplier::<A, B, P, S>::new(signed))
+        }
         crate::Form::StagedLane => crate::AnyBlock::new(ExactStagedLane::<A, B, P, S>::new(signed)),
     }
 }

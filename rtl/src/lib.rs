@@ -66,27 +66,16 @@ pub struct Signedness {
     pub b: bool,
 }
 
-/// Which block of a unit: the unit itself, inside input and output registers, or as a lane of
-/// a dot (for the sign-magnitude families: magnitude and sign, the sign applied by the dot's
-/// sum).
+/// Which block of a unit: the unit itself (combinational; [`pipeline`] adds registers), or as
+/// a lane of a dot (for the sign-magnitude families: magnitude and sign, the sign applied by
+/// the dot's sum).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
     Unit,
-    Registered,
     Lane,
     /// A lane with a register inside (ports `clk` and `ce` first, latency 1), for the
     /// families that have one (ESB).
     StagedLane,
-}
-
-impl Form {
-    pub fn of(registered: bool) -> Form {
-        if registered {
-            Form::Registered
-        } else {
-            Form::Unit
-        }
-    }
 }
 
 /// Any rust-hdl block, its concrete type erased: what a family hands out for a run-time
@@ -179,69 +168,16 @@ macro_rules! dispatch_wxp_second {
     };
 }
 
-/// Defines a registered wrapper around a combinational core: every input and every output
-/// goes through a D flip-flop clocked by `clk` and loaded when `ce` is high (latency 2).
-/// `$core::new` style construction is left to the caller, who passes the core in.
-#[macro_export]
-macro_rules! registered_wrapper {
-    ($name:ident < $($g:ident),* >, $core:ty,
-     inputs [$($i:ident / $ir:ident : $it:ty),*],
-     outputs [$($o:ident / $or:ident : $ot:ty),*]) => {
-        /// Registered wrapper: input and output registers with clock enable, latency 2.
-        #[derive(LogicBlock)]
-        pub struct $name<$(const $g: usize),*> {
-            pub clk: Signal<In, Clock>,
-            pub ce: Signal<In, Bit>,
-            $(pub $i: Signal<In, $it>,)*
-            $(pub $o: Signal<Out, $ot>,)*
-            core: $core,
-            $($ir: DFF<$it>,)*
-            $($or: DFF<$ot>,)*
-        }
-
-        impl<$(const $g: usize),*> $name<$($g),*> {
-            pub fn new(core: $core) -> Self {
-                Self {
-                    clk: Default::default(),
-                    ce: Default::default(),
-                    $($i: Default::default(),)*
-                    $($o: Default::default(),)*
-                    core,
-                    $($ir: Default::default(),)*
-                    $($or: Default::default(),)*
-                }
-            }
-        }
-
-        impl<$(const $g: usize),*> Logic for $name<$($g),*> {
-            #[hdl_gen]
-            fn update(&mut self) {
-                $(self.$ir.clock.next = self.clk.val();)*
-                $(self.$or.clock.next = self.clk.val();)*
-                $(self.$ir.d.next = self.$ir.q.val();)*
-                $(self.$or.d.next = self.$or.q.val();)*
-                if self.ce.val() {
-                    $(self.$ir.d.next = self.$i.val();)*
-                    $(self.$or.d.next = self.core.$o.val();)*
-                }
-                $(self.core.$i.next = self.$ir.q.val();)*
-                $(self.$o.next = self.$or.q.val();)*
-            }
-        }
-    };
-}
-
 /// Defines a weight × activation unit with exact port widths (`w` [W], `x` [X], `p` [P]) that
 /// zero-extends both inputs into a sign-magnitude core generic over P only, with ports `w`,
 /// `x`, `magnitude` (P bits) and `negative`, and applies the sign last. `$lane` is the same
 /// unit as a lane of a dot: it outputs `magnitude` and `negative` and leaves the sign to the
 /// dot's sum, where ~m sits in an adder's LUTs and the +1 is a carry input. Keeping the
 /// datapath generic over P alone means the hundreds of (W, X, P) port combinations share a
-/// few dozen core instances, which keeps compile time in check. Also defines `$registered`,
-/// the unit inside input and output registers.
+/// few dozen core instances, which keeps compile time in check.
 #[macro_export]
 macro_rules! weight_activation_shell {
-    ($(#[$doc:meta])* $name:ident, $lane:ident, $registered:ident, $core:ident, $config:ty) => {
+    ($(#[$doc:meta])* $name:ident, $lane:ident, $core:ident, $config:ty) => {
         $(#[$doc])*
         #[derive(LogicBlock)]
         pub struct $name<const W: usize, const X: usize, const P: usize> {
@@ -306,13 +242,6 @@ macro_rules! weight_activation_shell {
                 self.negative.next = self.core.negative.val();
             }
         }
-
-        $crate::registered_wrapper!(
-            $registered<W, X, P>,
-            $name<W, X, P>,
-            inputs [w / w_reg: Bits<W>, x / x_reg: Bits<X>],
-            outputs [p / p_reg: Bits<P>]
-        );
     };
 }
 

@@ -183,40 +183,15 @@ impl<const A: usize, const B: usize, const P: usize, const S: usize> Logic
     }
 }
 
-crate::registered_wrapper!(
-    RegisteredTmr<A, B, P, S>,
-    TmrMultiplier<A, B, P, S>,
-    inputs [a / a_reg: Bits<A>, b / b_reg: Bits<B>],
-    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
-);
-
-crate::registered_wrapper!(
-    RegisteredTmrFaultPorts<A, B, P, S>,
-    TmrMultiplierFaultPorts<A, B, P, S>,
-    inputs [
-        a / a_reg: Bits<A>,
-        b / b_reg: Bits<B>,
-        fault_site / fault_site_reg: Bits<SITE_BITS>,
-        fault_kind / fault_kind_reg: Bits<2>
-    ],
-    outputs [p / p_reg: Bits<P>, err / err_reg: Bit]
-);
-
 /// The rust-hdl block of `tmr` (top module `top`).
-pub fn block(
-    a_bits: u32,
-    b_bits: u32,
-    signed: Signedness,
-    fault_ports: bool,
-    registered: bool,
-) -> crate::AnyBlock {
+pub fn block(a_bits: u32, b_bits: u32, signed: Signedness, fault_ports: bool) -> crate::AnyBlock {
     crate::dispatch_wxp!(
         a_bits,
         2..=16,
         b_bits,
         W = (BB),
         P = (BB + AA),
-        block_for(signed, fault_ports, registered),
+        block_for(signed, fault_ports),
         S = (crate::exact::selector_width(BB, AA))
     )
 }
@@ -225,21 +200,9 @@ pub fn block(
 fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
     signed: Signedness,
     fault_ports: bool,
-    registered: bool,
 ) -> crate::AnyBlock {
-    match (fault_ports, registered) {
-        (false, false) => crate::AnyBlock::new(TmrMultiplier::<A, B, P, S>::new(signed)),
-        (false, true) => {
-            crate::AnyBlock::new(RegisteredTmr::new(TmrMultiplier::<A, B, P, S>::new(signed)))
-        }
-        (true, false) => crate::AnyBlock::new(TmrMultiplierFaultPorts::<A, B, P, S>::new(signed)),
-        (true, true) => {
-            crate::AnyBlock::new(RegisteredTmrFaultPorts::new(TmrMultiplierFaultPorts::<
-                A,
-                B,
-                P,
-                S,
-            >::new(signed)))
-        }
+    match fault_ports {
+        false => crate::AnyBlock::new(TmrMultiplier::<A, B, P, S>::new(signed)),
+        true => crate::AnyBlock::new(TmrMultiplierFaultPorts::<A, B, P, S>::new(signed)),
     }
 }

@@ -33,6 +33,8 @@ struct Testbench<'a> {
     outputs: Vec<TbPort>,
     registered: bool,
     ce: bool,
+    /// `rst`, `in_valid`, `out_valid`.
+    valid: bool,
     latency: u32,
 }
 
@@ -101,6 +103,7 @@ pub fn files(spec: &UnitSpec, g: &Generated, seed: u64) -> Result<[(String, Stri
         outputs,
         registered: m.clock.is_some(),
         ce: m.clock_enable.is_some(),
+        valid: m.valid.is_some(),
         latency: m.latency,
     }
     .render()

@@ -102,9 +102,12 @@ pub fn stream(
 ) -> std::io::Result<u64> {
     let manifest = model.manifest();
     let registered = manifest.latency > 0;
+    let valid = manifest.valid.is_some();
     let n_in = manifest.inputs().count();
     let n_out = manifest.outputs().count();
     let words_in = n_in + usize::from(registered);
+    // A record: the outputs, then out_valid for a unit with a valid pipeline.
+    let words_out = n_out + usize::from(valid);
     let in_masks: Vec<u64> = manifest
         .inputs()
         .map(|p| crate::base::mask(p.width))
@@ -129,7 +132,7 @@ pub fn stream(
                         buf.extend_from_slice(&(x & m).to_le_bytes());
                     }
                     if registered {
-                        buf.extend_from_slice(&u64::from(ce_off_before(k)).to_le_bytes());
+                        buf.extend_from_slice(&control_word(k).to_le_bytes());
                     }
                 }
                 stdin.write_all(&buf)?;
@@ -140,9 +143,15 @@ pub fn stream(
         });
 
         let mut vec = vec![0u64; n_in];
-        let mut actual = vec![0u64; n_out];
-        let mut held = vec![0u64; n_out];
-        let mut raw = vec![0u8; 2 * BLOCK as usize * n_out * 8];
+        let mut actual = vec![0u64; words_out];
+        let mut held = vec![0u64; words_out];
+        let mut raw = vec![0u8; 2 * BLOCK as usize * words_out * 8];
+        // The control word of vector clock c (the flush clocks repeat the last vector's).
+        let word_at = |c: u64| control_word(c.min(total.saturating_sub(1)));
+        let mut valid_chain = ValidChain::new(manifest.latency as usize);
+        for c in 0..u64::from(manifest.latency.saturating_sub(1)) {
+            valid_chain.clock(word_at(c));
+        }
         let latency = u64::from(manifest.latency);
         // The record of vector j is preceded by a hold record when the vector whose ce = 1
         // clock produced it (j + latency - 1) came after a ce = 0 clock with valid outputs.
@@ -155,7 +164,7 @@ pub fn stream(
                 *a = u64::from_le_bytes(w.try_into().expect("8 bytes"));
             }
         };
-        let record = n_out * 8;
+        let record = words_out * 8;
         let mut violation = None;
         let mut i = 0;
         while i < total {
@@ -187,7 +196,20 @@ pub fn stream(
                 for (x, m) in vec.iter_mut().zip(in_masks) {
                     *x &= m;
                 }
-                visit(&vec, &actual);
+                if valid {
+                    // The record of vector k follows the clock of vector k + latency - 1 (the
+                    // last vector's control word during the flush).
+                    let expected = u64::from(valid_chain.clock(word_at(k + latency - 1)));
+                    if actual[n_out] != expected && violation.is_none() {
+                        violation = Some(std::io::Error::other(format!(
+                            "{}: out_valid is {} for vector {k}, expected {expected} (its in_valid {}; a rst clears the valid pipeline)",
+                            manifest.module,
+                            actual[n_out],
+                            control_word(k) >> 1 & 1,
+                        )));
+                    }
+                }
+                visit(&vec, &actual[..n_out]);
             }
             i = end;
         }
@@ -260,6 +282,41 @@ fn finish(
 /// Registered models get a ce = 0 clock with inverted inputs before every 7th vector.
 fn ce_off_before(k: u64) -> bool {
     k % 7 == 3
+}
+
+/// A registered model's control word for vector k: bit 0, a ce = 0 clock before it
+/// ([`ce_off_before`]); bit 1, its `in_valid` (a fixed pseudo-random pattern, 3 in 4 set);
+/// bit 2, a `rst` with it (every 61st vector). Units without a valid pipeline ignore bits 1, 2.
+fn control_word(k: u64) -> u64 {
+    let mixed = k.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 59;
+    u64::from(ce_off_before(k))
+        | u64::from(!mixed.is_multiple_of(4)) << 1
+        | u64::from(k % 61 == 30) << 2
+}
+
+/// The valid pipeline as the checker models it: `latency` registers that load while `ce`, all
+/// cleared by a `rst` clock (ce = 0 clocks hold them, and see no rst).
+struct ValidChain {
+    stages: std::collections::VecDeque<bool>,
+}
+
+impl ValidChain {
+    fn new(latency: usize) -> Self {
+        ValidChain {
+            stages: std::iter::repeat_n(false, latency).collect(),
+        }
+    }
+
+    /// One vector clock with control word `control`; returns `out_valid` after it.
+    fn clock(&mut self, control: u64) -> bool {
+        if control >> 2 & 1 == 1 {
+            self.stages.iter_mut().for_each(|v| *v = false);
+        } else {
+            self.stages.pop_back();
+            self.stages.push_front(control >> 1 & 1 == 1);
+        }
+        self.stages.back().copied().unwrap_or(false)
+    }
 }
 
 /// The error for outputs that changed during a ce = 0 clock (before vector `k`).

@@ -168,6 +168,9 @@ struct Harness {
     registered: bool,
     latency: u32,
     words_in: usize,
+    words_out: usize,
+    /// `in_valid`/`rst` from the control word, `out_valid` after the outputs.
+    valid: bool,
 }
 
 /// A port of the cycle harness: where its words sit in a record.
@@ -241,6 +244,8 @@ pub fn render_harness(m: &Manifest) -> String {
         registered,
         latency: m.latency,
         words_in: m.inputs().count() + usize::from(registered),
+        words_out: m.outputs().count() + usize::from(m.valid.is_some()),
+        valid: m.valid.is_some(),
     };
     h.render().expect("harness template renders")
 }

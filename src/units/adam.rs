@@ -447,9 +447,9 @@ impl Unit for LogParams {
             _ => return None,
         })
     }
-    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
+    fn rtl(&self) -> qmulgen_rtl::AnyBlock {
         let (n, t, s) = (self.n, self.t, self.signed);
-        qmulgen_rtl::adam::block(n, t, s, self.protected, self.fault_ports, registered)
+        qmulgen_rtl::adam::block(n, t, s, self.protected, self.fault_ports)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let m = mask(self.n as usize);

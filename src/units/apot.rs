@@ -217,13 +217,9 @@ impl Unit for ApotParams {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
-    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
-        qmulgen_rtl::apot::block(
-            self.additive,
-            self.mag_bits,
-            self.act_bits,
-            qmulgen_rtl::Form::of(registered),
-        )
+    fn rtl(&self) -> qmulgen_rtl::AnyBlock {
+        let form = qmulgen_rtl::Form::Unit;
+        qmulgen_rtl::apot::block(self.additive, self.mag_bits, self.act_bits, form)
     }
     /// Fitted to Yosys' mapping of each block on its own (rounded up): a term's decode and
     /// AND-OR mux of shifted copies; APoT's core, the terms and their sum; PoT's core, the

@@ -281,7 +281,7 @@ impl Dot {
         let lane = staged
             .flatten()
             .or_else(|| self.lane.lane_rtl().map(|(block, _)| block))
-            .unwrap_or_else(|| self.lane.rtl(false));
+            .unwrap_or_else(|| self.lane.rtl());
         qmulgen_rtl::dot::verilog(&self.config, lane)
     }
 

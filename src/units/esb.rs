@@ -370,12 +370,8 @@ impl Unit for EsbParams {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
-    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
-        qmulgen_rtl::esb::block(
-            self.format,
-            self.act_bits,
-            qmulgen_rtl::Form::of(registered),
-        )
+    fn rtl(&self) -> qmulgen_rtl::AnyBlock {
+        qmulgen_rtl::esb::block(self.format, self.act_bits, qmulgen_rtl::Form::Unit)
     }
     fn lane_rtl(&self) -> Option<(qmulgen_rtl::AnyBlock, qmulgen_rtl::dot::Inversion)> {
         // The magnitude leaves the shifter's muxes, whose LUTs take the inversion.

@@ -227,8 +227,8 @@ impl Unit for ExactParams {
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]) {
         outputs[0] = self.product(inputs[0], inputs[1]);
     }
-    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
-        let form = qmulgen_rtl::Form::of(registered);
+    fn rtl(&self) -> qmulgen_rtl::AnyBlock {
+        let form = qmulgen_rtl::Form::Unit;
         qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signedness(), form)
     }
     fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {

@@ -22,8 +22,8 @@ pub trait Unit: Send + Sync {
     fn ports(&self) -> Vec<Port>;
     /// Golden model: output values (in output-port order) for the given inputs (input order).
     fn golden(&self, inputs: &[u64], outputs: &mut [u64]);
-    /// The rust-hdl block: the unit itself, or inside input and output registers.
-    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock;
+    /// The unit's combinational rust-hdl block; [`qmulgen_rtl::pipeline`] adds registers.
+    fn rtl(&self) -> qmulgen_rtl::AnyBlock;
     /// The delay model of the unit's blocks for the pipeline planner
     /// ([`qmulgen_rtl::pipeline`]): the ARITHMETIC.md §5 delay (ns) of a block without
     /// children, by its instance path (`operands$lod_a`).
@@ -46,10 +46,6 @@ pub trait Unit: Send + Sync {
     /// model, as FloPoCo's operators have), which decides whether a dot stages the lane.
     fn lane_path_ns(&self) -> Option<f64> {
         None
-    }
-    /// Verilog of [`Unit::rtl`], top module named `top` (renamed by the caller).
-    fn verilog(&self, registered: bool) -> String {
-        self.rtl(registered).verilog()
     }
     /// Standard corner cases (input vectors) checked before any random vectors.
     fn corner_cases(&self) -> Vec<Vec<u64>>;

@@ -155,15 +155,9 @@ impl Unit for TmrParams {
             self.exact.leaf_ns(path)
         }
     }
-    fn rtl(&self, registered: bool) -> qmulgen_rtl::AnyBlock {
+    fn rtl(&self) -> qmulgen_rtl::AnyBlock {
         let e = &self.exact;
-        qmulgen_rtl::tmr::block(
-            e.a_bits,
-            e.b_bits,
-            e.signedness(),
-            self.fault_ports,
-            registered,
-        )
+        qmulgen_rtl::tmr::block(e.a_bits, e.b_bits, e.signedness(), self.fault_ports)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let base = self.exact.corner_cases();
