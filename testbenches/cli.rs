@@ -76,12 +76,28 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
             vec!["--a-bits", "abc"],
         ),
         (
+            vec!["gen", "adam", "--target-mhz", "900"],
+            vec!["adam: target_mhz must be a number in (0, 775], got 900"],
+        ),
+        (
+            vec!["gen", "exact", "--target-mhz", "0"],
+            vec!["exact: target_mhz must be a number in (0, 775], got 0"],
+        ),
+        (
+            vec!["gen", "dot", "--lanes", "4", "--lane", "exact", "--valid"],
+            vec!["dot: valid is not a dot option"],
+        ),
+        (
+            vec!["eval", "exact", "--target-mhz", "300", "3", "5"],
+            vec!["target_mhz"],
+        ),
+        (
             vec!["gen", "exact", "--fault-ports"],
-            vec!["exact: unknown key `fault_ports`, allowed: a_bits, b_bits, width, signed, a_signed, b_signed, pipeline, name"],
+            vec!["exact: unknown key `fault_ports`, allowed: a_bits, b_bits, width, signed, a_signed, b_signed, pipeline, target_mhz, valid, name"],
         ),
         (
             vec!["gen", "tmr", "--linear"],
-            vec!["tmr: unknown key `linear`, allowed: a_bits, b_bits, width, signed, a_signed, b_signed, fault_ports, pipeline, name"],
+            vec!["tmr: unknown key `linear`, allowed: a_bits, b_bits, width, signed, a_signed, b_signed, fault_ports, pipeline, target_mhz, valid, name"],
         ),
         (
             vec!["gen", "adam", "--width", "17"],
@@ -93,7 +109,7 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
         ),
         (
             vec!["gen", "mitchell", "--fault-ports"],
-            vec!["mitchell: unknown key `fault_ports`", "allowed: width, frac_bits, signed, a_signed, b_signed, pipeline, name"],
+            vec!["mitchell: unknown key `fault_ports`", "allowed: width, frac_bits, signed, a_signed, b_signed, pipeline, target_mhz, valid, name"],
         ),
         (
             vec!["gen", "exact", "--name", "9bad"],

@@ -554,7 +554,7 @@ mod tests {
             .0;
         assert_eq!(
             e,
-            "apot: unknown key `exp_bits`, allowed: mag_bits, act_bits, pipeline, name"
+            "apot: unknown key `exp_bits`, allowed: mag_bits, act_bits, pipeline, target_mhz, valid, name"
         );
     }
 }
