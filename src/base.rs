@@ -104,7 +104,7 @@ pub enum Dir {
     Output,
 }
 
-/// One port of a unit's combinational core (the registered wrapper adds `clk` and `ce`).
+/// One port of a unit's combinational core (a pipeline adds `clk` and `ce`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Port {
     pub name: String,

@@ -87,10 +87,7 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
             vec!["gen", "dot", "--lanes", "4", "--lane", "exact", "--valid"],
             vec!["dot: valid is not a dot option"],
         ),
-        (
-            vec!["eval", "exact", "--target-mhz", "300", "3", "5"],
-            vec!["target_mhz"],
-        ),
+
         (
             vec!["gen", "exact", "--fault-ports"],
             vec!["exact: unknown key `fault_ports`, allowed: a_bits, b_bits, width, signed, a_signed, b_signed, pipeline, target_mhz, valid, name"],
@@ -337,6 +334,7 @@ fn ip_packaging_scripts_name_the_core_and_its_interfaces() {
         "gen exact --width 4",
         "gen tmr --width 8 --pipeline",
         "gen dot --lanes 4 --lane exact --width 8 --axis --target-mhz 400",
+        "gen adam --width 8 --target-mhz 450 --valid",
     ] {
         let mut a: Vec<&str> = args.split_whitespace().collect();
         a.extend(["--out", o]);
@@ -366,6 +364,10 @@ fn ip_packaging_scripts_name_the_core_and_its_interfaces() {
     assert!(reg.contains("ipx::infer_bus_interface clk xilinx.com:signal:clock_rtl:1.0 $core"));
     assert!(reg.contains("set_property value 300000000 "), "{reg}");
     assert!(!reg.contains("reset_rtl") && !reg.contains("axis_rtl"));
+    // A unit pipelined for 450 MHz with a valid pipeline: its clock, its reset.
+    let valid = read("adam_u8_t7_p450v");
+    assert!(valid.contains("set_property value 450000000 "), "{valid}");
+    assert!(valid.contains("ipx::associate_bus_interfaces -clock clk -reset rst $core"));
     for line in [
         "set_property value 400000000 ",
         "ipx::infer_bus_interface rst xilinx.com:signal:reset_rtl:1.0 $core",

@@ -130,3 +130,42 @@ fn dots_keep_their_lanes_redundancy_and_a_live_y_err() {
         exact.lut
     );
 }
+
+/// designs/default.yaml's 16-bit units are pipelined for its 300 MHz and meet it under the
+/// §5 model on the mapped netlist; the pipeline keeps TMR's three copies and AdAM's live `err`.
+#[test]
+fn the_default_designs_pipelined_units_meet_their_clock() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/designs/default.yaml");
+    let text = std::fs::read_to_string(path).expect("the default design");
+    let design = qmulgen::spec::Design::from_yaml(&text, path).expect("it parses");
+    let yosys = Yosys::locate().expect("Yosys: run `make deps`");
+    let mut luts = std::collections::BTreeMap::new();
+    for spec in design.units.iter().filter(|s| s.pipeline.is_some()) {
+        let target = spec
+            .pipeline
+            .as_ref()
+            .and_then(|p| p.target_mhz)
+            .expect("a clock");
+        let g = emit::generate(spec);
+        let (r, _) = synth::synthesize(&yosys, &g).expect("synthesis");
+        assert!(
+            r.stats.fmax_est_mhz >= target,
+            "{}: {:.0} MHz (path {:.2} ns) misses {target} MHz",
+            g.name,
+            r.stats.fmax_est_mhz,
+            r.stats.path_ns
+        );
+        assert!(g.manifest.latency > 2, "{}: no stage inside", g.name);
+        assert!(
+            r.stats.constant_outputs.is_empty(),
+            "{}: {:?}",
+            g.name,
+            r.stats
+        );
+        luts.insert(spec.unit.family(), r.stats.lut);
+    }
+    assert!(
+        luts["tmr"] as f64 >= 2.9 * luts["exact"] as f64,
+        "TMR's copies were merged: {luts:?}"
+    );
+}

@@ -170,6 +170,12 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
             "IBUF" | "OBUF" | "BUF" => {
                 b.drive(cell, cell.pin("O").first(), String::new(), expr(pin("I")), "O", false);
             }
+            // An inverter is a LUT1: a fault site of its own.
+            "INV" => {
+                let o = cell.pin("O").first();
+                let site = b.observed(o);
+                b.drive(cell, o, String::new(), format!("~{}", expr(pin("I"))), "O", site);
+            }
             "MUXF7" | "MUXF8" => {
                 let value = mux(&expr(pin("S")), &expr(pin("I1")), &expr(pin("I0")));
                 let o = cell.pin("O").first();

@@ -142,6 +142,10 @@ pub struct SynthResult {
     /// manifest): throughput at the estimated fmax and density.
     #[serde(default, skip_serializing_if = "Option::is_none", flatten)]
     pub throughput: Option<Throughput>,
+    /// The clock a dot or a pipelined unit was planned for (from its manifest; a dot's also
+    /// shows in `throughput`).
+    #[serde(skip)]
+    pub target_mhz: Option<f64>,
 }
 
 /// Throughput figures of ARITHMETIC.md §5: 2·N operations per cycle at fmax_est.
@@ -170,8 +174,12 @@ impl Throughput {
 }
 
 impl SynthResult {
-    /// Add the throughput figures of a generated dot (nothing for other modules).
+    /// Add the throughput figures of a generated dot and the target clock of a dot or a
+    /// pipelined unit (nothing for other modules).
     pub fn with_throughput(mut self, g: &Generated) -> SynthResult {
+        let m = &g.manifest;
+        self.target_mhz =
+            (m.dot.as_ref().map(|d| d.target_mhz)).or(m.pipeline.as_ref().map(|p| p.target_mhz));
         self.throughput = g
             .manifest
             .dot
@@ -270,6 +278,7 @@ impl CacheEntry {
             yosys: yosys.version.clone(),
             seconds,
             throughput: None,
+            target_mhz: None,
         };
         let text = serde_json::to_string_pretty(&result).expect("result serializes");
         let _ = crate::emit::write_file_atomically(&self.result, text);

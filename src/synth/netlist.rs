@@ -109,8 +109,9 @@ fn is_ff(kind: &str) -> bool {
     matches!(kind, "FDRE" | "FDSE" | "FDCE" | "FDPE")
 }
 
+/// A LUT cell; Yosys' `INV` is a LUT1 on the device.
 fn is_lut(kind: &str) -> bool {
-    kind.len() == 4 && kind.starts_with("LUT")
+    kind == "INV" || (kind.len() == 4 && kind.starts_with("LUT"))
 }
 
 impl Netlist {
@@ -187,7 +188,8 @@ impl Netlist {
             let k = c.kind.as_str();
             if is_lut(k) {
                 s.lut += 1;
-                *s.lut_by_size.entry(k.to_string()).or_default() += 1;
+                let size = if k == "INV" { "LUT1" } else { k };
+                *s.lut_by_size.entry(size.to_string()).or_default() += 1;
             } else if is_ff(k) {
                 s.ff += 1;
             }

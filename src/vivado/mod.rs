@@ -61,7 +61,7 @@ pub fn ip_script(manifest: &Manifest, clock_mhz: f64, part: &str) -> (String, St
         description,
         clock: manifest.clock.clone(),
         freq_hz: (clock_mhz * 1e6).round() as u64,
-        reset: has("rst"),
+        reset: has("rst") || manifest.valid.is_some(),
         axis: has("s_axis_tdata"),
     }
     .render()
