@@ -46,6 +46,7 @@ enum Command {
     #[command(after_help = "Examples:
   qmulgen gen exact --a-bits 8 --b-bits 6 --signed
   qmulgen gen tmr --width 12 --pipeline --name tmr12 --out build/
+  qmulgen gen adam --width 16 --target-mhz 300 --valid   # registers inside, rst/in_valid/out_valid
   qmulgen gen dot --lanes 16 --lane esb --exp-bits 2 --frac-bits 2 --act-bits 8 --target-mhz 400
   qmulgen gen dot --lanes 8 --lane exact --width 8 --signed --axis
   qmulgen gen adam --width 8 --frac-bits 5 --pipeline --tb   # + adam_u8_t5_p_tb.v/.hex
