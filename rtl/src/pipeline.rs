@@ -152,8 +152,7 @@ fn unroll(code: &VerilogBlock, loops: &mut Vec<(String, u64)>, out: &mut Verilog
             }
         } else {
             let mut s = s.clone();
-            let mut fix = |e: &mut Expr| plain_names(e, loops);
-            for_each_expr(&mut s, &mut fix);
+            for_each_expr(&mut s, &mut |e, _| plain_names(e, loops));
             out.push(s);
         }
     }
@@ -171,49 +170,66 @@ fn plain_names(e: &mut Expr, loops: &[(String, u64)]) {
                 .map(|l| l.1)
         })
     };
-    match e {
-        Expr::Signal(name) => {
-            if let Some(v) = loops.iter().rev().find(|(v, _)| v == name).map(|l| l.1) {
-                *e = crate::assembly::lit(32, v);
-                return;
-            }
-            let mut x = name
-                .trim_start_matches('.')
-                .replace('.', "$")
-                .replace("::", "$");
-            if let Some(stripped) = x.strip_suffix("$next") {
-                x = stripped.to_string();
-            }
-            while let (Some(open), Some(close)) = (x.find('['), x.find(']')) {
-                let index = value(&x[open + 1..close])
-                    .unwrap_or_else(|| panic!("array index in `{name}` is not a loop variable"));
-                x = format!("{}${index}{}", &x[..open], &x[close + 1..]);
-            }
-            *name = x;
+    for_each_signal(e, &mut |leaf| {
+        let Expr::Signal(name) = leaf else { return };
+        if let Some(v) = loops.iter().rev().find(|(v, _)| v == name).map(|l| l.1) {
+            *leaf = crate::assembly::lit(32, v);
+            return;
         }
+        let mut x = name
+            .trim_start_matches('.')
+            .replace('.', "$")
+            .replace("::", "$");
+        if let Some(stripped) = x.strip_suffix("$next") {
+            x = stripped.to_string();
+        }
+        while let (Some(open), Some(close)) = (x.find('['), x.find(']')) {
+            let index = value(&x[open + 1..close])
+                .unwrap_or_else(|| panic!("array index in `{name}` is not a loop variable"));
+            x = format!("{}${index}{}", &x[..open], &x[close + 1..]);
+        }
+        *name = x;
+    });
+}
+
+/// Apply `f` to every signal of an expression.
+fn for_each_signal(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
+    match e {
+        Expr::Signal(_) => f(e),
         Expr::Literal(_) => {}
         Expr::Cast(a, _) | Expr::Signed(a) | Expr::Unsigned(a) | Expr::Paren(a) => {
-            plain_names(a, loops)
+            for_each_signal(a, f)
         }
-        Expr::Unary(_, a) => plain_names(a, loops),
+        Expr::Unary(_, a) => for_each_signal(a, f),
         Expr::Binary(a, _, b) | Expr::Index(a, b) | Expr::Slice(a, _, b) => {
-            plain_names(a, loops);
-            plain_names(b, loops);
+            for_each_signal(a, f);
+            for_each_signal(b, f);
         }
         Expr::IndexReplace(a, b, c) => {
-            plain_names(a, loops);
-            plain_names(b, loops);
-            plain_names(c, loops);
+            for_each_signal(a, f);
+            for_each_signal(b, f);
+            for_each_signal(c, f);
         }
     }
 }
 
-/// Apply `f` to every expression of a statement (targets included).
-fn for_each_expr(s: &mut VerilogStatement, f: &mut dyn FnMut(&mut Expr)) {
+/// What an expression is to the statement that holds it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// What is assigned (with its index or slice offset, which is read).
+    Target,
+    Read,
+}
+
+/// Apply `f` to every expression of a statement, saying which are assigned.
+fn for_each_expr(s: &mut VerilogStatement, f: &mut dyn FnMut(&mut Expr, Role)) {
+    let block = |b: &mut VerilogBlock, f: &mut dyn FnMut(&mut Expr, Role)| {
+        b.iter_mut().for_each(|s| for_each_expr(s, f))
+    };
     match s {
         VerilogStatement::Assignment(lhs, rhs) => {
-            f(lhs);
-            f(rhs);
+            f(lhs, Role::Target);
+            f(rhs, Role::Read);
         }
         VerilogStatement::SliceAssignment {
             base,
@@ -221,29 +237,28 @@ fn for_each_expr(s: &mut VerilogStatement, f: &mut dyn FnMut(&mut Expr)) {
             replacement,
             ..
         } => {
-            f(base);
-            f(offset);
-            f(replacement);
+            f(base, Role::Target);
+            f(offset, Role::Read);
+            f(replacement, Role::Read);
         }
         VerilogStatement::If(c) => {
-            f(&mut c.test);
-            c.then.iter_mut().for_each(|s| for_each_expr(s, f));
+            f(&mut c.test, Role::Read);
+            block(&mut c.then, f);
             match &mut c.otherwise {
-                VerilogBlockOrConditional::Block(b) => {
-                    b.iter_mut().for_each(|s| for_each_expr(s, f))
-                }
+                VerilogBlockOrConditional::Block(b) => block(b, f),
                 VerilogBlockOrConditional::Conditional(s) => for_each_expr(s, f),
                 VerilogBlockOrConditional::None => {}
             }
         }
         VerilogStatement::Match(m) => {
-            f(&mut m.test);
-            m.cases
-                .iter_mut()
-                .for_each(|c| c.block.iter_mut().for_each(|s| for_each_expr(s, f)));
+            f(&mut m.test, Role::Read);
+            m.cases.iter_mut().for_each(|c| block(&mut c.block, f));
         }
-        VerilogStatement::Loop(l) => l.block.iter_mut().for_each(|s| for_each_expr(s, f)),
-        _ => {}
+        VerilogStatement::Loop(l) => block(&mut l.block, f),
+        VerilogStatement::Comment(_) => {}
+        VerilogStatement::Link(_) | VerilogStatement::Macro(_) => {
+            panic!("pipelining does not support rust-hdl links or macros in an update")
+        }
     }
 }
 
@@ -357,8 +372,7 @@ impl Flow {
         let reads: Vec<Vec<String>> = statements
             .iter()
             .map(|s| {
-                let mut v = Vec::new();
-                statement_reads(s, &mut v);
+                let mut v = statement_reads(s);
                 v.retain(|n| widths.contains_key(n));
                 v.sort();
                 v.dedup();
@@ -368,8 +382,7 @@ impl Flow {
         let writes: Vec<Vec<String>> = statements
             .iter()
             .map(|s| {
-                let mut v = Vec::new();
-                statement_writes(s, &mut v);
+                let mut v = statement_writes(s);
                 v.sort();
                 v.dedup();
                 v
@@ -487,66 +500,32 @@ impl Flow {
 }
 
 /// Every signal a statement reads (targets' indices and slice offsets included).
-fn statement_reads(s: &VerilogStatement, out: &mut Vec<String>) {
-    let block = |b: &VerilogBlock, out: &mut Vec<String>| {
-        b.iter().for_each(|s| statement_reads(s, out));
+fn statement_reads(s: &VerilogStatement) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut collect = |e: &mut Expr| {
+        for_each_signal(e, &mut |leaf| {
+            if let Expr::Signal(n) = leaf {
+                out.push(n.clone());
+            }
+        })
     };
-    match s {
-        VerilogStatement::Assignment(lhs, rhs) => {
-            if let Expr::Index(_, i) | Expr::Slice(_, _, i) = lhs {
-                expr_reads(i, out);
-            }
-            expr_reads(rhs, out);
-        }
-        VerilogStatement::SliceAssignment {
-            offset,
-            replacement,
-            ..
-        } => {
-            expr_reads(offset, out);
-            expr_reads(replacement, out);
-        }
-        VerilogStatement::If(c) => {
-            expr_reads(&c.test, out);
-            block(&c.then, out);
-            match &c.otherwise {
-                VerilogBlockOrConditional::Block(b) => block(b, out),
-                VerilogBlockOrConditional::Conditional(s) => statement_reads(s, out),
-                VerilogBlockOrConditional::None => {}
-            }
-        }
-        VerilogStatement::Match(m) => {
-            expr_reads(&m.test, out);
-            m.cases.iter().for_each(|c| block(&c.block, out));
-        }
-        VerilogStatement::Loop(l) => block(&l.block, out),
-        VerilogStatement::Comment(_) => {}
-        VerilogStatement::Link(_) | VerilogStatement::Macro(_) => {
-            panic!("pipelining does not support rust-hdl links or macros in an update")
-        }
-    }
+    for_each_expr(&mut s.clone(), &mut |e, role| match (role, e) {
+        (Role::Read, e) => collect(e),
+        (Role::Target, Expr::Index(_, i) | Expr::Slice(_, _, i)) => collect(i),
+        (Role::Target, _) => {}
+    });
+    out
 }
 
 /// Every signal a statement assigns.
-fn statement_writes(s: &VerilogStatement, out: &mut Vec<String>) {
-    let block = |b: &VerilogBlock, out: &mut Vec<String>| {
-        b.iter().for_each(|s| statement_writes(s, out));
-    };
-    match s {
-        VerilogStatement::Assignment(lhs, _) => out.extend(base_name(lhs)),
-        VerilogStatement::SliceAssignment { base, .. } => out.extend(base_name(base)),
-        VerilogStatement::If(c) => {
-            block(&c.then, out);
-            match &c.otherwise {
-                VerilogBlockOrConditional::Block(b) => block(b, out),
-                VerilogBlockOrConditional::Conditional(s) => statement_writes(s, out),
-                VerilogBlockOrConditional::None => {}
-            }
+fn statement_writes(s: &VerilogStatement) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_expr(&mut s.clone(), &mut |e, role| {
+        if role == Role::Target {
+            out.extend(base_name(e));
         }
-        VerilogStatement::Match(m) => m.cases.iter().for_each(|c| block(&c.block, out)),
-        VerilogStatement::Loop(l) => block(&l.block, out),
-        _ => {}
-    }
+    });
+    out
 }
 
 fn base_name(e: &Expr) -> Option<String> {
@@ -557,49 +536,15 @@ fn base_name(e: &Expr) -> Option<String> {
     }
 }
 
-fn expr_reads(e: &Expr, out: &mut Vec<String>) {
-    match e {
-        Expr::Signal(n) => out.push(n.clone()),
-        Expr::Literal(_) => {}
-        Expr::Cast(a, _) | Expr::Signed(a) | Expr::Unsigned(a) | Expr::Paren(a) => {
-            expr_reads(a, out)
-        }
-        Expr::Unary(_, a) => expr_reads(a, out),
-        Expr::Binary(a, _, b) | Expr::Index(a, b) | Expr::Slice(a, _, b) => {
-            expr_reads(a, out);
-            expr_reads(b, out);
-        }
-        Expr::IndexReplace(a, b, c) => {
-            expr_reads(a, out);
-            expr_reads(b, out);
-            expr_reads(c, out);
-        }
-    }
-}
-
 /// Rename the signals an expression reads.
 fn rename_expr(e: &mut Expr, f: &dyn Fn(&str) -> Option<String>) {
-    match e {
-        Expr::Signal(n) => {
+    for_each_signal(e, &mut |leaf| {
+        if let Expr::Signal(n) = leaf {
             if let Some(m) = f(n) {
                 *n = m;
             }
         }
-        Expr::Literal(_) => {}
-        Expr::Cast(a, _) | Expr::Signed(a) | Expr::Unsigned(a) | Expr::Paren(a) => {
-            rename_expr(a, f)
-        }
-        Expr::Unary(_, a) => rename_expr(a, f),
-        Expr::Binary(a, _, b) | Expr::Index(a, b) | Expr::Slice(a, _, b) => {
-            rename_expr(a, f);
-            rename_expr(b, f);
-        }
-        Expr::IndexReplace(a, b, c) => {
-            rename_expr(a, f);
-            rename_expr(b, f);
-            rename_expr(c, f);
-        }
-    }
+    });
 }
 
 /// Rename what a statement reads (`reads`) and what it writes (`writes`).
@@ -608,49 +553,14 @@ fn rename_statement(
     reads: &dyn Fn(&str) -> Option<String>,
     writes: &dyn Fn(&str) -> Option<String>,
 ) {
-    let block = |b: &mut VerilogBlock| {
-        b.iter_mut()
-            .for_each(|s| rename_statement(s, reads, writes))
-    };
-    let target = |e: &mut Expr| match e {
-        Expr::Signal(_) => rename_expr(e, writes),
-        Expr::Index(b, i) | Expr::Slice(b, _, i) => {
+    for_each_expr(s, &mut |e, role| match (role, e) {
+        (Role::Read, e) => rename_expr(e, reads),
+        (Role::Target, Expr::Index(b, i) | Expr::Slice(b, _, i)) => {
             rename_expr(b, writes);
             rename_expr(i, reads);
         }
-        _ => {}
-    };
-    match s {
-        VerilogStatement::Assignment(lhs, rhs) => {
-            target(lhs);
-            rename_expr(rhs, reads);
-        }
-        VerilogStatement::SliceAssignment {
-            base,
-            offset,
-            replacement,
-            ..
-        } => {
-            rename_expr(base, writes);
-            rename_expr(offset, reads);
-            rename_expr(replacement, reads);
-        }
-        VerilogStatement::If(c) => {
-            rename_expr(&mut c.test, reads);
-            block(&mut c.then);
-            match &mut c.otherwise {
-                VerilogBlockOrConditional::Block(b) => block(b),
-                VerilogBlockOrConditional::Conditional(s) => rename_statement(s, reads, writes),
-                VerilogBlockOrConditional::None => {}
-            }
-        }
-        VerilogStatement::Match(m) => {
-            rename_expr(&mut m.test, reads);
-            m.cases.iter_mut().for_each(|c| block(&mut c.block));
-        }
-        VerilogStatement::Loop(l) => block(&mut l.block),
-        _ => {}
-    }
+        (Role::Target, e) => rename_expr(e, writes),
+    });
 }
 
 /// The §5 delay of a statement of glue logic: nothing for wiring, a carry chain as wide as
