@@ -22,6 +22,19 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+/// Failure of a flow: bad input (exit status 2) or a failed check or tool (exit status 1).
+#[derive(Debug)]
+pub enum Failure {
+    BadInput(String),
+    Failed(String),
+}
+
+impl From<SpecError> for Failure {
+    fn from(e: SpecError) -> Self {
+        Failure::BadInput(e.0)
+    }
+}
+
 /// Deserialize a family's parameter struct from a [`ParamMap`], with errors naming the family.
 pub fn parse_params<T: DeserializeOwned>(family: &str, map: &ParamMap) -> Result<T, SpecError> {
     let mapping: serde_yaml::Mapping = map

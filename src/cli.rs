@@ -310,6 +310,57 @@ Examples:
         #[arg(long)]
         plot_hist: Option<PathBuf>,
     },
+    /// Run an ONNX network with every product through a unit's golden model: accuracy, size,
+    /// BOPs and LUTs per unit, Pareto rows marked (ARITHMETIC.md §6)
+    #[command(
+        after_help = "Weights per output channel in the unit's format (ESB/APoT/PoT: the family's quantizer;
+others: symmetric integers of the weight port); activations per tensor, scale from the 99.99th
+percentile on calibration images (x_calib, else the first --calib images of x); products from
+the golden model (a table up to 2^22 entries), exact i64 accumulation. The unit's weight is its
+first port (a or w), the activation its second (b or x). LUTs: the unit and a dot of --dot-lanes
+lanes, from the cached `synth` flow (minutes on the first run; --no-synth skips them).
+Data: .npz with x (float32/uint8 images, [N, ...input shape]), y (labels), optional x_calib.
+
+Examples:
+  qmulgen dnn --model models/digits_cnn.onnx --data data/digits_test.npz exact --width 8 --signed
+  qmulgen dnn --model models/digits_cnn.onnx --data data/digits_test.npz --config designs/dnn_digits.yaml --json dnn.json --plot dnn.svg
+  qmulgen dnn --model models/digits_cnn.onnx --data data/digits_test.npz apot --mag-bits 4 --act-bits 8 --prune-sweep 0,0.25,0.5 --no-synth"
+    )]
+    Dnn {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// ONNX model (Conv, Gemm, MatMul, Add, Relu, MaxPool, AveragePool, GlobalAveragePool,
+        /// Flatten, Reshape, BatchNormalization, Softmax)
+        #[arg(long)]
+        model: PathBuf,
+        /// Images and labels: .npz with x, y and optionally x_calib
+        #[arg(long)]
+        data: PathBuf,
+        /// Zero this fraction of each layer's filters (FPGM) before quantization, 0 <= R < 1
+        #[arg(long, conflicts_with = "prune_sweep")]
+        prune: Option<f64>,
+        /// Several pruning ratios, comma separated: rows per unit and ratio
+        #[arg(long, value_delimiter = ',')]
+        prune_sweep: Option<Vec<f64>>,
+        /// Calibration images taken from x when the data has no x_calib
+        #[arg(long, default_value_t = 256)]
+        calib: usize,
+        /// Lanes of the dot whose LUTs per MAC are reported
+        #[arg(long, default_value_t = 16)]
+        dot_lanes: u32,
+        /// Skip synthesis: no LUT columns, no Pareto marks
+        #[arg(long)]
+        no_synth: bool,
+        /// Write the rows as JSON (the float network first)
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write the rows as CSV
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// SVG plot of accuracy against LUTs per MAC with the Pareto front
+        #[arg(long)]
+        plot: Option<PathBuf>,
+    },
     /// Export a unit for approximate-DNN frameworks: product tables (operands <= 8 bits) or a C model
     #[command(
         after_help = "Formats (each written with a JSON sidecar FILE.json: unit, parameters, signedness,
@@ -678,6 +729,30 @@ pub fn main() -> i32 {
             plot: plot.as_deref(),
         }),
         Command::Export { unit, format, out } => cmd_export(&unit, &format, &out),
+        Command::Dnn {
+            unit,
+            model,
+            data,
+            prune,
+            prune_sweep,
+            calib,
+            dot_lanes,
+            no_synth,
+            json,
+            csv,
+            plot,
+        } => cmd_dnn(
+            &unit,
+            &model,
+            &data,
+            &flows::dnn::Options {
+                prune: prune_sweep.unwrap_or_else(|| vec![prune.unwrap_or(0.0)]),
+                calib,
+                synth: !no_synth,
+                lanes: dot_lanes,
+            },
+            [json.as_deref(), csv.as_deref(), plot.as_deref()],
+        ),
         Command::Explore {
             unit,
             vectors,
@@ -1053,6 +1128,46 @@ fn cmd_explore(
     if let Some(p) = plot {
         let title = format!("{family}: {metric} against LUTs (Pareto front in red)");
         files.push((Some(p), explore::plot(&rows, metric, &title)?));
+    }
+    write_reports(&files)
+}
+
+fn cmd_dnn(
+    unit: &UnitArgs,
+    model: &Path,
+    data: &Path,
+    options: &flows::dnn::Options,
+    [json, csv, plot]: [Option<&Path>; 3],
+) -> Result<(), Failure> {
+    use flows::dnn;
+    unit.refuse(
+        &["fault_ports"],
+        "dnn",
+        "a network sees the fault-free product function",
+    )?;
+    check_file_names(&[json, csv, plot])?;
+    if plot.is_some() && !options.synth {
+        return Err(Failure::BadInput(
+            "--plot draws accuracy against LUTs: drop --no-synth".into(),
+        ));
+    }
+    if !(1..=64).contains(&options.lanes) {
+        return Err(Failure::BadInput(format!(
+            "--dot-lanes = {} is out of range, allowed 1..=64",
+            options.lanes
+        )));
+    }
+    for &r in &options.prune {
+        crate::net::prune::check_ratio(r)?;
+    }
+    let specs = unit.single_design("dnn")?.units;
+    let network = dnn::Network::load(model, data)?;
+    let rows = dnn::run(&network, &specs, options, &|line| eprintln!("{line}"))?;
+    print!("{}", dnn::table(&rows));
+    let mut files = vec![(json, dnn::json(&rows)), (csv, dnn::csv(&rows))];
+    if let Some(p) = plot {
+        let title = format!("{}: top-1 accuracy against LUTs per MAC", model.display());
+        files.push((Some(p), dnn::plot(&rows, &title)?));
     }
     write_reports(&files)
 }

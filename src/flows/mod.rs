@@ -2,6 +2,7 @@
 //! files and the simulator. The CLI parses, calls one flow and prints; tests call the same
 //! functions.
 
+pub mod dnn;
 pub mod doctor;
 pub mod eval;
 pub mod explore;
@@ -13,17 +14,4 @@ pub mod synth;
 pub mod testbench;
 pub mod verify;
 
-use crate::base::SpecError;
-
-/// Failure of a flow: bad input (exit status 2) or a failed check or tool (exit status 1).
-#[derive(Debug)]
-pub enum Failure {
-    BadInput(String),
-    Failed(String),
-}
-
-impl From<SpecError> for Failure {
-    fn from(e: SpecError) -> Self {
-        Failure::BadInput(e.0)
-    }
-}
+pub use crate::base::Failure;

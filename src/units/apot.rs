@@ -341,6 +341,7 @@ fn quantize(
         codes: Vec::new(),
         values: Vec::new(),
         alpha,
+        step: alpha / lmax as f64,
         clipped: 0,
     };
     for &w in weights {
@@ -519,6 +520,8 @@ mod tests {
         assert_eq!(q.values, vec![0.0, 0.25, 0.25, 0.5, 1.0, -1.0, 0.0]);
         assert_eq!(q.codes, vec![0, 3, 3, 2, 1, 0b101, 0]);
         assert_eq!(q.clipped, 1);
+        // B = 2: Lmax = 4 (§2.1), real = L·alpha/Lmax.
+        assert_eq!(q.step, 0.25);
         let p = ApotParams::from_map(true, &m).unwrap();
         for (c, v) in q.codes.iter().zip(&q.values) {
             let l = p.level(c & 3) as f64 / 4.0;

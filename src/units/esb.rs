@@ -165,6 +165,11 @@ fn quantize(map: &ParamMap, weights: &[f64], alpha: Option<f64>) -> Result<Quant
         codes: Vec::new(),
         values: Vec::new(),
         alpha,
+        // Levels q in units of 2^-k (nonlinear) or 2j + 1 in units of 1/2 (linear, §1.3).
+        step: match p.format {
+            EsbFormat::Nonlinear { k, .. } => alpha * 2f64.powi(-(k as i32)),
+            EsbFormat::Linear { .. } => alpha / 2.0,
+        },
         clipped: 0,
     };
     for &w in weights {
@@ -556,6 +561,8 @@ mod tests {
             assert_eq!(decoded, *value, "w = {w}");
             assert!(*code < 64);
         }
+        // One level unit is 2^-k·alpha (§1.3: real = q·2^-k·alpha).
+        assert_eq!(q.step, 0.25 * 0.5);
         // Every level is reachable and the largest value is q_max·2^-k·alpha = 448/4/2.
         assert_eq!(q.values.iter().cloned().fold(0.0, f64::max), 56.0);
         assert!(q.clipped > 0);

@@ -96,6 +96,9 @@ pub struct Quantized {
     /// Dequantized values (level × step × alpha), one per weight.
     pub values: Vec<f64>,
     pub alpha: f64,
+    /// The real value of one unit of the integer level the unit multiplies by (the weight
+    /// factor of the per-layer scale, ARITHMETIC.md §6): values = level × step.
+    pub step: f64,
     /// Weights whose |w/alpha| exceeded the largest level.
     pub clipped: usize,
 }

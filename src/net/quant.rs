@@ -1,0 +1,416 @@
+//! Quantized inference through a unit (ARITHMETIC.md §6). The unit is seen as a product
+//! function: weights on its first input port, activations on its second, P read as the
+//! golden model gives it. Weights per output channel in the unit's format (the family's
+//! quantizer where it has one: ESB, APoT, PoT; otherwise symmetric integers of the port's
+//! width: two's complement on a signed port, magnitudes with the sign applied outside on an
+//! unsigned one); activations per tensor on the activation port (unsigned, or symmetric
+//! two's complement on a signed port), scale from the 99.99th percentile on calibration
+//! images, a tensor that can be negative run twice on an unsigned port (x = x⁺ − x⁻). Products
+//! come from a table of the golden model (every weight row × activation code) when it has at
+//! most 2^22 entries, from the golden model itself otherwise; accumulation is exact (i64).
+
+use super::graph::{Graph, MacLayer};
+use super::Tensor;
+use crate::base::Failure;
+use crate::base::{Dir, ParamMap};
+use crate::units::{self, QuantizeFn, Unit};
+
+/// Largest product table (entries) built from the golden model.
+pub const MAX_TABLE: usize = 1 << 22;
+
+/// How real weights become the rows of the product function.
+#[derive(Clone)]
+enum WeightFormat {
+    /// The family's quantizer; row = code. `dda`: the quantizer picks alpha itself.
+    Codes {
+        quantize: QuantizeFn,
+        params: ParamMap,
+        dda: bool,
+    },
+    /// Symmetric integers; row = two's complement code (signed port) or `{negative, magnitude}`.
+    Integer { signed: bool },
+}
+
+/// A unit as a network sees it.
+pub struct ProductFn<'a> {
+    unit: &'a dyn Unit,
+    format: WeightFormat,
+    /// Widths of the weight and activation ports.
+    pub weight_bits: u32,
+    pub act_bits: u32,
+    pub act_signed: bool,
+    p_index: usize,
+    p_width: usize,
+    p_signed: bool,
+    outputs: usize,
+    /// `table[row << act_bits | x]`.
+    table: Option<Vec<i64>>,
+}
+
+impl<'a> ProductFn<'a> {
+    /// The product function of `unit` (two input ports and an output `p`).
+    pub fn new(unit: &'a dyn Unit, name: &str) -> Result<ProductFn<'a>, Failure> {
+        let ports = unit.ports();
+        let inputs: Vec<_> = ports.iter().filter(|p| p.dir == Dir::Input).collect();
+        let outputs: Vec<_> = ports.iter().filter(|p| p.dir == Dir::Output).collect();
+        let [w, x] = inputs[..] else {
+            return Err(Failure::BadInput(format!(
+                "{name}: a network needs a unit with two operands, weight and activation (fault ports are for `faults`)"
+            )));
+        };
+        let p_index = outputs
+            .iter()
+            .position(|p| p.name == "p")
+            .ok_or_else(|| Failure::BadInput(format!("{name}: no output p")))?;
+        let family = units::family(unit.family())
+            .ok_or_else(|| Failure::BadInput(format!("{name}: not a unit family")))?;
+        let format = match family.quantize {
+            Some(quantize) => {
+                let params: ParamMap = serde_json::from_value(unit.params())
+                    .map_err(|e| Failure::Failed(format!("{name}: parameters: {e}")))?;
+                WeightFormat::Codes {
+                    quantize,
+                    dda: quantize(&params, &[1.0, -1.0], None).is_ok(),
+                    params,
+                }
+            }
+            None => WeightFormat::Integer { signed: w.signed },
+        };
+        let mut f = ProductFn {
+            unit,
+            format,
+            weight_bits: w.width as u32,
+            act_bits: x.width as u32,
+            act_signed: x.signed,
+            p_index,
+            p_width: outputs[p_index].width,
+            p_signed: outputs[p_index].signed,
+            outputs: outputs.len(),
+            table: None,
+        };
+        let entries = f.rows() << f.act_bits;
+        if entries <= MAX_TABLE {
+            let mut out = vec![0u64; f.outputs];
+            let cols = 1usize << f.act_bits;
+            f.table = Some(
+                (0..entries)
+                    .map(|i| f.golden_product(i / cols, (i % cols) as u64, &mut out))
+                    .collect(),
+            );
+        }
+        Ok(f)
+    }
+
+    /// Rows of the product function: weight codes (with the outside sign for unsigned integers).
+    fn rows(&self) -> usize {
+        match self.format {
+            WeightFormat::Integer { signed: false } => 2usize << self.weight_bits,
+            _ => 1usize << self.weight_bits,
+        }
+    }
+
+    /// Bits a stored weight takes (the sign kept beside an unsigned port's magnitude).
+    pub fn stored_weight_bits(&self) -> u32 {
+        match self.format {
+            WeightFormat::Integer { signed: false } => self.weight_bits + 1,
+            _ => self.weight_bits,
+        }
+    }
+
+    fn golden_product(&self, row: usize, x: u64, out: &mut [u64]) -> i64 {
+        let (code, negate) = match self.format {
+            WeightFormat::Integer { signed: false } => (
+                row as u64 & crate::base::mask(self.weight_bits as usize),
+                row >> self.weight_bits != 0,
+            ),
+            _ => (row as u64, false),
+        };
+        self.unit.golden(&[code, x], out);
+        let raw = out[self.p_index];
+        let p = if self.p_signed {
+            crate::base::sign_extend(raw, self.p_width)
+        } else {
+            raw as i64
+        };
+        if negate {
+            -p
+        } else {
+            p
+        }
+    }
+
+    /// The unit's P for a weight row and an activation code.
+    #[inline]
+    pub fn product(&self, row: usize, x: u64) -> i64 {
+        match &self.table {
+            Some(t) => t[(row << self.act_bits) | x as usize],
+            None => self.golden_product(row, x, &mut vec![0u64; self.outputs]),
+        }
+    }
+
+    /// One filter's weights as rows, and the real value of one unit of the unit's weight
+    /// integer (the filter's scale).
+    pub fn quantize_filter(&self, w: &[f32]) -> Result<(Vec<u32>, f64), Failure> {
+        let w64: Vec<f64> = w.iter().map(|&v| f64::from(v)).collect();
+        let max = w64.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if max == 0.0 {
+            return Ok((vec![0; w.len()], 0.0));
+        }
+        match &self.format {
+            WeightFormat::Codes {
+                quantize,
+                params,
+                dda,
+            } => {
+                // DDA where the family has it (ESB), else max|w| on the largest level.
+                let alpha = if *dda && w.len() > 1 {
+                    None
+                } else {
+                    let largest = quantize(params, &[1e30], Some(1.0))?.values[0];
+                    Some(max / largest)
+                };
+                let q = quantize(params, &w64, alpha)?;
+                Ok((q.codes.iter().map(|&c| c as u32).collect(), q.step))
+            }
+            WeightFormat::Integer { signed } => {
+                let n = self.weight_bits;
+                let top = if *signed {
+                    (1i64 << (n - 1)) - 1
+                } else {
+                    (1i64 << n) - 1
+                };
+                let scale = max / top as f64;
+                let rows = w64
+                    .iter()
+                    .map(|&v| {
+                        let q = ((v / scale).round() as i64).clamp(-top, top);
+                        if *signed {
+                            (q as u64 & crate::base::mask(n as usize)) as u32
+                        } else {
+                            (u32::from(q < 0) << n) | q.unsigned_abs() as u32
+                        }
+                    })
+                    .collect();
+                Ok((rows, scale))
+            }
+        }
+    }
+
+    /// Activation code of a real value at scale `s`.
+    #[inline]
+    fn act_code(&self, v: f32, s: f32) -> u16 {
+        let q = (v / s).round();
+        if self.act_signed {
+            let top = ((1i32 << (self.act_bits - 1)) - 1) as f32;
+            let q = q.clamp(-top, top) as i32;
+            (q as u32 & ((1u32 << self.act_bits) - 1)) as u16
+        } else {
+            q.clamp(0.0, ((1u32 << self.act_bits) - 1) as f32) as u16
+        }
+    }
+}
+
+/// What calibration saw at a MAC layer's input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InputRange {
+    /// 99.99th percentile of |x| (of x when it is never negative).
+    pub p9999: f32,
+    pub negative: bool,
+}
+
+/// Calibrate every MAC layer's input on `images` with the f32 network.
+pub fn calibrate(g: &Graph, images: &[Tensor]) -> Result<Vec<InputRange>, Failure> {
+    let mut seen: Vec<Vec<f32>> = vec![Vec::new(); g.layers.len()];
+    for image in images {
+        g.run(image, &mut |l, layer, x| {
+            seen[l].extend(x.data.iter().map(|v| v.abs()));
+            if x.data.iter().any(|&v| v < 0.0) {
+                seen[l].push(f32::NEG_INFINITY); // marks a negative value
+            }
+            layer.eval_f32(x)
+        })
+        .map_err(Failure::BadInput)?;
+    }
+    Ok(seen
+        .into_iter()
+        .map(|mut v| {
+            let negative = v.contains(&f32::NEG_INFINITY);
+            v.retain(|x| x.is_finite());
+            let p9999 = if v.is_empty() {
+                0.0
+            } else {
+                let rank = ((0.9999 * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
+                *v.select_nth_unstable_by(rank, f32::total_cmp).1
+            };
+            InputRange { p9999, negative }
+        })
+        .collect())
+}
+
+/// One MAC layer quantized for a unit.
+struct QuantLayer {
+    rows: Vec<u32>,
+    w_scale: Vec<f64>,
+    x_scale: f32,
+    /// Run twice, x⁺ and x⁻ (an unsigned activation port and a tensor that can be negative).
+    split: bool,
+    /// Filters with a non-zero product row somewhere.
+    live: Vec<bool>,
+}
+
+/// A network quantized for one unit.
+pub struct QuantNet<'a> {
+    graph: &'a Graph,
+    product: &'a ProductFn<'a>,
+    layers: Vec<QuantLayer>,
+}
+
+impl<'a> QuantNet<'a> {
+    pub fn new(
+        graph: &'a Graph,
+        product: &'a ProductFn<'a>,
+        ranges: &[InputRange],
+    ) -> Result<QuantNet<'a>, Failure> {
+        let top = if product.act_signed {
+            (1u32 << (product.act_bits - 1)) - 1
+        } else {
+            (1u32 << product.act_bits) - 1
+        };
+        let mut layers = Vec::new();
+        for (layer, range) in graph.layers.iter().zip(ranges) {
+            let k = layer.fan_in;
+            let mut rows = Vec::with_capacity(layer.weight.len());
+            let mut w_scale = Vec::with_capacity(layer.out_channels);
+            let mut live = Vec::with_capacity(layer.out_channels);
+            for m in 0..layer.out_channels {
+                let (r, s) = product.quantize_filter(&layer.weight[m * k..(m + 1) * k])?;
+                live.push(s != 0.0);
+                rows.extend(r);
+                w_scale.push(s);
+            }
+            let x_scale = if range.p9999 > 0.0 {
+                range.p9999 / top as f32
+            } else {
+                1.0
+            };
+            layers.push(QuantLayer {
+                rows,
+                w_scale,
+                x_scale,
+                split: range.negative && !product.act_signed,
+                live,
+            });
+        }
+        Ok(QuantNet {
+            graph,
+            product,
+            layers,
+        })
+    }
+
+    /// Σ_k P(row[m][k], x[k][p]) for every filter m and position p, into `acc`.
+    fn accumulate(
+        &self,
+        q: &QuantLayer,
+        layer: &MacLayer,
+        cols: &[u16],
+        p_count: usize,
+        sign: i64,
+        acc: &mut [i64],
+    ) {
+        let k_count = layer.fan_in;
+        let f = self.product;
+        for m in 0..layer.out_channels {
+            if !q.live[m] {
+                continue;
+            }
+            let out = &mut acc[m * p_count..][..p_count];
+            let rows = &q.rows[m * k_count..][..k_count];
+            match &f.table {
+                Some(table) => {
+                    let width = 1usize << f.act_bits;
+                    for (k, &row) in rows.iter().enumerate() {
+                        let products = &table[row as usize * width..][..width];
+                        for (a, &x) in out.iter_mut().zip(&cols[k * p_count..][..p_count]) {
+                            *a += sign * products[x as usize];
+                        }
+                    }
+                }
+                None => {
+                    for (k, &row) in rows.iter().enumerate() {
+                        for (a, &x) in out.iter_mut().zip(&cols[k * p_count..][..p_count]) {
+                            *a += sign * f.product(row as usize, u64::from(x));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn layer(&self, l: usize, layer: &MacLayer, x: &Tensor) -> Result<Tensor, String> {
+        let q = &self.layers[l];
+        let f = self.product;
+        let parts: Vec<(i64, f32)> = if q.split {
+            vec![(1, 1.0), (-1, -1.0)]
+        } else {
+            vec![(1, 1.0)]
+        };
+        let mut acc: Vec<i64> = Vec::new();
+        let mut shape = Vec::new();
+        let mut p_count = 0;
+        for (sign, flip) in parts {
+            let codes: Vec<u16> = x
+                .data
+                .iter()
+                .map(|&v| f.act_code(v * flip, q.x_scale))
+                .collect();
+            let (cols, p, s) = layer.columns(&x.shape, &codes, 0u16)?;
+            if acc.is_empty() {
+                acc = vec![0; layer.out_channels * p];
+            }
+            self.accumulate(q, layer, &cols, p, sign, &mut acc);
+            (shape, p_count) = (s, p);
+        }
+        let xs = f64::from(q.x_scale);
+        let y: Vec<f32> = acc
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| {
+                let m = i / p_count.max(1);
+                (a as f64 * q.w_scale[m] * xs) as f32 + layer.bias[m]
+            })
+            .collect();
+        Ok(layer.output(y, p_count, shape))
+    }
+
+    /// The quantized network on one image.
+    pub fn run(&self, image: &Tensor) -> Result<Tensor, String> {
+        self.graph
+            .run(image, &mut |l, layer, x| self.layer(l, layer, x))
+    }
+}
+
+/// `f` over every image, on all cores, in order.
+pub fn map_images<T: Send>(
+    images: &[Tensor],
+    f: &(dyn Fn(&Tensor) -> Result<T, String> + Sync),
+) -> Result<Vec<T>, String> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(images.len().max(1));
+    let chunk = images.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = images
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Result<Vec<T>, String>>()))
+            .collect();
+        let mut out = Vec::with_capacity(images.len());
+        for h in handles {
+            out.extend(
+                h.join()
+                    .map_err(|_| "an evaluation thread panicked".to_string())??,
+            );
+        }
+        Ok(out)
+    })
+}
