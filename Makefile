@@ -68,6 +68,7 @@ bench: deps
 	$(CARGO) bench --bench area
 	$(CARGO) bench --bench faults
 	$(CARGO) bench --bench density
+	$(CARGO) bench --bench dnn
 
 # Design-space plots of every family (README "Choosing a unit"): error against LUTs, Pareto front.
 EXPLORE_DIR ?= docs/explore

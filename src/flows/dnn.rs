@@ -111,6 +111,8 @@ fn unit_params(spec: &UnitSpec) -> Result<ParamMap, Failure> {
 /// The dot of `lanes` lanes of `spec`'s unit.
 fn dot_spec(spec: &UnitSpec, lanes: u32) -> Result<UnitSpec, Failure> {
     let mut lane = unit_params(spec)?;
+    // Lanes never have fault ports (`run` refuses units that do).
+    lane.remove("fault_ports");
     lane.insert("family".into(), spec.unit.family().into());
     let mut dot = ParamMap::new();
     dot.insert("lanes".into(), lanes.into());

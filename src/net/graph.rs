@@ -431,7 +431,7 @@ pub fn reshape_shape(from: &[usize], shape: &[i64]) -> Result<Vec<usize>, String
     }
     let known: usize = out.iter().product();
     if let Some(i) = infer {
-        if known == 0 || len % known != 0 {
+        if known == 0 || !len.is_multiple_of(known) {
             return Err(format!("cannot reshape {from:?} to {shape:?}"));
         }
         out[i] = len / known;

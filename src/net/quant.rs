@@ -139,15 +139,6 @@ impl<'a> ProductFn<'a> {
         }
     }
 
-    /// The unit's P for a weight row and an activation code.
-    #[inline]
-    pub fn product(&self, row: usize, x: u64) -> i64 {
-        match &self.table {
-            Some(t) => t[(row << self.act_bits) | x as usize],
-            None => self.golden_product(row, x, &mut vec![0u64; self.outputs]),
-        }
-    }
-
     /// One filter's weights as rows, and the real value of one unit of the unit's weight
     /// integer (the filter's scale).
     pub fn quantize_filter(&self, w: &[f32]) -> Result<(Vec<u32>, f64), Failure> {
@@ -337,9 +328,10 @@ impl<'a> QuantNet<'a> {
                     }
                 }
                 None => {
+                    let mut outputs = vec![0u64; f.outputs];
                     for (k, &row) in rows.iter().enumerate() {
                         for (a, &x) in out.iter_mut().zip(&cols[k * p_count..][..p_count]) {
-                            *a += sign * f.product(row as usize, u64::from(x));
+                            *a += sign * f.golden_product(row as usize, u64::from(x), &mut outputs);
                         }
                     }
                 }
