@@ -514,6 +514,14 @@ mod tests {
         let b = Tensor::new(vec![2, 1, 1], vec![10.0, 20.0]);
         let y = broadcast_add(&a, &b).unwrap();
         assert_eq!(y.data, vec![11.0, 12.0, 23.0, 24.0]);
-        assert!(broadcast_add(&a, &Tensor::new(vec![3], vec![0.0; 3])).is_err());
+        // [1, 2, 2, 1] against [3, 1]: axis 2 has 2 against 3.
+        assert!(broadcast_add(&a, &Tensor::new(vec![3, 1], vec![0.0; 3])).is_err());
+        // [1, 2, 2, 1] + [3] broadcasts to [1, 2, 2, 3].
+        assert_eq!(
+            broadcast_add(&a, &Tensor::new(vec![3], vec![0.0; 3]))
+                .unwrap()
+                .shape,
+            vec![1, 2, 2, 3]
+        );
     }
 }

@@ -406,3 +406,88 @@ pub fn map_images<T: Send>(
         Ok(out)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::graph::{Node, Op};
+
+    fn dense_graph(weight: Vec<f32>, m: usize) -> Graph {
+        let fan_in = weight.len() / m;
+        Graph {
+            input_shape: vec![1, fan_in],
+            nodes: vec![Node {
+                name: "fc".into(),
+                op_type: "Gemm".into(),
+                op: Op::Mac(0),
+                inputs: vec![0],
+                output: 1,
+            }],
+            layers: vec![MacLayer {
+                window: None,
+                out_channels: m,
+                fan_in,
+                prune_basis: weight.clone(),
+                weight,
+                bias: vec![0.0; m],
+            }],
+            values: 2,
+            output: 1,
+        }
+    }
+
+    #[test]
+    fn the_golden_path_agrees_with_the_product_table() {
+        // Mitchell n = 6, t = 2: an approximate unit, unsigned, so the sign goes outside.
+        let params: ParamMap = serde_yaml::from_str("{width: 6, frac_bits: 2}").unwrap();
+        let unit = (units::family("mitchell").unwrap().build)(&params).unwrap();
+        let table = ProductFn::new(unit.as_ref(), "m").unwrap();
+        let mut golden = ProductFn::new(unit.as_ref(), "m").unwrap();
+        golden.table = None;
+        assert!(table.table.is_some());
+        let w: Vec<f32> = (0..24).map(|i| (i as f32 * 0.7).cos()).collect();
+        let g = dense_graph(w, 3);
+        let images: Vec<Tensor> = (0..5)
+            .map(|j| {
+                Tensor::new(
+                    vec![8],
+                    (0..8).map(|i| ((i + j) as f32 * 1.3).sin()).collect(),
+                )
+            })
+            .collect();
+        let ranges = calibrate(&g, &images).unwrap();
+        let a = QuantNet::new(&g, &table, &ranges).unwrap();
+        let b = QuantNet::new(&g, &golden, &ranges).unwrap();
+        for x in &images {
+            assert_eq!(a.run(x).unwrap(), b.run(x).unwrap());
+        }
+        // Rows: magnitudes 0..63 and their negatives; P(-m, x) = -P(m, x).
+        assert_eq!(table.rows(), 128);
+        let mut out = vec![0; 1];
+        assert_eq!(
+            table.golden_product(64 | 37, 21, &mut out),
+            -table.golden_product(37, 21, &mut out)
+        );
+    }
+
+    #[test]
+    fn activation_codes_clamp_to_the_port() {
+        let params: ParamMap = serde_yaml::from_str("{width: 4, signed: true}").unwrap();
+        let unit = (units::family("exact").unwrap().build)(&params).unwrap();
+        let f = ProductFn::new(unit.as_ref(), "e").unwrap();
+        // Signed 4-bit: symmetric -7..7 as two's complement patterns.
+        assert_eq!(f.act_code(100.0, 1.0), 7);
+        assert_eq!(f.act_code(-100.0, 1.0), 0b1001);
+        assert_eq!(f.act_code(-2.4, 1.0), 0b1110);
+        let params: ParamMap = serde_yaml::from_str("{width: 4}").unwrap();
+        let unit = (units::family("exact").unwrap().build)(&params).unwrap();
+        let f = ProductFn::new(unit.as_ref(), "e").unwrap();
+        assert_eq!(f.act_code(-3.0, 1.0), 0);
+        assert_eq!(f.act_code(15.4, 1.0), 15);
+        assert_eq!(f.act_code(99.0, 1.0), 15);
+        // Weights: magnitudes over 15 with the sign in the row's top bit.
+        let (rows, scale) = f.quantize_filter(&[1.5, -0.75, 0.0]).unwrap();
+        assert_eq!(scale, 0.1);
+        assert_eq!(rows, vec![15, 16 | 8, 0]);
+    }
+}
