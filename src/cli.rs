@@ -213,7 +213,8 @@ Examples:
     },
     /// Single-fault campaigns: masked / detected / silent data corruption (SDC) rates
     #[command(
-        after_help = "One fault at a time (flip: transient; sa0/sa1: stuck-at), at every site, over every operand
+        after_help = "One fault at a time (flip: transient; sa0/sa1: stuck-at; init: one LUT INIT bit flipped, a
+configuration-memory upset, at every INIT bit the LUT's inputs can reach), at every site, over every operand
 pair when pairs x sites x kinds <= 2^32 (every n <= 8 unit), else over seeded random pairs
 (default 8192) with the confidence margins stated. Each injection is classified against the
 unit's fault-free output: masked (err = 0, p equal), detected (err = 1), sdc (err = 0, p differs).
@@ -228,6 +229,7 @@ Examples:
   qmulgen faults adam --width 8 --sites ports
   qmulgen faults tmr --width 8 --sites netlist --json tmr8.json --csv tmr8_sites.csv
   qmulgen faults adam --width 16 --vectors 4096 --seed 3
+  qmulgen faults tmr --width 8 --kinds sa0,sa1,init
   qmulgen faults adam --width 8 --inputs acts.txt,weights.txt
   qmulgen faults mitchell --width 8 --shard 2/3 --json part2.json
   qmulgen faults --merge part1.json part2.json part3.json --json all.json
@@ -239,7 +241,7 @@ Examples:
         /// Fault sites: ports or netlist
         #[arg(long, default_value = "netlist")]
         sites: String,
-        /// Fault kinds, comma-separated
+        /// Fault kinds, comma-separated: flip, sa0, sa1, init (netlist sites)
         #[arg(long, default_value = "flip,sa0,sa1")]
         kinds: String,
         /// Seeded random operand pairs instead of every pair
@@ -358,6 +360,71 @@ Examples:
         #[arg(long)]
         csv: Option<PathBuf>,
         /// SVG plot of accuracy against LUTs per MAC with the Pareto front
+        #[arg(long)]
+        plot: Option<PathBuf>,
+    },
+    /// Persistent faults in one lane of a dot, seen at a network's output: masked, detected,
+    /// SDC-1, SDC-5 and critical faults (ARITHMETIC.md §6)
+    #[command(
+        after_help = "The unit (at most 8 + 8 operand bits) runs the network's MACs on a dot of --lanes lanes, MAC j
+of every output on lane j mod lanes; one fault (sa0/sa1 at a site, or init: one LUT INIT bit
+flipped) sits in lane 0 for the whole inference. Over the test images the fault-free quantized
+network classifies correctly, each (fault, image) pair is detected (an err of the lane raised),
+else SDC-1 (top-1 changed), else masked; SDC-5: no err and the label out of the top 5. Every
+fault runs unless --faults K samples K of them (seeded); margins then hold over the sampled
+faults. Faulty product tables come from the instrumented netlist in Verilator (--sites netlist)
+or the golden fault model (--sites ports: tmr, adam).
+
+Examples:
+  qmulgen dnn-faults --model models/digits_cnn.onnx --data data/digits_test.npz adam --width 8 --frac-bits 7
+  qmulgen dnn-faults --model M.onnx --data D.npz tmr --width 8 --kinds sa0,sa1,init --faults 500 --seed 2
+  qmulgen dnn-faults --model M.onnx --data D.npz adam --width 8 --shard 1/2 --json p1.json
+  qmulgen dnn-faults --merge p1.json p2.json --json all.json
+  qmulgen dnn-faults --model M.onnx --data D.npz --compare --plot sdc5_vs_adp.svg"
+    )]
+    DnnFaults {
+        #[command(flatten)]
+        unit: UnitArgs,
+        /// ONNX model (as `dnn` takes it)
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Images and labels: .npz with x, y and optionally x_calib
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Fault sites: netlist or ports
+        #[arg(long, default_value = "netlist")]
+        sites: String,
+        /// Persistent fault kinds, comma-separated: sa0, sa1, init
+        #[arg(long, default_value = "sa0,sa1")]
+        kinds: String,
+        /// Sample this many faults (seeded) instead of running all
+        #[arg(long)]
+        faults: Option<u64>,
+        /// Seed of the fault sample
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// At most this many of the correctly classified test images
+        #[arg(long)]
+        images: Option<usize>,
+        /// Calibration images taken from x when the data has no x_calib
+        #[arg(long, default_value_t = 256)]
+        calib: usize,
+        /// Run part i of N of the faults (merge the parts with --merge)
+        #[arg(long)]
+        shard: Option<String>,
+        /// Merge partial results written with --json
+        #[arg(long, num_args = 1..)]
+        merge: Option<Vec<PathBuf>>,
+        /// Run the four baselines at n = 8 (Unp-exact, Unp-AxM t7, Pro-TMR, Pro-AdAM t7)
+        #[arg(long)]
+        compare: bool,
+        /// Write the result as JSON
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Write one row per fault as CSV
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// With --compare: SVG plot of SDC-5 against the area-delay product
         #[arg(long)]
         plot: Option<PathBuf>,
     },
@@ -729,6 +796,37 @@ pub fn main() -> i32 {
             plot: plot.as_deref(),
         }),
         Command::Export { unit, format, out } => cmd_export(&unit, &format, &out),
+        Command::DnnFaults {
+            unit,
+            model,
+            data,
+            sites,
+            kinds,
+            faults,
+            seed,
+            images,
+            calib,
+            shard,
+            merge,
+            compare,
+            json,
+            csv,
+            plot,
+        } => cmd_dnn_faults(DnnFaultArgs {
+            unit: &unit,
+            model: model.as_deref(),
+            data: data.as_deref(),
+            sites: &sites,
+            kinds: &kinds,
+            faults,
+            seed,
+            images,
+            calib,
+            shard: shard.as_deref(),
+            merge: merge.as_deref(),
+            compare,
+            files: [json.as_deref(), csv.as_deref(), plot.as_deref()],
+        }),
         Command::Dnn {
             unit,
             model,
@@ -1170,6 +1268,103 @@ fn cmd_dnn(
         files.push((Some(p), dnn::plot(&rows, &title)?));
     }
     write_reports(&files)
+}
+
+struct DnnFaultArgs<'a> {
+    unit: &'a UnitArgs,
+    model: Option<&'a Path>,
+    data: Option<&'a Path>,
+    sites: &'a str,
+    kinds: &'a str,
+    faults: Option<u64>,
+    seed: u64,
+    images: Option<usize>,
+    calib: usize,
+    shard: Option<&'a str>,
+    merge: Option<&'a [PathBuf]>,
+    compare: bool,
+    files: [Option<&'a Path>; 3],
+}
+
+fn cmd_dnn_faults(a: DnnFaultArgs) -> Result<(), Failure> {
+    use flows::faults::{self, network};
+    let [json, csv, plot] = a.files;
+    check_file_names(&[json, csv, plot])?;
+    let has_unit = a.unit.family.is_some() || a.unit.config.is_some();
+    if let Some(parts) = a.merge {
+        if has_unit || a.model.is_some() || a.data.is_some() {
+            return Err(Failure::BadInput(
+                "--merge takes only the partial JSON files, no unit, model or data".into(),
+            ));
+        }
+        let paths: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+        let merged = network::merge(&network::read_parts(&paths)?)?;
+        print!("{}", network::table(&merged));
+        return write_reports(&[(json, network::json(&merged)), (csv, network::csv(&merged))]);
+    }
+    let (Some(model), Some(data)) = (a.model, a.data) else {
+        return Err(Failure::BadInput(
+            "give --model M.onnx and --data D.npz (or --merge FILES)".into(),
+        ));
+    };
+    let options = network::NetOptions {
+        universe: faults::SiteUniverse::parse(a.sites)?,
+        kinds: faults::parse_kinds(a.kinds)?,
+        lanes: a.unit.lanes.unwrap_or(16),
+        faults: a.faults,
+        seed: a.seed,
+        images: a.images,
+        calib: a.calib,
+        shard: a.shard.map(faults::parse_shard).transpose()?,
+    };
+    let read =
+        |p: &Path| std::fs::read(p).map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())));
+    let (model_bytes, data_bytes) = (read(model)?, read(data)?);
+    let net = flows::dnn::Network::load(model, data)?;
+    let progress = |l: String| eprintln!("{l}");
+    if a.compare {
+        if has_unit {
+            return Err(Failure::BadInput(
+                "--compare runs its own four designs at n = 8; give no unit".into(),
+            ));
+        }
+        let rows = network::compare(&net, &model_bytes, &data_bytes, &options, &progress)?;
+        print!("{}", network::compare_table(&rows));
+        let mut files = vec![(json, network::compare_json(&rows))];
+        if let Some(p) = plot {
+            files.push((Some(p), network::compare_plot(&rows)?));
+        }
+        return write_reports(&files);
+    }
+    if plot.is_some() {
+        return Err(Failure::BadInput("--plot goes with --compare".into()));
+    }
+    a.unit.refuse(
+        &["pipeline", "target_mhz", "valid", "fault_ports", "name"],
+        "dnn-faults",
+        "the campaign runs on the combinational unit",
+    )?;
+    let design = a.unit.single_design("dnn-faults")?;
+    let [spec] = &design.units[..] else {
+        return Err(Failure::BadInput(format!(
+            "dnn-faults takes one unit; the design has {}",
+            design.units.len()
+        )));
+    };
+    let params: crate::base::ParamMap = serde_json::from_value(spec.unit.params())
+        .map_err(|e| Failure::Failed(format!("parameters: {e}")))?;
+    let mut c = network::run(
+        &net,
+        &model_bytes,
+        &data_bytes,
+        spec.unit.family(),
+        &params,
+        &options,
+        &progress,
+    )?;
+    c.model = model.display().to_string();
+    print!("{}", network::table(&c));
+    write_reports(&[(json, network::json(&c)), (csv, network::csv(&c))])
 }
 
 fn cmd_export(unit: &UnitArgs, format: &str, out: &Path) -> Result<(), Failure> {

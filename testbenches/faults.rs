@@ -178,3 +178,154 @@ fn bad_fault_campaign_input_is_one_line_and_exit_2() {
         assert!(err.contains(needle), "{args:?}: `{err}` lacks `{needle}`");
     }
 }
+
+#[test]
+fn init_upsets_in_a_tmr_copy_are_masked_or_detected() {
+    let mut o = Options::new(SiteUniverse::Netlist);
+    o.kinds = vec![faults::INIT];
+    let c = run("tmr", param_map([("width", 4.into())]), &o);
+    // Every row is one reachable INIT bit over all 256 pairs.
+    assert_eq!(
+        c.init.as_ref().unwrap().injections,
+        c.rows.len() as u64 * 256
+    );
+    assert!(c
+        .rows
+        .iter()
+        .all(|r| r.kind == "init" && r.name.contains(" INIT[")));
+    // Yosys keeps the copies apart (keep_hierarchy): their cells are named copies__k.
+    let in_copies: Vec<_> = c
+        .rows
+        .iter()
+        .filter(|r| r.name.contains("copies__"))
+        .collect();
+    assert!(
+        in_copies.len() > 50,
+        "{} INIT bits in the copies",
+        in_copies.len()
+    );
+    for r in &in_copies {
+        assert_eq!(r.sdc, 0, "{} {}", r.name, r.sdc);
+    }
+    assert!(in_copies.iter().any(|r| r.detected > 0));
+    // The voter is a single point of failure: some of its upsets reach p unseen.
+    assert!(c
+        .rows
+        .iter()
+        .any(|r| !r.name.contains("copies__") && r.sdc > 0));
+}
+
+/// A list of vectors.
+struct Listed(Vec<Vec<u64>>);
+
+impl qmulgen::sim::VectorSource for Listed {
+    fn len(&self) -> u64 {
+        self.0.len() as u64
+    }
+    fn fill(&self, index: u64, out: &mut [u64]) {
+        out.copy_from_slice(&self.0[index as usize]);
+    }
+    fn describe(&self) -> String {
+        format!("{} listed vectors", self.0.len())
+    }
+}
+
+/// A hand-made netlist on the ports of exact u2x2 (a[2], b[2], p[4]): p[0] = XOR3(a0, b0, b1)
+/// as a LUT3, p[1] = LUT2(a1, constant 1) with INIT 0110 (so ~a1), p[2] = p[3] = 0. Flipping
+/// INIT bit k must change p exactly for the input patterns whose LUT inputs spell k.
+#[test]
+fn an_init_flip_changes_exactly_the_patterns_that_read_the_bit() {
+    use qmulgen::synth::{Bit, Cell, Netlist, Pin};
+    let pin = |name: &str, output: bool, bits: Vec<Bit>| Pin {
+        name: name.into(),
+        output,
+        bits,
+    };
+    let net = Bit::Net;
+    let lut = |name: &str, init: &str, ins: Vec<Bit>, out: u64| Cell {
+        name: name.into(),
+        kind: format!("LUT{}", ins.len()),
+        init: Some(init.into()),
+        inputs: ins
+            .iter()
+            .filter_map(|b| match b {
+                Bit::Net(n) => Some(*n),
+                _ => None,
+            })
+            .collect(),
+        outputs: vec![out],
+        pins: ins
+            .iter()
+            .enumerate()
+            .map(|(i, b)| pin(&format!("I{i}"), false, vec![*b]))
+            .chain([pin("O", true, vec![net(out)])])
+            .collect(),
+    };
+    let netlist = Netlist {
+        cells: vec![
+            lut("xor3", "10010110", vec![net(2), net(4), net(5)], 6),
+            lut("inv", "0110", vec![net(3), Bit::Const(true)], 7),
+        ],
+        ports: vec![
+            pin("a", false, vec![net(2), net(3)]),
+            pin("b", false, vec![net(4), net(5)]),
+            pin(
+                "p",
+                true,
+                vec![net(6), net(7), Bit::Const(false), Bit::Const(false)],
+            ),
+        ],
+        constant_outputs: Vec::new(),
+    };
+    let spec = qmulgen::spec::UnitSpec::from_params(
+        "exact",
+        &param_map([("a_bits", 2.into()), ("b_bits", 2.into())]),
+    )
+    .unwrap();
+    let g = qmulgen::emit::generate(&spec);
+    let inst = qmulgen::synth::instrument::instrument(&netlist, &g.manifest, true).unwrap();
+    // Output sites 1, 2; INIT numbers 3..=10 (LUT3) and 11..=14 (LUT2, only 13 and 14 reachable).
+    assert_eq!(inst.sites.len(), 2);
+    let numbers: Vec<u64> = inst.init_sites.iter().map(|s| s.0).collect();
+    assert_eq!(numbers, vec![3, 4, 5, 6, 7, 8, 9, 10, 13, 14]);
+    let verilator = qmulgen::sim::Verilator::locate().unwrap();
+    let model = qmulgen::sim::Model::build(&verilator, &inst.generated).unwrap();
+    // Lane l holds pattern l: a = l & 3, b = l >> 2 (16 lanes used).
+    let word = |f: &dyn Fn(u64) -> bool| (0..16u64).fold(0u64, |w, l| w | (u64::from(f(l)) << l));
+    let bit = |l: u64, i: u32| (l >> i) & 1 == 1;
+    let inputs = [0, 1, 2, 3].map(|i| word(&|l| bit(l, i)));
+    let mut vectors = vec![];
+    for site in std::iter::once(0).chain(numbers.iter().copied()) {
+        let mut v = inputs.to_vec();
+        v.extend([site, 3]);
+        vectors.push(v);
+    }
+    let mut outputs = Vec::new();
+    qmulgen::sim::stream(&model, &Listed(vectors), |_, out| {
+        outputs.push(out.to_vec())
+    })
+    .unwrap();
+    let lanes = (1u64 << 16) - 1;
+    let p0 = word(&|l| bit(l, 0) ^ bit(l, 2) ^ bit(l, 3));
+    let p1 = word(&|l| !bit(l, 1));
+    assert_eq!((outputs[0][0] & lanes, outputs[0][1] & lanes), (p0, p1));
+    for (i, &site) in numbers.iter().enumerate() {
+        let out = &outputs[i + 1];
+        let (flip0, flip1) = if site <= 10 {
+            // LUT3 inputs (a0, b0, b1) spell k = site - 3.
+            let k = site - 3;
+            let reads = |l: u64| {
+                u64::from(bit(l, 0)) | u64::from(bit(l, 2)) << 1 | u64::from(bit(l, 3)) << 2 == k
+            };
+            (word(&reads), 0)
+        } else {
+            // LUT2 inputs (a1, 1) spell k = site - 11.
+            let k = site - 11;
+            (0, word(&|l| (u64::from(bit(l, 1)) | 2) == k))
+        };
+        assert_ne!(flip0 | flip1, 0, "site {site} is reachable");
+        assert_eq!(out[0] & lanes, p0 ^ flip0, "site {site}: p[0]");
+        assert_eq!(out[1] & lanes, p1 ^ flip1, "site {site}: p[1]");
+        assert_eq!(out[2] & lanes, 0);
+    }
+}

@@ -117,25 +117,64 @@ impl<'a> ProductFn<'a> {
         }
     }
 
-    fn golden_product(&self, row: usize, x: u64, out: &mut [u64]) -> i64 {
-        let (code, negate) = match self.format {
+    /// The weight port's code of a row, and whether the sign outside negates P.
+    fn decode_row(&self, row: usize) -> (u64, bool) {
+        match self.format {
             WeightFormat::Integer { signed: false } => (
                 row as u64 & crate::base::mask(self.weight_bits as usize),
                 row >> self.weight_bits != 0,
             ),
             _ => (row as u64, false),
-        };
-        self.unit.golden(&[code, x], out);
-        let raw = out[self.p_index];
+        }
+    }
+
+    /// P of a row from the raw `p` port value.
+    fn row_product(&self, row: usize, raw: u64) -> i64 {
         let p = if self.p_signed {
             crate::base::sign_extend(raw, self.p_width)
         } else {
             raw as i64
         };
-        if negate {
+        if self.decode_row(row).1 {
             -p
         } else {
             p
+        }
+    }
+
+    fn golden_product(&self, row: usize, x: u64, out: &mut [u64]) -> i64 {
+        self.unit.golden(&[self.decode_row(row).0, x], out);
+        self.row_product(row, out[self.p_index])
+    }
+
+    /// Widths of the weight and activation ports together.
+    pub fn operand_bits(&self) -> u32 {
+        self.weight_bits + self.act_bits
+    }
+
+    /// Lane `lane` of `lanes` with the product function `faulty(code, x) -> (raw p, err)` of
+    /// a faulty unit (ARITHMETIC.md §6: MAC j of every output runs on lane j mod lanes).
+    pub fn faulty_lane(
+        &self,
+        lane: usize,
+        lanes: usize,
+        faulty: &dyn Fn(u64, u64) -> (u64, bool),
+    ) -> FaultyLane {
+        let cols = 1usize << self.act_bits;
+        let entries = self.rows() * cols;
+        let mut table = Vec::with_capacity(entries);
+        let mut err = Vec::with_capacity(entries);
+        for i in 0..entries {
+            let (row, x) = (i / cols, (i % cols) as u64);
+            let (p, e) = faulty(self.decode_row(row).0, x);
+            table.push(self.row_product(row, p));
+            err.push(e);
+        }
+        FaultyLane {
+            lane,
+            lanes,
+            table,
+            err,
         }
     }
 
@@ -199,6 +238,14 @@ impl<'a> ProductFn<'a> {
             q.clamp(0.0, ((1u32 << self.act_bits) - 1) as f32) as u16
         }
     }
+}
+
+/// One lane of the dot with a faulty product function ([`ProductFn::faulty_lane`]).
+pub struct FaultyLane {
+    lane: usize,
+    lanes: usize,
+    table: Vec<i64>,
+    err: Vec<bool>,
 }
 
 /// What calibration saw at a MAC layer's input.
@@ -308,9 +355,11 @@ impl<'a> QuantNet<'a> {
         p_count: usize,
         sign: i64,
         acc: &mut [i64],
-    ) {
+        faulty: Option<&FaultyLane>,
+    ) -> bool {
         let k_count = layer.fan_in;
         let f = self.product;
+        let mut err = false;
         for m in 0..layer.out_channels {
             if !q.live[m] {
                 continue;
@@ -321,9 +370,23 @@ impl<'a> QuantNet<'a> {
                 Some(table) => {
                     let width = 1usize << f.act_bits;
                     for (k, &row) in rows.iter().enumerate() {
-                        let products = &table[row as usize * width..][..width];
-                        for (a, &x) in out.iter_mut().zip(&cols[k * p_count..][..p_count]) {
-                            *a += sign * products[x as usize];
+                        let at = row as usize * width;
+                        let xs = &cols[k * p_count..][..p_count];
+                        match faulty.filter(|l| k % l.lanes == l.lane) {
+                            None => {
+                                let products = &table[at..][..width];
+                                for (a, &x) in out.iter_mut().zip(xs) {
+                                    *a += sign * products[x as usize];
+                                }
+                            }
+                            Some(l) => {
+                                let products = &l.table[at..][..width];
+                                let errs = &l.err[at..][..width];
+                                for (a, &x) in out.iter_mut().zip(xs) {
+                                    *a += sign * products[x as usize];
+                                    err |= errs[x as usize];
+                                }
+                            }
                         }
                     }
                 }
@@ -337,9 +400,17 @@ impl<'a> QuantNet<'a> {
                 }
             }
         }
+        err
     }
 
-    fn layer(&self, l: usize, layer: &MacLayer, x: &Tensor) -> Result<Tensor, String> {
+    fn layer(
+        &self,
+        l: usize,
+        layer: &MacLayer,
+        x: &Tensor,
+        faulty: Option<&FaultyLane>,
+        err: &mut bool,
+    ) -> Result<Tensor, String> {
         let q = &self.layers[l];
         let f = self.product;
         let parts: Vec<(i64, f32)> = if q.split {
@@ -360,7 +431,7 @@ impl<'a> QuantNet<'a> {
             if acc.is_empty() {
                 acc = vec![0; layer.out_channels * p];
             }
-            self.accumulate(q, layer, &cols, p, sign, &mut acc);
+            *err |= self.accumulate(q, layer, &cols, p, sign, &mut acc, faulty);
             (shape, p_count) = (s, p);
         }
         let xs = f64::from(q.x_scale);
@@ -377,8 +448,21 @@ impl<'a> QuantNet<'a> {
 
     /// The quantized network on one image.
     pub fn run(&self, image: &Tensor) -> Result<Tensor, String> {
-        self.graph
-            .run(image, &mut |l, layer, x| self.layer(l, layer, x))
+        Ok(self.run_faulty(image, None)?.0)
+    }
+
+    /// The quantized network on one image with a faulty lane: the output and whether any of
+    /// the lane's MACs raised `err`.
+    pub fn run_faulty(
+        &self,
+        image: &Tensor,
+        faulty: Option<&FaultyLane>,
+    ) -> Result<(Tensor, bool), String> {
+        let mut err = false;
+        let y = self.graph.run(image, &mut |l, layer, x| {
+            self.layer(l, layer, x, faulty, &mut err)
+        })?;
+        Ok((y, err))
     }
 }
 

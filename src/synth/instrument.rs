@@ -7,6 +7,12 @@
 //! LUTs become their Shannon expansions (folded where INIT allows), so one evaluation costs
 //! about what one scalar evaluation does. Run in Verilator like any unit; knows units only
 //! through the manifest and the netlist.
+//!
+//! Configuration-memory upsets: each INIT bit of each observed LUT is a site too (numbered after
+//! the output sites, `2^n` numbers per n-input LUT, [`Instrumented::init_sites`] lists the bits
+//! its inputs can reach: an input tied to a constant, or two inputs on one net, rule bits out).
+//! Selecting one flips the LUT's output for the input combinations that read that bit, whatever
+//! `fault_kind` says.
 
 use super::netlist::{nets, Bit, Cell, Netlist};
 use crate::emit::{Generated, Manifest, ManifestPort};
@@ -17,6 +23,8 @@ use std::collections::HashSet;
 pub struct Instrumented {
     pub generated: Generated,
     pub sites: Vec<String>,
+    /// INIT-bit sites: (site number, name `LUTn cell INIT[k]`), in site order.
+    pub init_sites: Vec<(u64, String)>,
 }
 
 struct Assign {
@@ -24,6 +32,27 @@ struct Assign {
     expr: String,
     site: Option<usize>,
     what: String,
+    /// For a LUT: its input expressions, to flip one INIT bit.
+    lut_inputs: Option<Vec<String>>,
+}
+
+/// The INIT bits of a LUT whose inputs `pins` can reach: every k that agrees with the
+/// constant inputs and gives inputs on one net the same value.
+fn reachable_init_bits(pins: &[Bit]) -> Vec<usize> {
+    (0..1usize << pins.len())
+        .filter(|&k| {
+            pins.iter().enumerate().all(|(i, p)| {
+                let v = (k >> i) & 1 == 1;
+                match p {
+                    Bit::Const(c) => *c == v,
+                    Bit::Net(id) => pins[..i]
+                        .iter()
+                        .enumerate()
+                        .all(|(j, q)| *q != Bit::Net(*id) || ((k >> j) & 1 == 1) == v),
+                }
+            })
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -128,13 +157,19 @@ impl Builder<'_> {
             expr: value,
             site,
             what,
+            lut_inputs: None,
         });
         name
     }
 }
 
-/// Instrument the flattened netlist of the unit described by `manifest`.
-pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented, String> {
+/// Instrument the flattened netlist of the unit described by `manifest`; with `init`, the
+/// LUTs' INIT bits are sites too.
+pub fn instrument(
+    netlist: &Netlist,
+    manifest: &Manifest,
+    with_init: bool,
+) -> Result<Instrumented, String> {
     let unit = &manifest.module;
     let mut read: HashSet<u64> = netlist
         .cells
@@ -149,6 +184,8 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
         assigns: Vec::new(),
         sites: Vec::new(),
     };
+    // Observed LUTs: (assign index, reachable INIT bits).
+    let mut luts: Vec<(usize, Vec<usize>)> = Vec::new();
     for p in netlist.ports.iter().filter(|p| !p.output) {
         for (i, bit) in p.bits.iter().enumerate() {
             if let Bit::Net(id) = bit {
@@ -157,6 +194,7 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
                     expr: lane_port(&p.name, i),
                     site: None,
                     what: format!("input {}[{i}]", p.name),
+                    lut_inputs: None,
                 });
             }
         }
@@ -197,6 +235,13 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
                 let o = cell.pin("O").first();
                 let site = b.observed(o);
                 b.drive(cell, o, String::new(), value, "O", site);
+                if site && with_init {
+                    let pins: Vec<Bit> = (0..n).map(|i| pin(&format!("I{i}"))).collect();
+                    if let Some(a) = b.assigns.last_mut() {
+                        a.lut_inputs = Some(inputs);
+                    }
+                    luts.push((b.assigns.len() - 1, reachable_init_bits(&pins)));
+                }
             }
             "CARRY4" => {
                 let (co, o, s, di) = (cell.pin("CO"), cell.pin("O"), cell.pin("S"), cell.pin("DI"));
@@ -235,14 +280,51 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
             }
         }
     }
-    let Builder { assigns, sites, .. } = b;
+    let Builder {
+        mut assigns, sites, ..
+    } = b;
+    // INIT sites after the output sites: 2^n numbers per LUT, from `base`.
+    let init_total: usize = luts
+        .iter()
+        .map(|(a, _)| 1usize << assigns[*a].lut_inputs.as_ref().map_or(0, Vec::len))
+        .sum();
+    // Wide enough for the end of the last range (one past the last site).
+    let last = sites.len() + init_total + usize::from(init_total > 0);
+    let site_bits = (u64::BITS - (last as u64).leading_zeros()).max(1) as usize;
+    let mut init_sites = Vec::new();
+    let mut base = sites.len() + 1;
+    for (a, bits) in &luts {
+        let a = &mut assigns[*a];
+        let inputs = a.lut_inputs.clone().unwrap_or_default();
+        let end = base + (1 << inputs.len());
+        // Lanes whose inputs read bit k = fault_site - base: every input equals bit i of k.
+        let k = format!("(fault_site - {site_bits}'d{base})");
+        let reads: Vec<String> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                format!("({{64{{(({k} >> {i}) & {site_bits}'d1) == {site_bits}'d1}}}} ~^ {x})")
+            })
+            .collect();
+        a.expr = format!(
+            "({}) ^ ({{64{{fault_site >= {site_bits}'d{base} && fault_site < {site_bits}'d{end}}}}} & {})",
+            a.expr,
+            reads.join(" & ")
+        );
+        for &bit in bits {
+            init_sites.push((
+                (base + bit) as u64,
+                format!("{} INIT[{bit}]", a.what.trim_end_matches(" O")),
+            ));
+        }
+        base = end;
+    }
     let mut drives = Vec::new();
     for p in netlist.ports.iter().filter(|p| p.output) {
         for (i, bit) in p.bits.iter().enumerate() {
             drives.push((lane_port(&p.name, i), expr(*bit)));
         }
     }
-    let site_bits = (u64::BITS - (sites.len() as u64).leading_zeros()).max(1) as usize;
     let module = format!("{unit}_faulty");
     let lanes = |p: &ManifestPort| -> Vec<ManifestPort> {
         (0..p.width)
@@ -299,6 +381,7 @@ pub fn instrument(netlist: &Netlist, manifest: &Manifest) -> Result<Instrumented
             verilog,
         },
         sites,
+        init_sites,
     })
 }
 
@@ -324,5 +407,15 @@ mod tests {
         assert_eq!(lut("11111111", &["x", "y", "z"]), ONES);
         // MUX: I2 ? I1 : I0.
         assert_eq!(lut("11001010", &["a", "b", "s"]), "((s & b) | (~s & a))");
+    }
+
+    #[test]
+    fn init_bits_are_those_the_inputs_can_reach() {
+        let (x, y) = (Bit::Net(7), Bit::Net(8));
+        assert_eq!(reachable_init_bits(&[x, y]), vec![0, 1, 2, 3]);
+        // I1 tied to 1: only k with bit 1 set.
+        assert_eq!(reachable_init_bits(&[x, Bit::Const(true)]), vec![2, 3]);
+        // I0 and I2 on one net: bits 0 and 2 of k agree.
+        assert_eq!(reachable_init_bits(&[x, y, x]), vec![0, 2, 5, 7]);
     }
 }

@@ -6,6 +6,8 @@
 //! of the Yosys-mapped netlist of any unit (instrumented, run in Verilator). Campaigns split
 //! into shards by site and merge back exactly.
 
+pub mod network;
+
 use crate::base::{sign_extend, ParamMap};
 use crate::emit;
 use crate::flows::Failure;
@@ -16,8 +18,11 @@ use crate::units::Unit;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// Fault kinds and their `fault_kind` port values.
-pub const KINDS: [(&str, u64); 3] = [("flip", 0), ("sa0", 1), ("sa1", 2)];
+/// Fault kinds and their `fault_kind` port values; `init` (a flipped LUT INIT bit, netlist
+/// sites only) selects its own sites, whatever the kind port says.
+pub const KINDS: [(&str, u64); 4] = [("flip", 0), ("sa0", 1), ("sa1", 2), ("init", 0)];
+/// Index of `init` in [`KINDS`].
+pub const INIT: usize = 3;
 const KIND_NONE: u64 = 3;
 
 /// Campaigns up to this many injections run over every operand pair (every n <= 8 unit).
@@ -56,7 +61,7 @@ pub fn parse_kinds(s: &str) -> Result<Vec<usize>, Failure> {
             .position(|(name, _)| *name == k)
             .ok_or_else(|| {
                 Failure::BadInput(format!(
-                    "--kinds: unknown fault kind `{k}`, allowed: flip, sa0, sa1"
+                    "--kinds: unknown fault kind `{k}`, allowed: flip, sa0, sa1, init"
                 ))
             })?;
         if !kinds.contains(&i) {
@@ -195,15 +200,21 @@ pub struct Campaign {
     pub flip: Option<Counts>,
     pub sa0: Option<Counts>,
     pub sa1: Option<Counts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Counts>,
+    /// (site, kind) injection targets of the whole campaign (all shards).
+    #[serde(default)]
+    pub targets: u64,
     pub rows: Vec<SiteRow>,
 }
 
 impl Campaign {
-    pub fn counts(&self) -> [(&'static str, Option<&Counts>); 3] {
+    pub fn counts(&self) -> [(&'static str, Option<&Counts>); 4] {
         [
             ("flip", self.flip.as_ref()),
             ("sa0", self.sa0.as_ref()),
             ("sa1", self.sa1.as_ref()),
+            ("init", self.init.as_ref()),
         ]
     }
 
@@ -211,24 +222,35 @@ impl Campaign {
         match kind {
             0 => &mut self.flip,
             1 => &mut self.sa0,
-            _ => &mut self.sa1,
+            2 => &mut self.sa1,
+            _ => &mut self.init,
         }
     }
 
     /// All kinds together.
     pub fn total(&self) -> Counts {
+        self.total_of(&["flip", "sa0", "sa1", "init"])
+    }
+
+    /// The kinds named together.
+    pub fn total_of(&self, kinds: &[&str]) -> Counts {
         let mut t = Counts::default();
-        for (_, c) in self.counts() {
-            if let Some(c) = c {
+        for (kind, c) in self.counts() {
+            if let Some(c) = c.filter(|_| kinds.contains(&kind)) {
                 t.add(c);
             }
         }
         t
     }
 
-    /// Injections in the whole space: every operand pair x sites x kinds.
+    /// Injections in the whole space: every operand pair x (site, kind) target.
     fn population(&self) -> f64 {
-        2f64.powi(self.operand_bits as i32) * self.sites as f64 * self.kinds.len() as f64
+        let targets = if self.targets > 0 {
+            self.targets
+        } else {
+            self.sites * self.kinds.len() as u64
+        };
+        2f64.powi(self.operand_bits as i32) * targets as f64
     }
 
     /// Confidence margins of the rates of a sampled campaign (none when exhaustive: exact).
@@ -284,11 +306,12 @@ pub struct Options {
 }
 
 impl Options {
-    /// Every kind at every site of `universe`, over every pair (or the default sample), seed 1.
+    /// flip, sa0 and sa1 at every site of `universe`, over every pair (or the default
+    /// sample), seed 1.
     pub fn new(universe: SiteUniverse) -> Options {
         Options {
             universe,
-            kinds: (0..KINDS.len()).collect(),
+            kinds: vec![0, 1, 2],
             vectors: None,
             seed: 1,
             shard: None,
@@ -297,25 +320,22 @@ impl Options {
     }
 }
 
-/// Every injection of one slice: site-major, then kind, then operand pair (fastest).
+/// Every injection of one slice: target-major ((site, kind port value)), then operand pair.
 struct Injections<'a> {
     pairs: &'a dyn VectorSource,
     n_pairs: u64,
-    sites: Vec<u64>,
-    kinds: Vec<u64>,
+    targets: Vec<(u64, u64)>,
 }
 
 impl VectorSource for Injections<'_> {
     fn len(&self) -> u64 {
-        self.n_pairs * (self.sites.len() * self.kinds.len()) as u64
+        self.n_pairs * self.targets.len() as u64
     }
     fn fill(&self, index: u64, out: &mut [u64]) {
         let (pair, sk) = (index % self.n_pairs, index / self.n_pairs);
-        let nk = self.kinds.len() as u64;
         let n = out.len();
         self.pairs.fill(pair, &mut out[..n - 2]);
-        out[n - 2] = self.sites[(sk / nk) as usize];
-        out[n - 1] = self.kinds[(sk % nk) as usize];
+        (out[n - 2], out[n - 1]) = self.targets[sk as usize];
     }
     fn describe(&self) -> String {
         format!("{} injections", self.len())
@@ -324,17 +344,25 @@ impl VectorSource for Injections<'_> {
 
 /// The unit under test: its model (with `fault_site`/`fault_kind` inputs), site names and the
 /// plain unit whose golden model gives the fault-free outputs.
-struct Target {
-    model: Model,
-    sites: Vec<String>,
-    plain: UnitSpec,
+pub(crate) struct Target {
+    pub model: Model,
+    pub sites: Vec<String>,
+    /// INIT-bit sites (netlist sites with `init`): (site number, name).
+    pub init_sites: Vec<(u64, String)>,
+    pub plain: UnitSpec,
     /// The unit with fault ports, whose golden model classifies port injections.
-    ports_unit: Option<UnitSpec>,
-    lut: Option<u64>,
-    yosys: Option<String>,
+    pub ports_unit: Option<UnitSpec>,
+    pub lut: Option<u64>,
+    pub yosys: Option<String>,
+    /// The §5 path of the mapped netlist (netlist sites).
+    pub path_ns: Option<f64>,
 }
 
-fn spec_with(family: &str, params: &ParamMap, fault_ports: bool) -> Result<UnitSpec, Failure> {
+pub(crate) fn spec_with(
+    family: &str,
+    params: &ParamMap,
+    fault_ports: bool,
+) -> Result<UnitSpec, Failure> {
     if family == "dot" {
         return Err(crate::spec::not_for_a_dot("faults").into());
     }
@@ -346,10 +374,11 @@ fn spec_with(family: &str, params: &ParamMap, fault_ports: bool) -> Result<UnitS
     Ok(UnitSpec::from_params(family, &p)?)
 }
 
-fn target(
+pub(crate) fn target(
     family: &str,
     params: &ParamMap,
     universe: SiteUniverse,
+    init: bool,
     progress: &(dyn Fn(String) + Sync),
 ) -> Result<Target, Failure> {
     if params.get("pipeline").and_then(|v| v.as_bool()) == Some(true) {
@@ -373,10 +402,12 @@ fn target(
             Ok(Target {
                 model,
                 sites: spec.unit.fault_site_names(),
+                init_sites: Vec::new(),
                 plain,
                 ports_unit: Some(spec),
                 lut: None,
                 yosys: None,
+                path_ns: None,
             })
         }
         SiteUniverse::Netlist => {
@@ -385,8 +416,8 @@ fn target(
             let g = emit::generate(&plain);
             progress(format!("{}: synthesising (Yosys) ...", g.name));
             let (netlist, result) = synth::mapped_netlist(&yosys, &g).map_err(Failure::Failed)?;
-            let inst =
-                synth::instrument::instrument(&netlist, &g.manifest).map_err(Failure::Failed)?;
+            let inst = synth::instrument::instrument(&netlist, &g.manifest, init)
+                .map_err(Failure::Failed)?;
             progress(format!(
                 "{}: {} fault sites; building the Verilator model ...",
                 g.name,
@@ -396,10 +427,12 @@ fn target(
             Ok(Target {
                 model,
                 sites: inst.sites,
+                init_sites: inst.init_sites,
                 plain,
                 ports_unit: None,
                 lut: Some(result.stats.lut),
                 yosys: Some(yosys.version),
+                path_ns: Some(result.stats.path_ns),
             })
         }
     }
@@ -482,7 +515,7 @@ fn decade(relative: f64) -> usize {
 /// The 64-lane words of every block of 64 operand pairs (see [`crate::synth::instrument`]):
 /// per block, one word per operand bit, operand after operand. Lanes past the last pair repeat
 /// pair 0 and are masked out of the counts.
-fn pack_pairs(pairs: &dyn VectorSource, widths: &[usize]) -> Vec<u64> {
+pub(crate) fn pack_pairs(pairs: &dyn VectorSource, widths: &[usize]) -> Vec<u64> {
     let words: usize = widths.iter().sum();
     let n = pairs.len();
     let blocks = n.div_ceil(64) as usize;
@@ -502,25 +535,22 @@ fn pack_pairs(pairs: &dyn VectorSource, widths: &[usize]) -> Vec<u64> {
     packed
 }
 
-/// Injections of the 64-lane model: per (site, kind) every block of pairs.
-struct PackedInjections<'a> {
-    packed: &'a [u64],
-    words: usize,
-    blocks: u64,
-    sites: Vec<u64>,
-    kinds: Vec<u64>,
+/// Injections of the 64-lane model: per (site, kind port value) target every block of pairs.
+pub(crate) struct PackedInjections<'a> {
+    pub packed: &'a [u64],
+    pub words: usize,
+    pub blocks: u64,
+    pub targets: Vec<(u64, u64)>,
 }
 
 impl VectorSource for PackedInjections<'_> {
     fn len(&self) -> u64 {
-        self.blocks * (self.sites.len() * self.kinds.len()) as u64
+        self.blocks * self.targets.len() as u64
     }
     fn fill(&self, index: u64, out: &mut [u64]) {
         let (block, sk) = ((index % self.blocks) as usize, index / self.blocks);
-        let nk = self.kinds.len() as u64;
         out[..self.words].copy_from_slice(&self.packed[block * self.words..][..self.words]);
-        out[self.words] = self.sites[(sk / nk) as usize];
-        out[self.words + 1] = self.kinds[(sk % nk) as usize];
+        (out[self.words], out[self.words + 1]) = self.targets[sk as usize];
     }
     fn describe(&self) -> String {
         format!("{} blocks of 64 injections", self.len())
@@ -641,6 +671,12 @@ pub fn run(
     if options.vectors == Some(0) {
         return Err(Failure::BadInput("--vectors must be at least 1".into()));
     }
+    let with_init = options.kinds.contains(&INIT);
+    if with_init && options.universe == SiteUniverse::Ports {
+        return Err(Failure::BadInput(
+            "--kinds init flips LUT INIT bits of the mapped netlist: use --sites netlist".into(),
+        ));
+    }
     let frequencies = match &options.inputs {
         Some(files) => Some(operand_frequencies(
             files,
@@ -648,7 +684,7 @@ pub fn run(
         )?),
         None => None,
     };
-    let t = target(family, params, options.universe, progress)?;
+    let t = target(family, params, options.universe, with_init, progress)?;
     let unit = t.plain.unit.as_ref();
     let module = t.model.manifest().module.clone();
     let widths = crate::units::input_widths(unit);
@@ -657,9 +693,28 @@ pub fn run(
             "{family}: fault campaigns take units with two operands"
         )));
     }
-    let n_sites = t.sites.len() as u64;
+    // Sites and the kinds each takes: output sites every kind but init, INIT sites init.
+    let out_kinds: Vec<usize> = options
+        .kinds
+        .iter()
+        .copied()
+        .filter(|&k| k != INIT)
+        .collect();
+    let mut listed: Vec<(u64, String, Vec<usize>)> = Vec::new();
+    if !out_kinds.is_empty() {
+        for (i, name) in t.sites.iter().enumerate() {
+            listed.push((i as u64 + 1, name.clone(), out_kinds.clone()));
+        }
+    }
+    if with_init {
+        for (site, name) in &t.init_sites {
+            listed.push((*site, name.clone(), vec![INIT]));
+        }
+    }
+    let n_sites = listed.len() as u64;
+    let all_targets: u64 = listed.iter().map(|l| l.2.len() as u64).sum();
     let pair_bits: u32 = widths.iter().map(|&w| w as u32).sum();
-    let space = (1u128 << pair_bits) * u128::from(n_sites) * options.kinds.len() as u128;
+    let space = (1u128 << pair_bits) * u128::from(all_targets);
     let exhaustive = options.vectors.is_none() && space <= u128::from(EXHAUSTIVE_MAX_INJECTIONS);
     let pairs: Box<dyn VectorSource> = if exhaustive {
         Box::new(sim::Exhaustive::new(widths.clone()))
@@ -705,21 +760,19 @@ pub fn run(
             (1u64 << n) - 1
         }
     };
-    let source = |sites: Vec<u64>, kinds: Vec<u64>| -> Box<dyn VectorSource + '_> {
+    let source = |targets: Vec<(u64, u64)>| -> Box<dyn VectorSource + '_> {
         if packed_model {
             Box::new(PackedInjections {
                 packed: &packed,
                 words: words_in,
                 blocks,
-                sites,
-                kinds,
+                targets,
             })
         } else {
             Box::new(Injections {
                 pairs: pairs.as_ref(),
                 n_pairs,
-                sites,
-                kinds,
+                targets,
             })
         }
     };
@@ -737,7 +790,7 @@ pub fn run(
     let mut pair = vec![0u64; 2];
     sim::stream(
         &t.model,
-        source(vec![0], vec![KIND_NONE]).as_ref(),
+        source(vec![(0, KIND_NONE)]).as_ref(),
         |inputs, actual| {
             reference.extend_from_slice(actual);
             let lanes: Vec<(u64, u32)> = if packed_model {
@@ -784,7 +837,7 @@ pub fn run(
     }
     let out_words = reference.len() / per_sk as usize;
 
-    // The slice of sites this run covers.
+    // The slice of the listed sites this run covers (positions, 1-based).
     let (first_site, last_site) = match options.shard {
         Some((i, n)) => {
             let per = n_sites.div_ceil(n);
@@ -792,23 +845,27 @@ pub fn run(
         }
         None => (1, n_sites),
     };
-    let site_list: Vec<u64> = (first_site..=last_site).collect();
-    let kind_values: Vec<u64> = options.kinds.iter().map(|&k| KINDS[k].1).collect();
-
-    // Injections, two model processes at a time over chunks of sites.
-    let chunks: Vec<Vec<u64>> = site_list
-        .chunks(site_list.len().div_ceil(8).max(1))
-        .map(<[u64]>::to_vec)
+    let slice = listed
+        .get((first_site - 1) as usize..last_site as usize)
+        .unwrap_or_default();
+    // (site, kind index, site name) of every target of the slice.
+    let targets: Vec<(u64, usize, &str)> = slice
+        .iter()
+        .flat_map(|(site, name, kinds)| kinds.iter().map(move |&k| (*site, k, name.as_str())))
         .collect();
-    let n_kinds = kind_values.len();
-    let total_injections = site_list.len() as u64 * n_kinds as u64 * n_pairs;
+
+    // Injections, two model processes at a time over chunks of targets.
+    let chunks: Vec<&[(u64, usize, &str)]> =
+        targets.chunks(targets.len().div_ceil(8).max(1)).collect();
+    let total_injections = targets.len() as u64 * n_pairs;
     progress(format!(
-        "{module}: {} sites x {n_kinds} kinds x {n_pairs} pairs = {total_injections} injections ...",
-        site_list.len()
+        "{module}: {} sites, {} (site, kind) targets x {n_pairs} pairs = {total_injections} injections ...",
+        slice.len(),
+        targets.len()
     ));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicU64::new(0);
-    type Part = (Vec<Vec<Counts>>, Option<String>);
+    type Part = (Vec<Counts>, Option<String>);
     let parts: std::sync::Mutex<Vec<(usize, Part)>> = Default::default();
     let start = std::time::Instant::now();
     let failure: std::sync::Mutex<Option<String>> = Default::default();
@@ -817,9 +874,9 @@ pub fn run(
         for _ in 0..2 {
             s.spawn(|| loop {
                 let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(sites) = chunks.get(c) else { break };
-                let src = source(sites.clone(), kind_values.clone());
-                let mut counts = vec![vec![Counts::default(); n_kinds]; sites.len()];
+                let Some(chunk) = chunks.get(c) else { break };
+                let src = source(chunk.iter().map(|&(s, k, _)| (s, KINDS[k].1)).collect());
+                let mut counts = vec![Counts::default(); chunk.len()];
                 let mut disagreement = None;
                 let mut expected = vec![0u64; outputs.len()];
                 let mut k = 0u64;
@@ -827,7 +884,7 @@ pub fn run(
                     let (v, sk) = ((k % per_sk) as usize, (k / per_sk) as usize);
                     k += 1;
                     let reference = &reference[v * out_words..][..out_words];
-                    let c = &mut counts[sk / n_kinds][sk % n_kinds];
+                    let c = &mut counts[sk];
                     let err = if has_err { actual[p_words] } else { 0 };
                     if packed_model {
                         let block = v as u64;
@@ -839,9 +896,7 @@ pub fn run(
                         if disagreement.is_none() && expected != actual {
                             disagreement = Some(format!(
                                 "injection {:?} ({} {}): golden fault model {expected:?}, Verilator {actual:?}",
-                                inputs,
-                                t.sites[(inputs[2] - 1) as usize],
-                                KINDS[options.kinds[sk % n_kinds]].0
+                                inputs, chunk[sk].2, KINDS[chunk[sk].1].0
                             ));
                         }
                     }
@@ -851,13 +906,13 @@ pub fn run(
                     *failure.lock().expect("lock") = Some(e.to_string());
                     break;
                 }
-                let finished = done.fetch_add(sites.len() as u64, std::sync::atomic::Ordering::Relaxed)
-                    + sites.len() as u64;
+                let finished = done.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed)
+                    + chunk.len() as u64;
                 let secs = start.elapsed().as_secs_f64();
                 progress(format!(
-                    "  {finished}/{} sites, {:.1} M injections/s",
-                    site_list.len(),
-                    (finished * n_kinds as u64 * n_pairs) as f64 / secs.max(1e-9) / 1e6
+                    "  {finished}/{} targets, {:.1} M injections/s",
+                    targets.len(),
+                    (finished * n_pairs) as f64 / secs.max(1e-9) / 1e6
                 ));
                 parts.lock().expect("lock").push((c, (counts, disagreement)));
             });
@@ -899,35 +954,34 @@ pub fn run(
         flip: None,
         sa0: None,
         sa1: None,
+        init: None,
+        targets: all_targets,
         rows: Vec::new(),
     };
     for &k in &options.kinds {
         *campaign.counts_mut(k) = Some(Counts::default());
     }
-    let mut site_iter = site_list.iter();
+    let mut target_iter = targets.iter();
     for (_, (counts, disagreement)) in parts {
         if let Some(d) = disagreement {
             return Err(Failure::Failed(format!("{module}: {d}")));
         }
-        for per_site in counts {
-            let site = *site_iter.next().expect("one row per site");
-            for (slot, c) in per_site.into_iter().enumerate() {
-                let kind = options.kinds[slot];
-                campaign.rows.push(SiteRow {
-                    site,
-                    name: t.sites[(site - 1) as usize].clone(),
-                    kind: KINDS[kind].0.into(),
-                    injections: c.injections,
-                    masked: c.masked,
-                    detected: c.detected,
-                    detected_equal: c.detected_equal,
-                    sdc: c.sdc,
-                });
-                campaign
-                    .counts_mut(kind)
-                    .get_or_insert_with(Default::default)
-                    .add(&c);
-            }
+        for c in counts {
+            let &(site, kind, name) = target_iter.next().expect("one row per target");
+            campaign.rows.push(SiteRow {
+                site,
+                name: name.into(),
+                kind: KINDS[kind].0.into(),
+                injections: c.injections,
+                masked: c.masked,
+                detected: c.detected,
+                detected_equal: c.detected_equal,
+                sdc: c.sdc,
+            });
+            campaign
+                .counts_mut(kind)
+                .get_or_insert_with(Default::default)
+                .add(&c);
         }
     }
     Ok(campaign)
@@ -988,6 +1042,7 @@ pub fn merge(parts: &[Campaign]) -> Result<Campaign, Failure> {
         flip: None,
         sa0: None,
         sa1: None,
+        init: None,
         rows: Vec::new(),
         ..first.clone()
     };
@@ -1162,13 +1217,20 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
         "detected%",
         "sdc%",
         "sdc>5%",
+        "init_detected%",
+        "init_sdc%",
         "pairs",
     ];
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             let c = &r.campaign;
-            let t = c.total();
+            let t = c.total_of(&["flip", "sa0", "sa1"]);
+            let init = |f: fn(&Counts) -> u64| {
+                c.init
+                    .as_ref()
+                    .map_or("-".into(), |i| format!("{:.3}", i.percent(f(i))))
+            };
             vec![
                 r.design.to_string(),
                 r.n.to_string(),
@@ -1180,6 +1242,8 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
                 format!("{:.3}", t.percent(t.detected)),
                 format!("{:.3}", t.percent(t.sdc)),
                 format!("{:.1}", t.sdc_over_5pct_share()),
+                init(|i| i.detected),
+                init(|i| i.sdc),
                 if c.exhaustive {
                     "all".into()
                 } else {
@@ -1189,7 +1253,7 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
         })
         .collect();
     let mut t = crate::base::aligned_table(&header, &body);
-    t.push_str("netlist sites (every observed LUT/MUXF/CARRY4 output), flip + sa0 + sa1 together; sdc>5%: share of SDCs above 5 % relative error\n");
+    t.push_str("netlist sites (every observed LUT/MUXF/CARRY4 output), the chosen kinds of flip, sa0, sa1 together; init: every reachable LUT INIT bit flipped (configuration upsets); sdc>5%: share of SDCs above 5 % relative error\n");
     t
 }
 
@@ -1203,7 +1267,7 @@ pub fn compare_plot(rows: &[CompareRow]) -> Result<String, Failure> {
     let points: Vec<(f64, f64, String)> = rows
         .iter()
         .filter_map(|r| {
-            let t = r.campaign.total();
+            let t = r.campaign.total_of(&["flip", "sa0", "sa1"]);
             let lut = r.campaign.lut? as f64;
             Some((lut, t.percent(t.sdc), format!("{} n={}", r.design, r.n)))
         })
@@ -1215,7 +1279,12 @@ pub fn compare_plot(rows: &[CompareRow]) -> Result<String, Failure> {
         .fold(f64::MAX, f64::min)
         .min(max_lut)
         / 1.5;
-    let max_sdc = points.iter().map(|p| p.1).fold(1.0, f64::max) * 1.15;
+    let init_max = rows
+        .iter()
+        .filter_map(|r| r.campaign.init.as_ref())
+        .map(|i| i.percent(i.sdc))
+        .fold(0.0, f64::max);
+    let max_sdc = points.iter().map(|p| p.1).fold(init_max.max(1.0), f64::max) * 1.15;
     let mut svg = String::new();
     let draw = |svg: &mut String| -> Result<(), Box<dyn std::error::Error>> {
         let root = SVGBackend::with_string(svg, (800, 520)).into_drawing_area();
@@ -1247,6 +1316,22 @@ pub fn compare_plot(rows: &[CompareRow]) -> Result<String, Failure> {
                 }))?
                 .label(format!("n = {n}"))
                 .legend(move |(x, y)| Circle::new((x, y), 5, color.filled()));
+            // INIT upsets (configuration memory), where the campaign ran them: hollow.
+            let init: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| r.n == n)
+                .filter_map(|r| Some((r.campaign.lut? as f64, r.campaign.init.as_ref()?)))
+                .map(|(l, i)| (l, i.percent(i.sdc)))
+                .collect();
+            if !init.is_empty() {
+                chart
+                    .draw_series(
+                        init.into_iter()
+                            .map(|(x, y)| Circle::new((x, y), 5, color.stroke_width(2))),
+                    )?
+                    .label(format!("n = {n}, INIT upsets"))
+                    .legend(move |(x, y)| Circle::new((x, y), 5, color.stroke_width(2)));
+            }
         }
         chart
             .configure_series_labels()

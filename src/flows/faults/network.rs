@@ -1,0 +1,815 @@
+//! Network campaigns (ARITHMETIC.md §6): one persistent fault (stuck-at at a site, or a
+//! flipped LUT INIT bit) in one lane of a dot of `lanes` lanes; MAC j of every output of the
+//! network's Conv/Gemm/MatMul layers runs on lane j mod lanes, so the faulty lane's MACs use the
+//! faulty product function for the whole inference. Each (fault, image) pair over the test
+//! images the fault-free quantized network classifies correctly is detected (some `err` of the
+//! lane raised), else SDC-1 (top-1 changed), else masked; SDC-5 independently marks the pairs
+//! without `err` whose label leaves the top 5. A fault is critical when any image is SDC-1.
+//!
+//! The faulty product function of a unit of at most 8+8 input bits is tabulated over every
+//! operand pair: for netlist sites by the bit-sliced instrumented netlist in Verilator (the
+//! engine of unit campaigns), for port sites by the unit's golden fault model. The fault sits
+//! in lane 0 (OUR DEFINITION; the lanes are identical, only the MACs mapped to them differ).
+
+use super::{pack_pairs, target, PackedInjections, Shard, SiteUniverse, Target, INIT, KINDS};
+use crate::base::{Failure, ParamMap};
+use crate::flows::dnn::Network;
+use crate::net::{self, quant, Tensor};
+use crate::sim::{self, splitmix64};
+use serde::{Deserialize, Serialize};
+
+/// fault_kind value that selects no fault.
+const KIND_NONE: u64 = 3;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct NetOptions {
+    pub universe: SiteUniverse,
+    /// Indices into [`KINDS`]: sa0, sa1, init (persistent faults only).
+    pub kinds: Vec<usize>,
+    pub lanes: u32,
+    /// Sample this many faults (seeded, without replacement) instead of all.
+    pub faults: Option<u64>,
+    pub seed: u64,
+    /// At most this many of the correctly classified test images.
+    pub images: Option<usize>,
+    pub calib: usize,
+    pub shard: Option<(u64, u64)>,
+}
+
+/// One fault over the images.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultRow {
+    pub site: u64,
+    pub name: String,
+    pub kind: String,
+    pub masked: u64,
+    pub detected: u64,
+    pub sdc1: u64,
+    pub sdc5: u64,
+}
+
+/// A rate over (fault, image) pairs with its 95 % margin (cluster-robust over the sampled
+/// faults; 0 when every fault ran).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateMargin {
+    pub rate: String,
+    pub value: f64,
+    pub margin_95: f64,
+}
+
+/// A network campaign's result (or one shard's part).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetCampaign {
+    pub unit: String,
+    pub family: String,
+    pub params: serde_json::Value,
+    pub model: String,
+    pub model_sha256: String,
+    pub data_sha256: String,
+    pub lanes: u32,
+    pub site_universe: SiteUniverse,
+    pub kinds: Vec<String>,
+    /// Faults in the universe (sites x kinds) and whether a sample of them ran.
+    pub population: u64,
+    pub sampled: bool,
+    pub seed: Option<u64>,
+    /// Images per fault (correctly classified by the fault-free quantized network).
+    pub images: u64,
+    pub lut: Option<u64>,
+    pub path_ns: Option<f64>,
+    pub yosys: Option<String>,
+    pub shard: Option<Shard>,
+    pub faults: u64,
+    pub pairs: u64,
+    pub masked: u64,
+    pub detected: u64,
+    pub sdc1: u64,
+    pub sdc5: u64,
+    pub critical: u64,
+    pub margins: Vec<RateMargin>,
+    pub rows: Vec<FaultRow>,
+}
+
+impl NetCampaign {
+    /// Totals and margins from the rows.
+    fn total(&mut self) {
+        let sum = |f: fn(&FaultRow) -> u64| self.rows.iter().map(f).sum::<u64>();
+        (self.masked, self.detected, self.sdc1, self.sdc5) = (
+            sum(|r| r.masked),
+            sum(|r| r.detected),
+            sum(|r| r.sdc1),
+            sum(|r| r.sdc5),
+        );
+        self.faults = self.rows.len() as u64;
+        self.pairs = self.faults * self.images;
+        self.critical = self.rows.iter().filter(|r| r.sdc1 > 0).count() as u64;
+        let n = self.faults as f64;
+        let fpc = if self.sampled {
+            (1.0 - n / self.population.max(1) as f64).max(0.0)
+        } else {
+            0.0
+        };
+        let m = self.images.max(1) as f64;
+        let rates: [(&str, fn(&FaultRow) -> u64); 4] = [
+            ("masked", |r| r.masked),
+            ("detected", |r| r.detected),
+            ("sdc1", |r| r.sdc1),
+            ("sdc5", |r| r.sdc5),
+        ];
+        let mut margins: Vec<RateMargin> = rates
+            .iter()
+            .map(|(name, f)| {
+                // The mean of the per-fault rates; its variance from their spread (faults are
+                // the sampled clusters of (fault, image) pairs).
+                let per: Vec<f64> = self.rows.iter().map(|r| f(r) as f64 / m).collect();
+                let mean = per.iter().sum::<f64>() / n.max(1.0);
+                let s2 = per.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+                RateMargin {
+                    rate: name.to_string(),
+                    value: mean,
+                    margin_95: 1.96 * (s2 / n.max(1.0) * fpc).sqrt(),
+                }
+            })
+            .collect();
+        let crit = self.critical as f64 / n.max(1.0);
+        margins.push(RateMargin {
+            rate: "critical".into(),
+            value: crit,
+            margin_95: 1.96 * (crit * (1.0 - crit) / (n - 1.0).max(1.0) * fpc).sqrt(),
+        });
+        self.margins = margins;
+    }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    crate::emit::sha256_hex(bytes)
+}
+
+/// The persistent faults of the target: (site, kind index, name), sa0/sa1 at the output sites
+/// and init at the INIT sites.
+fn universe(t: &Target, kinds: &[usize]) -> Vec<(u64, usize, String)> {
+    let mut v = Vec::new();
+    for (i, name) in t.sites.iter().enumerate() {
+        for &k in kinds.iter().filter(|&&k| k != INIT) {
+            v.push((i as u64 + 1, k, name.clone()));
+        }
+    }
+    if kinds.contains(&INIT) {
+        for (site, name) in &t.init_sites {
+            v.push((*site, INIT, name.clone()));
+        }
+    }
+    v
+}
+
+/// `k` of `n` indices, seeded, in ascending order.
+fn sample(n: u64, k: u64, seed: u64) -> Vec<u64> {
+    let mut idx: Vec<u64> = (0..n).collect();
+    let mut state = seed;
+    for i in 0..k.min(n) {
+        state = splitmix64(state);
+        let j = i + state % (n - i);
+        idx.swap(i as usize, j as usize);
+    }
+    let mut chosen = idx[..k.min(n) as usize].to_vec();
+    chosen.sort_unstable();
+    chosen
+}
+
+/// Tables of the faulty unit over every operand pair (index a + b·2^wa): raw p and err.
+type FaultyTable = (Vec<u64>, Vec<bool>);
+
+/// The tables of the netlist model for `faults` ((site, kind port value)), bit-sliced in
+/// Verilator.
+fn netlist_tables(
+    t: &Target,
+    widths: &[usize],
+    p_width: usize,
+    has_err: bool,
+    faults: &[(u64, u64)],
+) -> Result<Vec<FaultyTable>, Failure> {
+    let pairs = sim::Exhaustive::new(widths.to_vec());
+    let n_pairs = sim::VectorSource::len(&pairs) as usize;
+    let packed = pack_pairs(&pairs, widths);
+    let blocks = n_pairs.div_ceil(64) as u64;
+    let source = PackedInjections {
+        packed: &packed,
+        words: widths.iter().sum(),
+        blocks,
+        targets: faults.to_vec(),
+    };
+    let mut tables: Vec<FaultyTable> = vec![(vec![0; n_pairs], vec![false; n_pairs]); faults.len()];
+    let mut v = 0usize;
+    sim::stream(&t.model, &source, |_, out| {
+        let (f, block) = (v / blocks as usize, v % blocks as usize);
+        v += 1;
+        let (p, err) = &mut tables[f];
+        for lane in 0..64usize {
+            let pair = block * 64 + lane;
+            if pair >= n_pairs {
+                break;
+            }
+            p[pair] = (0..p_width).fold(0, |acc, i| acc | (((out[i] >> lane) & 1) << i));
+            err[pair] = has_err && (out[p_width] >> lane) & 1 == 1;
+        }
+    })
+    .map_err(|e| Failure::Failed(format!("{}: {e}", t.model.manifest().module)))?;
+    Ok(tables)
+}
+
+/// Classify one fault over the images.
+fn classify(
+    qnet: &quant::QuantNet,
+    lane: &quant::FaultyLane,
+    images: &[(&Tensor, usize)],
+) -> Result<[u64; 4], String> {
+    let mut c = [0u64; 4]; // masked, detected, sdc1, sdc5
+    for (image, label) in images {
+        let (y, err) = qnet.run_faulty(image, Some(lane))?;
+        if err {
+            c[1] += 1;
+            continue;
+        }
+        if net::argmax(&y.data) != *label {
+            c[2] += 1;
+        } else {
+            c[0] += 1;
+        }
+        if !net::in_top_k(&y.data, *label, 5) {
+            c[3] += 1;
+        }
+    }
+    Ok(c)
+}
+
+/// Run a network campaign (or one shard of it) for the unit `family`/`params`.
+pub fn run(
+    network: &Network,
+    model_bytes: &[u8],
+    data_bytes: &[u8],
+    family: &str,
+    params: &ParamMap,
+    options: &NetOptions,
+    progress: &(dyn Fn(String) + Sync),
+) -> Result<NetCampaign, Failure> {
+    if let Some(k) = options.kinds.iter().find(|&&k| KINDS[k].0 == "flip") {
+        return Err(Failure::BadInput(format!(
+            "--kinds {}: a network campaign injects persistent faults (sa0, sa1, init); a flip lasts one evaluation",
+            KINDS[*k].0
+        )));
+    }
+    if options.kinds.contains(&INIT) && options.universe == SiteUniverse::Ports {
+        return Err(Failure::BadInput(
+            "--kinds init flips LUT INIT bits of the mapped netlist: use --sites netlist".into(),
+        ));
+    }
+    if !(1..=64).contains(&options.lanes) {
+        return Err(Failure::BadInput(format!(
+            "--lanes = {} is out of range, allowed 1..=64",
+            options.lanes
+        )));
+    }
+    if options.faults == Some(0) || options.images == Some(0) {
+        return Err(Failure::BadInput(
+            "--faults and --images must be at least 1".into(),
+        ));
+    }
+    // The unit must be small enough to tabulate before anything is synthesised.
+    let plain = super::spec_with(family, params, false)?;
+    let product = quant::ProductFn::new(plain.unit.as_ref(), &plain.module_name())?;
+    if product.weight_bits > 8 || product.act_bits > 8 {
+        return Err(Failure::BadInput(format!(
+            "{}: network campaigns tabulate the faulty unit: operands of at most 8 + 8 bits, this one has {} + {}",
+            plain.module_name(),
+            product.weight_bits,
+            product.act_bits
+        )));
+    }
+    let Network { graph, data } = network;
+    let ranges = quant::calibrate(graph, data.calibration(options.calib))?;
+    let qnet = quant::QuantNet::new(graph, &product, &ranges)?;
+    // The images the fault-free quantized network classifies correctly.
+    let tops = quant::map_images(&data.images, &|x| Ok(net::argmax(&qnet.run(x)?.data)))
+        .map_err(Failure::BadInput)?;
+    let mut images: Vec<(&Tensor, usize)> = data
+        .images
+        .iter()
+        .zip(&data.labels)
+        .zip(&tops)
+        .filter(|((_, l), t)| l == t)
+        .map(|((x, &l), _)| (x, l))
+        .collect();
+    images.truncate(options.images.unwrap_or(usize::MAX));
+    if images.is_empty() {
+        return Err(Failure::BadInput(
+            "no test image is classified correctly by the fault-free quantized network".into(),
+        ));
+    }
+    progress(format!(
+        "{}: {} of {} test images classified correctly",
+        plain.module_name(),
+        images.len(),
+        data.images.len()
+    ));
+
+    let t = target(
+        family,
+        params,
+        options.universe,
+        options.kinds.contains(&INIT),
+        progress,
+    )?;
+    let all = universe(&t, &options.kinds);
+    let population = all.len() as u64;
+    let chosen: Vec<u64> = match options.faults {
+        Some(k) if k < population => sample(population, k, options.seed),
+        _ => (0..population).collect(),
+    };
+    let sampled = (chosen.len() as u64) < population;
+    let (first, last) = match options.shard {
+        Some((i, n)) => {
+            let per = (chosen.len() as u64).div_ceil(n);
+            ((i - 1) * per + 1, (i * per).min(chosen.len() as u64))
+        }
+        None => (1, chosen.len() as u64),
+    };
+    let faults: Vec<&(u64, usize, String)> = chosen
+        .get((first - 1) as usize..last as usize)
+        .unwrap_or_default()
+        .iter()
+        .map(|&i| &all[i as usize])
+        .collect();
+
+    // The unit's ports as the tables see them.
+    let unit = t.plain.unit.as_ref();
+    let widths = crate::units::input_widths(unit);
+    let outputs: Vec<_> = unit
+        .ports()
+        .into_iter()
+        .filter(|p| p.dir == crate::base::Dir::Output)
+        .collect();
+    let p_width = outputs
+        .iter()
+        .find(|p| p.name == "p")
+        .map_or(0, |p| p.width);
+    let has_err = outputs.iter().any(|p| p.name == "err");
+    let wa = widths[0];
+    let tables = |chunk: &[&(u64, usize, String)]| -> Result<Vec<FaultyTable>, Failure> {
+        let sel: Vec<(u64, u64)> = chunk.iter().map(|f| (f.0, KINDS[f.1].1)).collect();
+        match &t.ports_unit {
+            None => netlist_tables(&t, &widths, p_width, has_err, &sel),
+            Some(spec) => Ok(sel
+                .iter()
+                .map(|&(site, kind)| {
+                    let n = 1usize << (widths[0] + widths[1]);
+                    let mut out = vec![0u64; 2];
+                    let (mut p, mut err) = (vec![0; n], vec![false; n]);
+                    for pair in 0..n {
+                        let (a, b) = (pair as u64 & ((1 << wa) - 1), pair as u64 >> wa);
+                        spec.unit.golden(&[a, b, site, kind], &mut out);
+                        (p[pair], err[pair]) = (out[0], out[1] != 0);
+                    }
+                    (p, err)
+                })
+                .collect()),
+        }
+    };
+    // The fault-free netlist must be the golden model.
+    if t.ports_unit.is_none() {
+        let (p, err) = netlist_tables(&t, &widths, p_width, has_err, &[(0, KIND_NONE)])?
+            .pop()
+            .unwrap_or_default();
+        let mut golden = vec![0u64; outputs.len()];
+        for (pair, (&pv, &ev)) in p.iter().zip(&err).enumerate() {
+            let (a, b) = (pair as u64 & ((1 << wa) - 1), pair as u64 >> wa);
+            unit.golden(&[a, b], &mut golden);
+            if golden[0] != pv || (has_err && (golden[1] != 0) != ev) {
+                return Err(Failure::Failed(format!(
+                    "{}: the fault-free netlist differs from the golden model at a = {a}, b = {b}: golden {golden:?}, netlist p = {pv}",
+                    plain.module_name()
+                )));
+            }
+        }
+    }
+
+    progress(format!(
+        "{}: {} faults ({} in the universe) x {} images ...",
+        plain.module_name(),
+        faults.len(),
+        population,
+        images.len()
+    ));
+    let chunks: Vec<&[&(u64, usize, String)]> = faults.chunks(16).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<(usize, Result<Vec<FaultRow>, Failure>)>> =
+        Default::default();
+    let start = std::time::Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(chunk) = chunks.get(c) else { break };
+                let rows = tables(chunk).and_then(|tabs| {
+                    chunk
+                        .iter()
+                        .zip(tabs)
+                        .map(|(f, (p, err))| {
+                            let lane =
+                                product.faulty_lane(0, options.lanes as usize, &|code, x| {
+                                    let pair = (code | (x << wa)) as usize;
+                                    (p[pair], err[pair])
+                                });
+                            let [masked, detected, sdc1, sdc5] =
+                                classify(&qnet, &lane, &images).map_err(Failure::Failed)?;
+                            Ok(FaultRow {
+                                site: f.0,
+                                name: f.2.clone(),
+                                kind: KINDS[f.1].0.into(),
+                                masked,
+                                detected,
+                                sdc1,
+                                sdc5,
+                            })
+                        })
+                        .collect()
+                });
+                let d =
+                    done.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed) + chunk.len();
+                progress(format!(
+                    "  {d}/{} faults, {:.1} s",
+                    faults.len(),
+                    start.elapsed().as_secs_f64()
+                ));
+                results.lock().expect("lock").push((c, rows));
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("lock");
+    results.sort_by_key(|r| r.0);
+    let mut rows = Vec::new();
+    for (_, r) in results {
+        rows.extend(r?);
+    }
+    let mut c = NetCampaign {
+        unit: plain.module_name(),
+        family: family.into(),
+        params: unit.params(),
+        model: String::new(),
+        model_sha256: sha256(model_bytes),
+        data_sha256: sha256(data_bytes),
+        lanes: options.lanes,
+        site_universe: options.universe,
+        kinds: options
+            .kinds
+            .iter()
+            .map(|&k| KINDS[k].0.to_string())
+            .collect(),
+        population,
+        sampled,
+        seed: sampled.then_some(options.seed),
+        images: images.len() as u64,
+        lut: t.lut,
+        path_ns: t.path_ns,
+        yosys: t.yosys.clone(),
+        shard: options.shard.map(|(index, count)| Shard {
+            index,
+            count,
+            first_site: first,
+            last_site: last,
+        }),
+        faults: 0,
+        pairs: 0,
+        masked: 0,
+        detected: 0,
+        sdc1: 0,
+        sdc5: 0,
+        critical: 0,
+        margins: Vec::new(),
+        rows,
+    };
+    c.total();
+    Ok(c)
+}
+
+/// Merge shards 1..N of one network campaign, every part checked.
+pub fn merge(parts: &[(String, NetCampaign)]) -> Result<NetCampaign, Failure> {
+    let (_, first) = parts
+        .first()
+        .ok_or_else(|| Failure::BadInput("--merge needs at least one part".into()))?;
+    fn key(c: &NetCampaign) -> impl PartialEq + '_ {
+        (
+            (&c.unit, &c.params, &c.model_sha256, &c.data_sha256, c.lanes),
+            (
+                c.site_universe,
+                &c.kinds,
+                c.population,
+                c.sampled,
+                c.seed,
+                c.images,
+            ),
+            (c.lut, &c.yosys),
+        )
+    }
+    let count = first.shard.as_ref().map_or(1, |s| s.count);
+    let mut seen = vec![false; count.min(1 << 20) as usize];
+    let mut sorted: Vec<&NetCampaign> = Vec::new();
+    for (file, c) in parts {
+        let bad = |what: String| Failure::BadInput(format!("{file}: {what}"));
+        if key(c) != key(first) {
+            return Err(bad(format!(
+                "not a shard of the same campaign as {} (unit, model, data, lanes, sites, kinds, sampling, images and netlist must agree)",
+                parts[0].0
+            )));
+        }
+        let s = c
+            .shard
+            .as_ref()
+            .ok_or_else(|| bad("a complete campaign, not a shard".into()))?;
+        if s.count != count || s.index == 0 || s.index > count || seen[(s.index - 1) as usize] {
+            return Err(bad(format!(
+                "shard {}/{} does not fit shards of {count}, or is given twice",
+                s.index, s.count
+            )));
+        }
+        seen[(s.index - 1) as usize] = true;
+        let expected_faults = s.last_site + 1 - s.first_site.min(s.last_site + 1);
+        if c.rows.len() as u64 != expected_faults {
+            return Err(bad(format!(
+                "{} fault rows where its range {}..={} has {expected_faults}",
+                c.rows.len(),
+                s.first_site,
+                s.last_site
+            )));
+        }
+        if let Some(r) = c
+            .rows
+            .iter()
+            .find(|r| r.masked + r.detected + r.sdc1 != c.images || r.sdc5 > c.images - r.detected)
+        {
+            return Err(bad(format!(
+                "fault `{}` ({}): masked + detected + sdc1 must be {} images, sdc5 at most the undetected",
+                r.name, r.kind, c.images
+            )));
+        }
+        sorted.push(c);
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(Failure::BadInput(format!(
+            "shard {}/{count} is missing",
+            missing + 1
+        )));
+    }
+    sorted.sort_by_key(|c| c.shard.as_ref().map_or(0, |s| s.index));
+    let mut merged = NetCampaign {
+        shard: None,
+        rows: sorted.iter().flat_map(|c| c.rows.iter().cloned()).collect(),
+        ..first.clone()
+    };
+    merged.total();
+    Ok(merged)
+}
+
+/// The summary: counts and rates with margins.
+pub fn table(c: &NetCampaign) -> String {
+    let pct = |n: u64| 100.0 * n as f64 / c.pairs.max(1) as f64;
+    let margin = |name: &str| {
+        c.margins
+            .iter()
+            .find(|m| m.rate == name)
+            .filter(|m| m.margin_95 > 0.0)
+            .map_or(String::new(), |m| format!(" ± {:.3}", 100.0 * m.margin_95))
+    };
+    let mut t = format!(
+        "{} ({} lanes, fault in lane 0; {} {} faults{}, {} images each)\n",
+        c.unit,
+        c.lanes,
+        c.faults,
+        c.kinds.join("/"),
+        if c.sampled {
+            format!(
+                " sampled of {} (seed {})",
+                c.population,
+                c.seed.unwrap_or_default()
+            )
+        } else {
+            String::new()
+        },
+        c.images
+    );
+    let body = vec![
+        vec!["pairs".into(), c.pairs.to_string(), "100".into()],
+        vec![
+            "masked".into(),
+            c.masked.to_string(),
+            format!("{:.3}{}", pct(c.masked), margin("masked")),
+        ],
+        vec![
+            "detected".into(),
+            c.detected.to_string(),
+            format!("{:.3}{}", pct(c.detected), margin("detected")),
+        ],
+        vec![
+            "sdc1".into(),
+            c.sdc1.to_string(),
+            format!("{:.3}{}", pct(c.sdc1), margin("sdc1")),
+        ],
+        vec![
+            "sdc5".into(),
+            c.sdc5.to_string(),
+            format!("{:.3}{}", pct(c.sdc5), margin("sdc5")),
+        ],
+        vec![
+            "critical faults".into(),
+            c.critical.to_string(),
+            format!(
+                "{:.3}{}",
+                100.0 * c.critical as f64 / c.faults.max(1) as f64,
+                margin("critical")
+            ),
+        ],
+    ];
+    t.push_str(&crate::base::aligned_table(&["class", "count", "%"], &body));
+    t.push_str("coverage = masked + detected; sdc5: no err and the label out of the top 5; critical: faults with any SDC-1 image (% of faults); margins: 95 %, over the sampled faults\n");
+    t
+}
+
+pub fn json(c: &NetCampaign) -> String {
+    serde_json::to_string_pretty(c).unwrap_or_default() + "\n"
+}
+
+pub fn csv(c: &NetCampaign) -> String {
+    let mut t = String::from("site,name,kind,masked,detected,sdc1,sdc5\n");
+    for r in &c.rows {
+        t.push_str(&format!(
+            "{},\"{}\",{},{},{},{},{}\n",
+            r.site, r.name, r.kind, r.masked, r.detected, r.sdc1, r.sdc5
+        ));
+    }
+    t
+}
+
+/// Read parts written with `--json`.
+pub fn read_parts(paths: &[&std::path::Path]) -> Result<Vec<(String, NetCampaign)>, Failure> {
+    paths
+        .iter()
+        .map(|p| {
+            let name = p.display().to_string();
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
+            let c = serde_json::from_str(&text).map_err(|e| {
+                Failure::BadInput(format!("{name}: not a qmulgen dnn-faults JSON result: {e}"))
+            })?;
+            Ok((name, c))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_distinct_sorted_and_seeded() {
+        let a = sample(100, 10, 7);
+        assert_eq!(a.len(), 10);
+        assert!(a.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(a, sample(100, 10, 7));
+        assert_ne!(a, sample(100, 10, 8));
+        assert_eq!(sample(5, 9, 1), vec![0, 1, 2, 3, 4]);
+    }
+}
+
+/// The four baselines of AdAM's network claim at n = 8, t = 7 (ARITHMETIC.md §3.4).
+pub const BASELINES: [(&str, &str, &str); 4] = [
+    ("Unp-exact", "exact", "{width: 8}"),
+    ("Unp-AxM", "mitchell", "{width: 8, frac_bits: 7}"),
+    ("Pro-TMR", "tmr", "{width: 8}"),
+    ("Pro-AdAM", "adam", "{width: 8, frac_bits: 7}"),
+];
+
+/// Run the network campaign of every baseline: (design, campaign).
+pub fn compare(
+    network: &Network,
+    model_bytes: &[u8],
+    data_bytes: &[u8],
+    options: &NetOptions,
+    progress: &(dyn Fn(String) + Sync),
+) -> Result<Vec<(String, NetCampaign)>, Failure> {
+    BASELINES
+        .iter()
+        .map(|(design, family, yaml)| {
+            let params: ParamMap = serde_yaml::from_str(yaml)
+                .map_err(|e| Failure::Failed(format!("baseline {design}: {e}")))?;
+            let c = run(
+                network,
+                model_bytes,
+                data_bytes,
+                family,
+                &params,
+                options,
+                progress,
+            )?;
+            Ok((design.to_string(), c))
+        })
+        .collect()
+}
+
+/// Area-delay product: LUTs x the §5 path (ns) of the unit's netlist.
+fn adp(c: &NetCampaign) -> Option<f64> {
+    Some(c.lut? as f64 * c.path_ns?)
+}
+
+pub fn compare_table(rows: &[(String, NetCampaign)]) -> String {
+    let pct = |c: &NetCampaign, n: u64| format!("{:.3}", 100.0 * n as f64 / c.pairs.max(1) as f64);
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(design, c)| {
+            vec![
+                design.clone(),
+                c.unit.clone(),
+                c.lut.map_or("-".into(), |l| l.to_string()),
+                c.path_ns.map_or("-".into(), |p| format!("{p:.2}")),
+                adp(c).map_or("-".into(), |a| format!("{a:.0}")),
+                c.faults.to_string(),
+                pct(c, c.masked + c.detected),
+                pct(c, c.detected),
+                pct(c, c.sdc1),
+                pct(c, c.sdc5),
+                format!("{:.1}", 100.0 * c.critical as f64 / c.faults.max(1) as f64),
+            ]
+        })
+        .collect();
+    let mut t = crate::base::aligned_table(
+        &[
+            "design",
+            "unit",
+            "lut",
+            "path_ns",
+            "adp",
+            "faults",
+            "coverage%",
+            "detected%",
+            "sdc1%",
+            "sdc5%",
+            "critical%",
+        ],
+        &body,
+    );
+    t.push_str("rates over (fault, image) pairs; coverage = masked + detected; adp = LUTs x §5 path ns (no power model); critical: % of faults with any SDC-1 image\n");
+    t
+}
+
+pub fn compare_json(rows: &[(String, NetCampaign)]) -> String {
+    let v: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(d, c)| serde_json::json!({"design": d, "adp": adp(c), "campaign": c}))
+        .collect();
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+/// SVG: SDC-5 rate against the area-delay product, one labelled point per baseline.
+pub fn compare_plot(rows: &[(String, NetCampaign)]) -> Result<String, Failure> {
+    use plotters::prelude::*;
+    let pts: Vec<(f64, f64, String)> = rows
+        .iter()
+        .filter_map(|(d, c)| {
+            Some((
+                adp(c)?,
+                100.0 * c.sdc5 as f64 / c.pairs.max(1) as f64,
+                format!("{d} ({})", c.unit),
+            ))
+        })
+        .collect();
+    let xmax = pts.iter().fold(1.0f64, |m, p| m.max(p.0)) * 1.3;
+    let ymax = pts.iter().fold(0.1f64, |m, p| m.max(p.1)) * 1.2;
+    let mut svg = String::new();
+    let draw = |svg: &mut String| -> Result<(), Box<dyn std::error::Error>> {
+        let root = SVGBackend::with_string(svg, (800, 520)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Network SDC-5 against area-delay product",
+                ("sans-serif", 20),
+            )
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..xmax, 0f64..ymax)?;
+        chart
+            .configure_mesh()
+            .x_desc("LUTs x path ns (Yosys xcup, §5 model)")
+            .y_desc("SDC-5, % of (fault, image) pairs")
+            .draw()?;
+        chart.draw_series(pts.iter().map(|(x, y, label)| {
+            EmptyElement::at((*x, *y))
+                + Circle::new((0, 0), 5, BLUE.filled())
+                + Text::new(label.clone(), (8, -8), ("sans-serif", 13))
+        }))?;
+        root.present()?;
+        Ok(())
+    };
+    draw(&mut svg).map_err(|e| Failure::Failed(format!("cannot draw the plot: {e}")))?;
+    Ok(svg)
+}
