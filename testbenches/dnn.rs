@@ -482,3 +482,229 @@ fn bad_models_and_data_are_refused_in_one_line() {
         assert!(!err.is_empty());
     }
 }
+
+// ---- network fault campaigns ----
+
+fn npy<T: npyz::AutoSerialize + Copy>(shape: &[u64], values: &[T]) -> Vec<u8> {
+    use npyz::WriterBuilder;
+    let mut bytes = Vec::new();
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(&mut bytes)
+        .begin_nd()
+        .unwrap();
+    w.extend(values.iter().copied()).unwrap();
+    w.finish().unwrap();
+    bytes
+}
+
+fn write_npz(path: &Path, arrays: &[(&str, Vec<u8>)]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in arrays {
+        zip.start_file(format!("{name}.npy"), opts).unwrap();
+        std::io::Write::write_all(&mut zip, bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// A tiny network (one Gemm, K = 8 inputs, M = 6 classes) through TMR u4x4 with port faults
+/// on a dot of 3 lanes, against an independent loop: §6 quantization written out here, the
+/// faulty product (the golden fault model) applied to MACs k = 0, 3, 6 (lane 0 of 3).
+#[test]
+fn network_campaign_classes_match_an_independent_recount() {
+    let (k_in, m_out, lanes) = (8usize, 6usize, 3usize);
+    let w: Vec<f32> = (0..k_in * m_out)
+        .map(|i| ((i as f32) * 1.7).sin())
+        .collect();
+    let b: Vec<f32> = (0..m_out).map(|i| (i as f32) * 0.05 - 0.1).collect();
+    let bytes = model(
+        vec![node("Gemm", "fc", &["x", "w", "b"], "y", &[("transB", 1)])],
+        vec![
+            initializer("w", &[m_out as i64, k_in as i64], &w),
+            initializer("b", &[m_out as i64], &b),
+        ],
+        &[-1, k_in as i64],
+        "y",
+    );
+    let d = scratch("netfaults");
+    let model_path = d.join("tiny.onnx");
+    std::fs::write(&model_path, &bytes).unwrap();
+    // Non-negative inputs (no x⁺/x⁻ split); labels = the f32 network's top-1.
+    let n = 40usize;
+    let x: Vec<f32> = (0..n * k_in)
+        .map(|i| ((i * 37 % 101) as f32) / 25.0)
+        .collect();
+    let g = net::onnx::load(&bytes, "tiny").unwrap();
+    let labels: Vec<i64> = x
+        .chunks(k_in)
+        .map(|c| {
+            net::argmax(
+                &g.run_f32(&Tensor::new(vec![k_in], c.to_vec()))
+                    .unwrap()
+                    .data,
+            ) as i64
+        })
+        .collect();
+    let data_path = d.join("tiny.npz");
+    write_npz(
+        &data_path,
+        &[
+            ("x", npy(&[n as u64, k_in as u64], &x)),
+            ("y", npy(&[n as u64], &labels)),
+        ],
+    );
+    let network = qmulgen::flows::dnn::Network::load(&model_path, &data_path).unwrap();
+    let params: ParamMap = serde_yaml::from_str("{width: 4}").unwrap();
+    let options = qmulgen::flows::faults::network::NetOptions {
+        universe: qmulgen::flows::faults::SiteUniverse::Ports,
+        kinds: vec![1, 2],
+        lanes: lanes as u32,
+        faults: None,
+        seed: 1,
+        images: None,
+        calib: 256,
+        shard: None,
+    };
+    let data_bytes = std::fs::read(&data_path).unwrap();
+    let run = |o: &qmulgen::flows::faults::network::NetOptions| {
+        qmulgen::flows::faults::network::run(
+            &network,
+            &bytes,
+            &data_bytes,
+            "tmr",
+            &params,
+            o,
+            &|_| {},
+        )
+        .unwrap()
+    };
+    let c = run(&options);
+
+    // Independent recount. §6 on unsigned 4-bit ports: weights |w|/s rounded, s = max|w|/15
+    // per filter, the sign applied outside; activations x/s_x rounded, s_x = max x / 15 (the
+    // 99.99th percentile of fewer than 10,000 values is the largest).
+    let ports = UnitSpec::from_params(
+        "tmr",
+        &serde_yaml::from_str::<ParamMap>("{width: 4, fault_ports: true}").unwrap(),
+    )
+    .unwrap();
+    let sites = ports.unit.fault_site_names().len() as u64;
+    let sx = x.iter().fold(0f32, |m, v| m.max(*v)) / 15.0;
+    let infer = |image: &[f32], fault: Option<(u64, u64)>| -> (Vec<f32>, bool) {
+        let xq: Vec<u64> = image
+            .iter()
+            .map(|v| (v / sx).round().clamp(0.0, 15.0) as u64)
+            .collect();
+        let mut err = false;
+        let y = (0..m_out)
+            .map(|m| {
+                let row = &w[m * k_in..(m + 1) * k_in];
+                let sw = row.iter().fold(0f64, |a, v| a.max(f64::from(v.abs()))) / 15.0;
+                let mut acc = 0i64;
+                for k in 0..k_in {
+                    let mag = (f64::from(row[k].abs()) / sw).round() as u64;
+                    let (site, kind) = match fault {
+                        Some(f) if k % lanes == 0 => f,
+                        _ => (0, 3),
+                    };
+                    let mut out = [0u64; 2];
+                    ports.unit.golden(&[mag, xq[k], site, kind], &mut out);
+                    err |= out[1] != 0;
+                    let p = out[0] as i64;
+                    acc += if row[k] < 0.0 { -p } else { p };
+                }
+                (acc as f64 * sw * f64::from(sx)) as f32 + b[m]
+            })
+            .collect();
+        (y, err)
+    };
+    let images: Vec<(&[f32], usize)> = x
+        .chunks(k_in)
+        .zip(&labels)
+        .filter(|(img, &l)| net::argmax(&infer(img, None).0) == l as usize)
+        .map(|(img, &l)| (img, l as usize))
+        .collect();
+    assert_eq!(c.images, images.len() as u64);
+    assert!(c.images >= 30, "{} images", c.images);
+    assert_eq!(c.faults, 2 * sites);
+    for row in &c.rows {
+        let kind = if row.kind == "sa0" { 1 } else { 2 };
+        let mut want = [0u64; 4];
+        for (img, label) in &images {
+            let (y, err) = infer(img, Some((row.site, kind)));
+            if err {
+                want[1] += 1;
+                continue;
+            }
+            want[if net::argmax(&y) == *label { 0 } else { 2 }] += 1;
+            want[3] += u64::from(!net::in_top_k(&y, *label, 5));
+        }
+        assert_eq!(
+            [row.masked, row.detected, row.sdc1, row.sdc5],
+            want,
+            "{} {}",
+            row.name,
+            row.kind
+        );
+    }
+    // TMR: some faults are detected, and a fault in one copy never changes a top-1 silently.
+    assert!(c.detected > 0);
+    assert_eq!(c.sdc1, 0);
+    assert_eq!(c.critical, 0);
+
+    // Three shards merge into exactly the one-run result.
+    let parts: Vec<(String, _)> = (1..=3)
+        .map(|i| {
+            let o = qmulgen::flows::faults::network::NetOptions {
+                shard: Some((i, 3)),
+                ..options.clone()
+            };
+            (format!("part{i}"), run(&o))
+        })
+        .collect();
+    let merged = qmulgen::flows::faults::network::merge(&parts).unwrap();
+    assert_eq!(merged, c);
+    // A doctored part is refused, naming it.
+    let mut bad = parts.clone();
+    bad[1].1.rows[0].masked += 1000;
+    let e = qmulgen::flows::faults::network::merge(&bad).unwrap_err();
+    assert!(
+        matches!(&e, qmulgen::base::Failure::BadInput(m) if m.contains("part2")),
+        "{e:?}"
+    );
+    let e = qmulgen::flows::faults::network::merge(&parts[..2]).unwrap_err();
+    assert!(
+        matches!(&e, qmulgen::base::Failure::BadInput(m) if m.contains("3/3")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn dnn_faults_refuses_bad_input_in_one_line() {
+    for args in [
+        &["adam", "--width", "8", "--kinds", "sa2"][..],
+        &["adam", "--width", "8", "--kinds", "flip"],
+        &["adam", "--width", "12"],
+        &["tmr", "--width", "4", "--sites", "ports", "--kinds", "init"],
+        &["adam", "--width", "8", "--faults", "0"],
+    ] {
+        let mut all = vec!["dnn-faults", "--model", MODEL, "--data", DATA];
+        all.extend_from_slice(args);
+        let err = refused(&qmulgen(&all));
+        assert!(!err.is_empty(), "{args:?}");
+    }
+    let err = refused(&qmulgen(&[
+        "dnn-faults",
+        "--model",
+        "README.md",
+        "--data",
+        DATA,
+        "adam",
+        "--width",
+        "8",
+    ]));
+    assert!(err.contains("not an ONNX model"), "{err}");
+}

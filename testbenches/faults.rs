@@ -136,6 +136,107 @@ fn three_shards_merge_into_the_one_run_result() {
     // A shard missing or given twice is refused.
     assert!(faults::merge(&parts[..2]).is_err());
     assert!(faults::merge(&[parts[0].clone(), parts[0].clone(), parts[2].clone()]).is_err());
+    // Doctored parts are refused with one line naming the part, never a panic.
+    let refused = |parts: Vec<Campaign>, what: &str| {
+        let named: Vec<(String, Campaign)> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (format!("p{i}.json"), c))
+            .collect();
+        match faults::merge_named(&named) {
+            Err(qmulgen::base::Failure::BadInput(m)) => {
+                assert!(m.contains(".json") && !m.contains('\n'), "{what}: {m}")
+            }
+            other => panic!("{what}: {:?}", other.map(|c| c.unit)),
+        }
+    };
+    let doctored = |f: &dyn Fn(&mut Campaign)| {
+        let mut p = parts.clone();
+        f(&mut p[1]);
+        p
+    };
+    refused(
+        doctored(&|c| c.flip.as_mut().unwrap().masked *= 3),
+        "more masked than injections",
+    );
+    refused(
+        doctored(&|c| c.shard.as_mut().unwrap().count = u64::MAX),
+        "a huge shard count",
+    );
+    refused(doctored(&|c| c.lut = Some(1)), "another netlist");
+    refused(doctored(&|c| c.yosys = Some("0.1".into())), "another Yosys");
+    refused(
+        doctored(&|c| c.shard.as_mut().unwrap().first_site += 1),
+        "a wrong site range",
+    );
+    refused(doctored(&|c| c.operand_bits += 1), "other operands");
+}
+
+/// Sampled campaigns reuse their pairs at every site: the margins must hold for that design.
+/// AdAM n = 6, t = 5, port flips: 200 random pairs, 40 seeds, against the exhaustive rates.
+#[test]
+fn sampled_margins_cover_the_exhaustive_rate() {
+    let params = param_map([("width", 6.into()), ("frac_bits", 5.into())]);
+    let mut o = Options::new(SiteUniverse::Ports);
+    o.kinds = vec![0];
+    let full = run("adam", params.clone(), &o).flip.unwrap();
+    let truth = |n: u64| n as f64 / full.injections as f64;
+    let (detected, sdc) = (truth(full.detected), truth(full.sdc));
+    assert!(detected > 0.05 && sdc > 0.05, "{detected} {sdc}");
+    let seeds = 40u64;
+    let mut covered = [0u64; 2];
+    for seed in 1..=seeds {
+        o.vectors = Some(200);
+        o.seed = seed;
+        let c = run("adam", params.clone(), &o);
+        assert!(!c.exhaustive);
+        let m = c.margins();
+        for (i, (name, truth)) in [("flip.detected", detected), ("flip.sdc", sdc)]
+            .into_iter()
+            .enumerate()
+        {
+            let g = m.iter().find(|x| x.rate == name).unwrap();
+            covered[i] += u64::from((g.value - truth).abs() <= g.margin_95);
+        }
+    }
+    for c in covered {
+        assert!(c * 100 >= 85 * seeds, "covered {covered:?} of {seeds}");
+    }
+}
+
+/// With --inputs, a sampled campaign draws its pairs from the data: data holding one value per
+/// operand give exactly the exhaustive campaign's rates weighted by the same data.
+#[test]
+fn sampled_campaigns_draw_pairs_from_the_inputs() {
+    let d = std::env::temp_dir().join(format!("qmulgen-faults-inputs-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let (a, b) = (d.join("a.txt"), d.join("b.txt"));
+    std::fs::write(&a, "13\n13\n").unwrap();
+    std::fs::write(&b, "11\n").unwrap();
+    let params = param_map([("width", 5.into())]);
+    let mut o = Options::new(SiteUniverse::Ports);
+    o.inputs = Some([a, b]);
+    let exhaustive = run("adam", params.clone(), &o);
+    o.vectors = Some(64);
+    let sampled = run("adam", params, &o);
+    let w = exhaustive.total().weighted.unwrap();
+    let t = sampled.total();
+    assert!(t.weighted.is_none());
+    let pct = |x: u128, n: u128| x as f64 / n as f64;
+    assert_eq!(
+        pct(w.detected, w.total),
+        pct(u128::from(t.detected), u128::from(t.injections))
+    );
+    assert_eq!(
+        pct(w.sdc, w.total),
+        pct(u128::from(t.sdc), u128::from(t.injections))
+    );
+    // Every sampled pair is (13, 11): its margins are 0.
+    assert!(
+        sampled.margins().iter().all(|m| m.margin_95 < 1e-9),
+        "{:?}",
+        sampled.margins()
+    );
 }
 
 #[test]
@@ -165,6 +266,23 @@ fn bad_fault_campaign_input_is_one_line_and_exit_2() {
         (
             vec!["faults", "--merge", "Cargo.toml"],
             "not a qmulgen faults JSON",
+        ),
+        (
+            vec![
+                "faults",
+                "adam",
+                "--width",
+                "16",
+                "--vectors",
+                "18446744073709551615",
+            ],
+            "--vectors 18446744073709551615 is more than",
+        ),
+        (
+            vec![
+                "faults", "adam", "--width", "8", "--sites", "ports", "--kinds", "init",
+            ],
+            "use --sites netlist",
         ),
     ] {
         let o = Command::new(bin)

@@ -327,47 +327,25 @@ pub fn plot(rows: &[DnnRow], title: &str) -> Result<String, Failure> {
             "--plot needs the LUT columns: run without --no-synth".into(),
         ));
     }
-    let xmax = pts.iter().fold(1.0f64, |m, p| m.max(p.0));
-    let ymin = pts.iter().fold(100.0f64, |m, p| m.min(p.1));
-    let mut front: Vec<(f64, f64)> = pts.iter().filter(|p| p.3).map(|p| (p.0, p.1)).collect();
-    front.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let floats: Vec<f64> = rows
+    let xmax = pts.iter().fold(1.0f64, |m, p| m.max(p.0)) * 1.15;
+    let y0 = (pts.iter().fold(100.0f64, |m, p| m.min(p.1)) - 5.0).max(0.0);
+    let float = rows
         .iter()
-        .filter(|r| r.unit == "float")
-        .map(|r| r.accuracy * 100.0)
-        .collect();
-    let mut svg = String::new();
-    let draw = |svg: &mut String| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(svg, (900, 600)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let y0 = (ymin - 5.0).max(0.0);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..xmax * 1.15, y0..100.5f64)?;
+        .find(|r| r.unit == "float")
+        .map(|r| r.accuracy * 100.0);
+    crate::flows::plot::svg((900, 600), |root| {
+        let mut chart = crate::flows::plot::chart(root, title, 0f64..xmax, y0..100.5f64)?;
         chart
             .configure_mesh()
             .x_desc("LUTs per MAC (dot, Yosys xcup)")
             .y_desc("top-1 accuracy %")
             .draw()?;
-        if let Some(&f) = floats.first() {
+        if let Some(f) = float {
             chart.draw_series(LineSeries::new(
-                vec![(0.0, f), (xmax * 1.15, f)],
+                vec![(0.0, f), (xmax, f)],
                 BLACK.stroke_width(1),
             ))?;
         }
-        chart.draw_series(LineSeries::new(front.clone(), RED.stroke_width(2)))?;
-        chart.draw_series(pts.iter().map(|(x, y, label, pareto)| {
-            let color = if *pareto { RED } else { BLUE };
-            EmptyElement::at((*x, *y))
-                + Circle::new((0, 0), 4, color.filled())
-                + Text::new(label.clone(), (6, -6), ("sans-serif", 10))
-        }))?;
-        root.present()?;
-        Ok(())
-    };
-    draw(&mut svg).map_err(|e| Failure::Failed(format!("cannot draw the plot: {e}")))?;
-    Ok(svg)
+        crate::flows::plot::pareto_points(&mut chart, &pts)
+    })
 }

@@ -338,43 +338,27 @@ pub fn json(rows: &[ExploreRow]) -> String {
 
 /// SVG: `metric` against LUTs, every row a labelled point, the Pareto front drawn.
 pub fn plot(rows: &[ExploreRow], metric: &str, title: &str) -> Result<String, Failure> {
-    use plotters::prelude::*;
-    let pts: Vec<(f64, f64, &str, bool)> = rows
+    let pts: Vec<(f64, f64, String, bool)> = rows
         .iter()
-        .map(|r| (r.lut as f64, figure(r, metric), r.module.as_str(), r.pareto))
+        .map(|r| (r.lut as f64, figure(r, metric), r.module.clone(), r.pareto))
         .collect();
     let (xmax, ymax) = pts
         .iter()
         .fold((1.0f64, 0.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
-    let mut front: Vec<(f64, f64)> = pts.iter().filter(|p| p.3).map(|p| (p.0, p.1)).collect();
-    front.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut svg = String::new();
-    let draw = |svg: &mut String| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(svg, (900, 600)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0f64..xmax * 1.1, 0f64..(ymax * 1.1).max(1e-12))?;
+    crate::flows::plot::svg((900, 600), |root| {
+        let mut chart = crate::flows::plot::chart(
+            root,
+            title,
+            0f64..xmax * 1.1,
+            0f64..(ymax * 1.1).max(1e-12),
+        )?;
         chart
             .configure_mesh()
             .x_desc("LUTs (Yosys, xcup)")
             .y_desc(metric)
             .draw()?;
-        chart.draw_series(LineSeries::new(front.clone(), RED.stroke_width(2)))?;
-        chart.draw_series(pts.iter().map(|(x, y, label, pareto)| {
-            let color = if *pareto { RED } else { BLUE };
-            EmptyElement::at((*x, *y))
-                + Circle::new((0, 0), 4, color.filled())
-                + Text::new(label.to_string(), (6, -6), ("sans-serif", 10))
-        }))?;
-        root.present()?;
-        Ok(())
-    };
-    draw(&mut svg).map_err(|e| Failure::Failed(format!("cannot draw the plot: {e}")))?;
-    Ok(svg)
+        crate::flows::plot::pareto_points(&mut chart, &pts)
+    })
 }
 
 /// SVG histogram of P' - P over the unit's operand pairs (approximate units).
@@ -421,17 +405,10 @@ pub fn plot_error_histogram(
         counts[(((e - lo) / width) as usize).min(bins)] += 1;
     }
     let top = counts.iter().copied().max().unwrap_or(1) as f64;
-    let mut svg = String::new();
     let title = format!("{}: P' - P ({})", spec.module_name(), sampling.describe());
-    let draw = |svg: &mut String| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(svg, (900, 500)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(&title, ("sans-serif", 18))
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(lo..(lo + width * (bins + 1) as f64), 0f64..top * 1.05)?;
+    crate::flows::plot::svg((900, 500), |root| {
+        let x = lo..(lo + width * (bins + 1) as f64);
+        let mut chart = crate::flows::plot::chart(root, &title, x, 0f64..top * 1.05)?;
         chart
             .configure_mesh()
             .x_desc("P' - P")
@@ -441,11 +418,8 @@ pub fn plot_error_histogram(
             let x0 = lo + i as f64 * width;
             Rectangle::new([(x0, 0.0), (x0 + width, c as f64)], BLUE.mix(0.6).filled())
         }))?;
-        root.present()?;
         Ok(())
-    };
-    draw(&mut svg).map_err(|e| Failure::Failed(format!("cannot draw the histogram: {e}")))?;
-    Ok(svg)
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod explore;
 pub mod export;
 pub mod faults;
 pub mod metrics;
+pub mod plot;
 pub mod quantize;
 pub mod synth;
 pub mod testbench;

@@ -347,6 +347,7 @@ impl<'a> QuantNet<'a> {
     }
 
     /// Σ_k P(row[m][k], x[k][p]) for every filter m and position p, into `acc`.
+    #[allow(clippy::too_many_arguments)]
     fn accumulate(
         &self,
         q: &QuantLayer,

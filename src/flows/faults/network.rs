@@ -11,15 +11,14 @@
 //! engine of unit campaigns), for port sites by the unit's golden fault model. The fault sits
 //! in lane 0 (OUR DEFINITION; the lanes are identical, only the MACs mapped to them differ).
 
-use super::{pack_pairs, target, PackedInjections, Shard, SiteUniverse, Target, INIT, KINDS};
+use super::{
+    check_fault_free_tables, faulty_tables, target, Shard, SiteUniverse, Target, INIT, KINDS,
+};
 use crate::base::{Failure, ParamMap};
 use crate::flows::dnn::Network;
 use crate::net::{self, quant, Tensor};
-use crate::sim::{self, splitmix64};
+use crate::sim::splitmix64;
 use serde::{Deserialize, Serialize};
-
-/// fault_kind value that selects no fault.
-const KIND_NONE: u64 = 3;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -111,7 +110,8 @@ impl NetCampaign {
             0.0
         };
         let m = self.images.max(1) as f64;
-        let rates: [(&str, fn(&FaultRow) -> u64); 4] = [
+        type Count = fn(&FaultRow) -> u64;
+        let rates: [(&str, Count); 4] = [
             ("masked", |r| r.masked),
             ("detected", |r| r.detected),
             ("sdc1", |r| r.sdc1),
@@ -146,21 +146,12 @@ fn sha256(bytes: &[u8]) -> String {
     crate::emit::sha256_hex(bytes)
 }
 
-/// The persistent faults of the target: (site, kind index, name), sa0/sa1 at the output sites
-/// and init at the INIT sites.
+/// The persistent faults of the target, one per (site, kind): (site, kind index, name).
 fn universe(t: &Target, kinds: &[usize]) -> Vec<(u64, usize, String)> {
-    let mut v = Vec::new();
-    for (i, name) in t.sites.iter().enumerate() {
-        for &k in kinds.iter().filter(|&&k| k != INIT) {
-            v.push((i as u64 + 1, k, name.clone()));
-        }
-    }
-    if kinds.contains(&INIT) {
-        for (site, name) in &t.init_sites {
-            v.push((*site, INIT, name.clone()));
-        }
-    }
-    v
+    super::fault_list(t, kinds)
+        .into_iter()
+        .flat_map(|(site, name, ks)| ks.into_iter().map(move |k| (site, k, name.clone())))
+        .collect()
 }
 
 /// `k` of `n` indices, seeded, in ascending order.
@@ -175,47 +166,6 @@ fn sample(n: u64, k: u64, seed: u64) -> Vec<u64> {
     let mut chosen = idx[..k.min(n) as usize].to_vec();
     chosen.sort_unstable();
     chosen
-}
-
-/// Tables of the faulty unit over every operand pair (index a + b·2^wa): raw p and err.
-type FaultyTable = (Vec<u64>, Vec<bool>);
-
-/// The tables of the netlist model for `faults` ((site, kind port value)), bit-sliced in
-/// Verilator.
-fn netlist_tables(
-    t: &Target,
-    widths: &[usize],
-    p_width: usize,
-    has_err: bool,
-    faults: &[(u64, u64)],
-) -> Result<Vec<FaultyTable>, Failure> {
-    let pairs = sim::Exhaustive::new(widths.to_vec());
-    let n_pairs = sim::VectorSource::len(&pairs) as usize;
-    let packed = pack_pairs(&pairs, widths);
-    let blocks = n_pairs.div_ceil(64) as u64;
-    let source = PackedInjections {
-        packed: &packed,
-        words: widths.iter().sum(),
-        blocks,
-        targets: faults.to_vec(),
-    };
-    let mut tables: Vec<FaultyTable> = vec![(vec![0; n_pairs], vec![false; n_pairs]); faults.len()];
-    let mut v = 0usize;
-    sim::stream(&t.model, &source, |_, out| {
-        let (f, block) = (v / blocks as usize, v % blocks as usize);
-        v += 1;
-        let (p, err) = &mut tables[f];
-        for lane in 0..64usize {
-            let pair = block * 64 + lane;
-            if pair >= n_pairs {
-                break;
-            }
-            p[pair] = (0..p_width).fold(0, |acc, i| acc | (((out[i] >> lane) & 1) << i));
-            err[pair] = has_err && (out[p_width] >> lane) & 1 == 1;
-        }
-    })
-    .map_err(|e| Failure::Failed(format!("{}: {e}", t.model.manifest().module)))?;
-    Ok(tables)
 }
 
 /// Classify one fault over the images.
@@ -341,57 +291,12 @@ pub fn run(
         .map(|&i| &all[i as usize])
         .collect();
 
-    // The unit's ports as the tables see them.
-    let unit = t.plain.unit.as_ref();
-    let widths = crate::units::input_widths(unit);
-    let outputs: Vec<_> = unit
-        .ports()
-        .into_iter()
-        .filter(|p| p.dir == crate::base::Dir::Output)
-        .collect();
-    let p_width = outputs
-        .iter()
-        .find(|p| p.name == "p")
-        .map_or(0, |p| p.width);
-    let has_err = outputs.iter().any(|p| p.name == "err");
-    let wa = widths[0];
-    let tables = |chunk: &[&(u64, usize, String)]| -> Result<Vec<FaultyTable>, Failure> {
+    let wa = crate::units::input_widths(t.plain.unit.as_ref())[0];
+    check_fault_free_tables(&t)?;
+    let tables = |chunk: &[&(u64, usize, String)]| {
         let sel: Vec<(u64, u64)> = chunk.iter().map(|f| (f.0, KINDS[f.1].1)).collect();
-        match &t.ports_unit {
-            None => netlist_tables(&t, &widths, p_width, has_err, &sel),
-            Some(spec) => Ok(sel
-                .iter()
-                .map(|&(site, kind)| {
-                    let n = 1usize << (widths[0] + widths[1]);
-                    let mut out = vec![0u64; 2];
-                    let (mut p, mut err) = (vec![0; n], vec![false; n]);
-                    for pair in 0..n {
-                        let (a, b) = (pair as u64 & ((1 << wa) - 1), pair as u64 >> wa);
-                        spec.unit.golden(&[a, b, site, kind], &mut out);
-                        (p[pair], err[pair]) = (out[0], out[1] != 0);
-                    }
-                    (p, err)
-                })
-                .collect()),
-        }
+        faulty_tables(&t, &sel)
     };
-    // The fault-free netlist must be the golden model.
-    if t.ports_unit.is_none() {
-        let (p, err) = netlist_tables(&t, &widths, p_width, has_err, &[(0, KIND_NONE)])?
-            .pop()
-            .unwrap_or_default();
-        let mut golden = vec![0u64; outputs.len()];
-        for (pair, (&pv, &ev)) in p.iter().zip(&err).enumerate() {
-            let (a, b) = (pair as u64 & ((1 << wa) - 1), pair as u64 >> wa);
-            unit.golden(&[a, b], &mut golden);
-            if golden[0] != pv || (has_err && (golden[1] != 0) != ev) {
-                return Err(Failure::Failed(format!(
-                    "{}: the fault-free netlist differs from the golden model at a = {a}, b = {b}: golden {golden:?}, netlist p = {pv}",
-                    plain.module_name()
-                )));
-            }
-        }
-    }
 
     progress(format!(
         "{}: {} faults ({} in the universe) x {} images ...",
@@ -403,8 +308,8 @@ pub fn run(
     let chunks: Vec<&[&(u64, usize, String)]> = faults.chunks(16).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<(usize, Result<Vec<FaultRow>, Failure>)>> =
-        Default::default();
+    type ChunkRows = (usize, Result<Vec<FaultRow>, Failure>);
+    let results: std::sync::Mutex<Vec<ChunkRows>> = Default::default();
     let start = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 0..2 {
@@ -455,7 +360,7 @@ pub fn run(
     let mut c = NetCampaign {
         unit: plain.module_name(),
         family: family.into(),
-        params: unit.params(),
+        params: t.plain.unit.params(),
         model: String::new(),
         model_sha256: sha256(model_bytes),
         data_sha256: sha256(data_bytes),
@@ -652,33 +557,7 @@ pub fn csv(c: &NetCampaign) -> String {
 
 /// Read parts written with `--json`.
 pub fn read_parts(paths: &[&std::path::Path]) -> Result<Vec<(String, NetCampaign)>, Failure> {
-    paths
-        .iter()
-        .map(|p| {
-            let name = p.display().to_string();
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Failure::BadInput(format!("{name}: {e}")))?;
-            let c = serde_json::from_str(&text).map_err(|e| {
-                Failure::BadInput(format!("{name}: not a qmulgen dnn-faults JSON result: {e}"))
-            })?;
-            Ok((name, c))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn samples_are_distinct_sorted_and_seeded() {
-        let a = sample(100, 10, 7);
-        assert_eq!(a.len(), 10);
-        assert!(a.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(a, sample(100, 10, 7));
-        assert_ne!(a, sample(100, 10, 8));
-        assert_eq!(sample(5, 9, 1), vec![0, 1, 2, 3, 4]);
-    }
+    super::read_json_parts(paths, "qmulgen dnn-faults")
 }
 
 /// The four baselines of AdAM's network claim at n = 8, t = 7 (ARITHMETIC.md §3.4).
@@ -784,19 +663,13 @@ pub fn compare_plot(rows: &[(String, NetCampaign)]) -> Result<String, Failure> {
         .collect();
     let xmax = pts.iter().fold(1.0f64, |m, p| m.max(p.0)) * 1.3;
     let ymax = pts.iter().fold(0.1f64, |m, p| m.max(p.1)) * 1.2;
-    let mut svg = String::new();
-    let draw = |svg: &mut String| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(svg, (800, 520)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                "Network SDC-5 against area-delay product",
-                ("sans-serif", 20),
-            )
-            .margin(15)
-            .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..xmax, 0f64..ymax)?;
+    crate::flows::plot::svg((800, 520), |root| {
+        let mut chart = crate::flows::plot::chart(
+            root,
+            "Network SDC-5 against area-delay product",
+            0f64..xmax,
+            0f64..ymax,
+        )?;
         chart
             .configure_mesh()
             .x_desc("LUTs x path ns (Yosys xcup, §5 model)")
@@ -807,9 +680,21 @@ pub fn compare_plot(rows: &[(String, NetCampaign)]) -> Result<String, Failure> {
                 + Circle::new((0, 0), 5, BLUE.filled())
                 + Text::new(label.clone(), (8, -8), ("sans-serif", 13))
         }))?;
-        root.present()?;
         Ok(())
-    };
-    draw(&mut svg).map_err(|e| Failure::Failed(format!("cannot draw the plot: {e}")))?;
-    Ok(svg)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_distinct_sorted_and_seeded() {
+        let a = sample(100, 10, 7);
+        assert_eq!(a.len(), 10);
+        assert!(a.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(a, sample(100, 10, 7));
+        assert_ne!(a, sample(100, 10, 8));
+        assert_eq!(sample(5, 9, 1), vec![0, 1, 2, 3, 4]);
+    }
 }
