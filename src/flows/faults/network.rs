@@ -602,6 +602,19 @@ fn adp(c: &NetCampaign) -> Option<f64> {
 
 pub fn compare_table(rows: &[(String, NetCampaign)]) -> String {
     let pct = |c: &NetCampaign, n: u64| format!("{:.3}", 100.0 * n as f64 / c.pairs.max(1) as f64);
+    // A rate with its 95 % margin when the faults were sampled.
+    let rate = |c: &NetCampaign, n: u64, name: &str| {
+        let m = c
+            .margins
+            .iter()
+            .find(|m| m.rate == name)
+            .map_or(0.0, |m| m.margin_95);
+        if c.sampled {
+            format!("{} ± {:.3}", pct(c, n), 100.0 * m)
+        } else {
+            pct(c, n)
+        }
+    };
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|(design, c)| {
@@ -613,9 +626,9 @@ pub fn compare_table(rows: &[(String, NetCampaign)]) -> String {
                 adp(c).map_or("-".into(), |a| format!("{a:.0}")),
                 c.faults.to_string(),
                 pct(c, c.masked + c.detected),
-                pct(c, c.detected),
-                pct(c, c.sdc1),
-                pct(c, c.sdc5),
+                rate(c, c.detected, "detected"),
+                rate(c, c.sdc1, "sdc1"),
+                rate(c, c.sdc5, "sdc5"),
                 format!("{:.1}", 100.0 * c.critical as f64 / c.faults.max(1) as f64),
             ]
         })
