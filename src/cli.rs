@@ -319,8 +319,8 @@ Examples:
 others: symmetric integers of the weight port); activations per tensor, scale from the 99.99th
 percentile on calibration images (x_calib, else the first --calib images of x); products from
 the golden model (a table up to 2^22 entries), exact i64 accumulation. The unit's weight is its
-first port (a or w), the activation its second (b or x). LUTs: the unit and a dot of --dot-lanes
-lanes, from the cached `synth` flow (minutes on the first run; --no-synth skips them).
+first port (a or w), the activation its second (b or x). LUTs: the unit and a dot of --lanes
+lanes (default 16), from the cached `synth` flow (minutes on the first run; --no-synth skips them).
 Data: .npz with x (float32/uint8 images, [N, ...input shape]), y (labels), optional x_calib.
 
 Examples:
@@ -347,9 +347,6 @@ Examples:
         /// Calibration images taken from x when the data has no x_calib
         #[arg(long, default_value_t = 256)]
         calib: usize,
-        /// Lanes of the dot whose LUTs per MAC are reported
-        #[arg(long, default_value_t = 16)]
-        dot_lanes: u32,
         /// Skip synthesis: no LUT columns, no Pareto marks
         #[arg(long)]
         no_synth: bool,
@@ -565,7 +562,7 @@ struct UnitArgs {
     /// Magnitude bits B (apot, pot)
     #[arg(long)]
     mag_bits: Option<u32>,
-    /// Number of lanes N (dot)
+    /// Number of lanes N (dot; dnn and dnn-faults: the dot the MACs run on, default 16)
     #[arg(long)]
     lanes: Option<u32>,
     /// Lane unit family; the lane's own flags (--width, --exp-bits, ...) follow (dot)
@@ -834,7 +831,6 @@ pub fn main() -> i32 {
             prune,
             prune_sweep,
             calib,
-            dot_lanes,
             no_synth,
             json,
             csv,
@@ -847,7 +843,7 @@ pub fn main() -> i32 {
                 prune: prune_sweep.unwrap_or_else(|| vec![prune.unwrap_or(0.0)]),
                 calib,
                 synth: !no_synth,
-                lanes: dot_lanes,
+                lanes: unit.lanes.unwrap_or(16),
             },
             [json.as_deref(), csv.as_deref(), plot.as_deref()],
         ),
@@ -1251,7 +1247,7 @@ fn cmd_dnn(
     }
     if !(1..=64).contains(&options.lanes) {
         return Err(Failure::BadInput(format!(
-            "--dot-lanes = {} is out of range, allowed 1..=64",
+            "--lanes = {} is out of range, allowed 1..=64",
             options.lanes
         )));
     }

@@ -1,5 +1,6 @@
 //! Verilator testbenches for `mitchell` and `adam` (ARITHMETIC.md §3): the CI grid n = 4, 8
-//! (unsigned and signed, t = n-1 and two smaller t) and n = 12 (t = 11 and 5) exhaustively
+//! (unsigned and signed, t = n-1 and two smaller t) and n = 12 (t = 11 unsigned, t = 5 signed)
+//! exhaustively
 //! (`make verify-all` covers every (n, t)), n = 16 random, every
 //! fault site × kind over every operand pair for n = 4, 6, 8 (every t) and over random pairs
 //! for n = 12, 16, the pipelined variants, and lint of every (n, t) with and without fault
@@ -15,7 +16,12 @@ const GRID: [(u32, &[u32]); 3] = [(4, &[3, 2, 1]), (8, &[7, 5, 3]), (12, &[11, 5
 fn grid(family: &str, n: u32) {
     let ts = GRID.iter().find(|g| g.0 == n).expect("n in GRID").1;
     for signed in [false, true] {
-        for &t in ts {
+        for (i, &t) in ts.iter().enumerate() {
+            // n = 12 (2^24 pairs each): t = 11 unsigned and t = 5 signed only, to keep CI
+            // short; `make verify-all` runs every (n, t, signed).
+            if n == 12 && (i == 0) == signed {
+                continue;
+            }
             let s = spec(
                 family,
                 &format!("{{width: {n}, frac_bits: {t}, signed: {signed}}}"),
