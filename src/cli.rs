@@ -400,7 +400,8 @@ Examples:
         /// Seed of the fault sample
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// At most this many of the correctly classified test images
+        /// At most this many of the correctly classified test images (the first ones, in data
+        /// order; the rates then refer to those images)
         #[arg(long)]
         images: Option<usize>,
         /// Calibration images taken from x when the data has no x_calib

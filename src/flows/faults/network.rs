@@ -30,7 +30,8 @@ pub struct NetOptions {
     /// Sample this many faults (seeded, without replacement) instead of all.
     pub faults: Option<u64>,
     pub seed: u64,
-    /// At most this many of the correctly classified test images.
+    /// At most this many of the correctly classified test images: the first ones in data
+    /// order (not a sample: the images are the population the rates refer to).
     pub images: Option<usize>,
     pub calib: usize,
     pub shard: Option<(u64, u64)>,
