@@ -119,8 +119,6 @@ fn main() {
         secs <= 10.0,
     );
 
-    let model = std::fs::read("models/digits_cnn.onnx").expect("model");
-    let data = std::fs::read("data/digits_test.npz").expect("data");
     let network = qmulgen::flows::dnn::Network::load(
         std::path::Path::new("models/digits_cnn.onnx"),
         std::path::Path::new("data/digits_test.npz"),
@@ -129,8 +127,6 @@ fn main() {
     let start = Instant::now();
     let c = faults::network::run(
         &network,
-        &model,
-        &data,
         "adam",
         &param_map([("width", 8.into()), ("frac_bits", 7.into())]),
         &faults::network::NetOptions {

@@ -1314,9 +1314,6 @@ fn cmd_dnn_faults(a: DnnFaultArgs) -> Result<(), Failure> {
         calib: a.calib,
         shard: a.shard.map(faults::parse_shard).transpose()?,
     };
-    let read =
-        |p: &Path| std::fs::read(p).map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())));
-    let (model_bytes, data_bytes) = (read(model)?, read(data)?);
     let net = flows::dnn::Network::load(model, data)?;
     let progress = |l: String| eprintln!("{l}");
     if a.compare {
@@ -1325,7 +1322,7 @@ fn cmd_dnn_faults(a: DnnFaultArgs) -> Result<(), Failure> {
                 "--compare runs its own four designs at n = 8; give no unit".into(),
             ));
         }
-        let rows = network::compare(&net, &model_bytes, &data_bytes, &options, &progress)?;
+        let rows = network::compare(&net, &options, &progress)?;
         print!("{}", network::compare_table(&rows));
         let mut files = vec![(json, network::compare_json(&rows))];
         if let Some(p) = plot {
@@ -1350,16 +1347,7 @@ fn cmd_dnn_faults(a: DnnFaultArgs) -> Result<(), Failure> {
     };
     let params: crate::base::ParamMap = serde_json::from_value(spec.unit.params())
         .map_err(|e| Failure::Failed(format!("parameters: {e}")))?;
-    let mut c = network::run(
-        &net,
-        &model_bytes,
-        &data_bytes,
-        spec.unit.family(),
-        &params,
-        &options,
-        &progress,
-    )?;
-    c.model = model.display().to_string();
+    let c = network::run(&net, spec.unit.family(), &params, &options, &progress)?;
     print!("{}", network::table(&c));
     write_reports(&[(json, network::json(&c)), (csv, network::csv(&c))])
 }

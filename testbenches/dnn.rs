@@ -568,18 +568,8 @@ fn network_campaign_classes_match_an_independent_recount() {
         calib: 256,
         shard: None,
     };
-    let data_bytes = std::fs::read(&data_path).unwrap();
     let run = |o: &qmulgen::flows::faults::network::NetOptions| {
-        qmulgen::flows::faults::network::run(
-            &network,
-            &bytes,
-            &data_bytes,
-            "tmr",
-            &params,
-            o,
-            &|_| {},
-        )
-        .unwrap()
+        qmulgen::flows::faults::network::run(&network, "tmr", &params, o, &|_| {}).unwrap()
     };
     let c = run(&options);
 

@@ -51,6 +51,10 @@ pub struct DnnRow {
 pub struct Network {
     pub graph: Graph,
     pub data: DataSet,
+    /// The model's path and the sha256 of the model and data files, for reports.
+    pub model: String,
+    pub model_sha256: String,
+    pub data_sha256: String,
 }
 
 impl Network {
@@ -58,13 +62,21 @@ impl Network {
         let read = |p: &Path| {
             std::fs::read(p).map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))
         };
-        let graph = net::onnx::load(&read(model)?, &model.display().to_string())?;
+        let (model_bytes, data_bytes) = (read(model)?, read(data)?);
+        let model = model.display().to_string();
+        let graph = net::onnx::load(&model_bytes, &model)?;
         let origin = data.display().to_string();
-        let data = DataSet::from_npz(&read(data)?, &origin, graph.image_shape())?;
+        let data = DataSet::from_npz(&data_bytes, &origin, graph.image_shape())?;
         if data.images.is_empty() {
             return Err(Failure::BadInput(format!("{origin}: x holds no images")));
         }
-        Ok(Network { graph, data })
+        Ok(Network {
+            graph,
+            data,
+            model,
+            model_sha256: crate::emit::sha256_hex(&model_bytes),
+            data_sha256: crate::emit::sha256_hex(&data_bytes),
+        })
     }
 }
 
@@ -134,7 +146,7 @@ pub fn run(
     for spec in specs {
         spec.single_unit("dnn")?;
     }
-    let Network { graph, data } = network;
+    let Network { graph, data, .. } = network;
     let n = data.images.len();
     let float_weights: u64 = graph.layers.iter().map(|l| l.weight.len() as u64).sum();
     let products: Vec<quant::ProductFn> = specs

@@ -143,10 +143,6 @@ impl NetCampaign {
     }
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    crate::emit::sha256_hex(bytes)
-}
-
 /// The persistent faults of the target, one per (site, kind): (site, kind index, name).
 fn universe(t: &Target, kinds: &[usize]) -> Vec<(u64, usize, String)> {
     super::fault_list(t, kinds)
@@ -197,8 +193,6 @@ fn classify(
 /// Run a network campaign (or one shard of it) for the unit `family`/`params`.
 pub fn run(
     network: &Network,
-    model_bytes: &[u8],
-    data_bytes: &[u8],
     family: &str,
     params: &ParamMap,
     options: &NetOptions,
@@ -237,7 +231,7 @@ pub fn run(
             product.act_bits
         )));
     }
-    let Network { graph, data } = network;
+    let Network { graph, data, .. } = network;
     let ranges = quant::calibrate(graph, data.calibration(options.calib))?;
     let qnet = quant::QuantNet::new(graph, &product, &ranges)?;
     // The images the fault-free quantized network classifies correctly.
@@ -362,9 +356,9 @@ pub fn run(
         unit: plain.module_name(),
         family: family.into(),
         params: t.plain.unit.params(),
-        model: String::new(),
-        model_sha256: sha256(model_bytes),
-        data_sha256: sha256(data_bytes),
+        model: network.model.clone(),
+        model_sha256: network.model_sha256.clone(),
+        data_sha256: network.data_sha256.clone(),
         lanes: options.lanes,
         site_universe: options.universe,
         kinds: options
@@ -572,8 +566,6 @@ pub const BASELINES: [(&str, &str, &str); 4] = [
 /// Run the network campaign of every baseline: (design, campaign).
 pub fn compare(
     network: &Network,
-    model_bytes: &[u8],
-    data_bytes: &[u8],
     options: &NetOptions,
     progress: &(dyn Fn(String) + Sync),
 ) -> Result<Vec<(String, NetCampaign)>, Failure> {
@@ -582,15 +574,7 @@ pub fn compare(
         .map(|(design, family, yaml)| {
             let params: ParamMap = serde_yaml::from_str(yaml)
                 .map_err(|e| Failure::Failed(format!("baseline {design}: {e}")))?;
-            let c = run(
-                network,
-                model_bytes,
-                data_bytes,
-                family,
-                &params,
-                options,
-                progress,
-            )?;
+            let c = run(network, family, &params, options, progress)?;
             Ok((design.to_string(), c))
         })
         .collect()
