@@ -35,49 +35,13 @@ pub fn parse_weight_rows(text: &str, origin: &str) -> Result<Vec<Vec<f64>>, Fail
 
 /// A `.npy` file of float32/float64 of any shape: its shape and values in C order.
 pub fn read_npy(bytes: &[u8], origin: &str) -> Result<(Vec<u64>, Vec<f64>), Failure> {
-    let bad = |what: String| Failure::BadInput(format!("{origin}: {what}"));
-    let npy =
-        npyz::NpyFile::new(bytes).map_err(|e| bad(format!("not a readable .npy file: {e}")))?;
-    let shape = npy.shape().to_vec();
-    let fortran = npy.order() == npyz::Order::Fortran;
-    let dtype = npy.dtype().descr();
-    let values: Vec<f64> = match npy.try_data::<f64>() {
-        Ok(data) => data
-            .collect::<std::io::Result<Vec<f64>>>()
-            .map_err(|e| bad(format!("truncated .npy data: {e}")))?,
-        Err(npy) => match npy.try_data::<f32>() {
-            Ok(data) => data
-                .collect::<std::io::Result<Vec<f32>>>()
-                .map_err(|e| bad(format!("truncated .npy data: {e}")))?
-                .into_iter()
-                .map(f64::from)
-                .collect(),
-            Err(_) => {
-                return Err(bad(format!(
-                    "dtype {dtype} is not supported: weights must be float32 or float64"
-                )))
-            }
-        },
-    };
-    if let Some(v) = values.iter().find(|v| !v.is_finite()) {
-        return Err(bad(format!("holds {v}: weights must be finite")));
+    let a = crate::net::data::read_npy(bytes, origin, false, "weights must be float32 or float64")?;
+    if let Some(v) = a.values.iter().find(|v| !v.is_finite()) {
+        return Err(Failure::BadInput(format!(
+            "{origin}: holds {v}: weights must be finite"
+        )));
     }
-    if !fortran {
-        return Ok((shape, values));
-    }
-    // Fortran order: the first index varies fastest; put the values in C order.
-    let mut c_order = vec![0.0; values.len()];
-    for (f, v) in values.into_iter().enumerate() {
-        let (mut rest, mut c) = (f as u64, 0u64);
-        for &dim in &shape {
-            let i = rest % dim.max(1);
-            rest /= dim.max(1);
-            c = c * dim + i;
-        }
-        // `c` was built first axis outermost: that is the C-order index.
-        c_order[c as usize] = v;
-    }
-    Ok((shape, c_order))
+    Ok((a.shape, a.values))
 }
 
 /// The weights of `input` as channels: one channel, or with `per_channel` one per line (text)

@@ -15,33 +15,43 @@ pub struct DataSet {
     pub calib: Option<Vec<Tensor>>,
 }
 
-/// One array of an archive: shape and values (as f64, C order).
-struct Array {
-    shape: Vec<u64>,
-    values: Vec<f64>,
-    integer: bool,
+/// A `.npy` array: its shape, its values in C order (as f64), whether its dtype is an integer
+/// type.
+pub struct Array {
+    pub shape: Vec<u64>,
+    pub values: Vec<f64>,
+    pub integer: bool,
 }
 
-fn read_array(bytes: &[u8], origin: &str) -> Result<Array, Failure> {
+/// Read a `.npy` of float32/float64 or, with `integers`, of an integer type, in C or Fortran
+/// order; `expected` ends the error for any other dtype.
+pub fn read_npy(
+    bytes: &[u8],
+    origin: &str,
+    integers: bool,
+    expected: &str,
+) -> Result<Array, Failure> {
     let bad = |what: String| Failure::BadInput(format!("{origin}: {what}"));
     let npy =
-        npyz::NpyFile::new(bytes).map_err(|e| bad(format!("not a readable .npy array: {e}")))?;
-    if npy.order() == npyz::Order::Fortran {
-        return Err(bad(
-            "Fortran-order arrays are not supported: save it C-ordered".into(),
-        ));
-    }
+        npyz::NpyFile::new(bytes).map_err(|e| bad(format!("not a readable .npy file: {e}")))?;
     let shape = npy.shape().to_vec();
-    let descr = npy.dtype().descr();
-    let io = |e: std::io::Error| bad(format!("truncated array data: {e}"));
-    macro_rules! values {
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let unsupported = bad(format!(
+        "dtype {} is not supported: {expected}",
+        npy.dtype().descr()
+    ));
+    let io = |e: std::io::Error| bad(format!("truncated .npy data: {e}"));
+    macro_rules! try_dtypes {
         ($npy:expr, $($t:ty => $int:expr),*) => {{
             let npy = $npy;
             $(
                 let npy = match npy.try_data::<$t>() {
+                    Ok(_) if $int && !integers => return Err(unsupported),
                     Ok(data) => {
                         let v = data.collect::<std::io::Result<Vec<$t>>>().map_err(io)?;
-                        return Ok(Array { shape, values: v.into_iter().map(|x| x as f64).collect(), integer: $int });
+                        let values: Vec<f64> = v.into_iter().map(|x| x as f64).collect();
+                        let values = if fortran { c_order(&shape, values) } else { values };
+                        return Ok(Array { shape, values, integer: $int });
                     }
                     Err(npy) => npy,
                 };
@@ -49,10 +59,24 @@ fn read_array(bytes: &[u8], origin: &str) -> Result<Array, Failure> {
             let _ = npy;
         }};
     }
-    values!(npy, f32 => false, f64 => false, u8 => true, i8 => true, i16 => true, u16 => true, i32 => true, i64 => true, u32 => true);
-    Err(bad(format!(
-        "dtype {descr} is not supported (float32, float64 or an integer type)"
-    )))
+    try_dtypes!(npy, f64 => false, f32 => false, u8 => true, i8 => true, i16 => true, u16 => true, i32 => true, u32 => true, i64 => true);
+    Err(unsupported)
+}
+
+/// Fortran-order values (the first index varies fastest) in C order.
+fn c_order(shape: &[u64], values: Vec<f64>) -> Vec<f64> {
+    let mut out = vec![0.0; values.len()];
+    for (f, v) in values.into_iter().enumerate() {
+        let (mut rest, mut c) = (f as u64, 0u64);
+        for &dim in shape {
+            let i = rest % dim.max(1);
+            rest /= dim.max(1);
+            c = c * dim + i;
+        }
+        // `c` was built first axis outermost: that is the C-order index.
+        out[c as usize] = v;
+    }
+    out
 }
 
 /// Every array in the archive, by name (without `.npy`).
@@ -70,7 +94,12 @@ fn read_npz(bytes: &[u8], origin: &str) -> Result<Vec<(String, Array)>, Failure>
             .map_err(|e| Failure::BadInput(format!("{origin}: {name}: {e}")))?;
         arrays.push((
             name.clone(),
-            read_array(&data, &format!("{origin}: {name}"))?,
+            read_npy(
+                &data,
+                &format!("{origin}: {name}"),
+                true,
+                "float32, float64 or an integer type",
+            )?,
         ));
     }
     Ok(arrays)
