@@ -26,6 +26,8 @@ enum WeightFormat {
         quantize: QuantizeFn,
         params: ParamMap,
         dda: bool,
+        /// The largest level's value at alpha = 1.
+        largest: f64,
     },
     /// Symmetric integers; row = two's complement code (signed port) or `{negative, magnitude}`.
     Integer { signed: bool },
@@ -71,6 +73,7 @@ impl<'a> ProductFn<'a> {
                 WeightFormat::Codes {
                     quantize,
                     dda: quantize(&params, &[1.0, -1.0], None).is_ok(),
+                    largest: quantize(&params, &[1e30], Some(1.0))?.values[0],
                     params,
                 }
             }
@@ -191,14 +194,10 @@ impl<'a> ProductFn<'a> {
                 quantize,
                 params,
                 dda,
+                largest,
             } => {
                 // DDA where the family has it (ESB), else max|w| on the largest level.
-                let alpha = if *dda && w.len() > 1 {
-                    None
-                } else {
-                    let largest = quantize(params, &[1e30], Some(1.0))?.values[0];
-                    Some(max / largest)
-                };
+                let alpha = (!*dda || w.len() < 2).then(|| max / largest);
                 let q = quantize(params, &w64, alpha)?;
                 Ok((q.codes.iter().map(|&c| c as u32).collect(), q.step))
             }
@@ -258,22 +257,19 @@ pub struct InputRange {
 
 /// Calibrate every MAC layer's input on `images` with the f32 network.
 pub fn calibrate(g: &Graph, images: &[Tensor]) -> Result<Vec<InputRange>, Failure> {
-    let mut seen: Vec<Vec<f32>> = vec![Vec::new(); g.layers.len()];
+    // Per layer: every |x| seen, and whether any x was negative.
+    let mut seen: Vec<(Vec<f32>, bool)> = vec![(Vec::new(), false); g.layers.len()];
     for image in images {
         g.run(image, &mut |l, layer, x| {
-            seen[l].extend(x.data.iter().map(|v| v.abs()));
-            if x.data.iter().any(|&v| v < 0.0) {
-                seen[l].push(f32::NEG_INFINITY); // marks a negative value
-            }
+            seen[l].0.extend(x.data.iter().map(|v| v.abs()));
+            seen[l].1 |= x.data.iter().any(|&v| v < 0.0);
             layer.eval_f32(x)
         })
         .map_err(Failure::BadInput)?;
     }
     Ok(seen
         .into_iter()
-        .map(|mut v| {
-            let negative = v.contains(&f32::NEG_INFINITY);
-            v.retain(|x| x.is_finite());
+        .map(|(mut v, negative)| {
             let p9999 = if v.is_empty() {
                 0.0
             } else {
