@@ -245,15 +245,13 @@ pub fn run(
 pub fn mark_pareto(rows: &mut [DnnRow]) {
     let points: Vec<Option<(f64, f64)>> = rows
         .iter()
-        .map(|r| r.luts_per_mac.map(|l| (l, r.accuracy)))
+        .map(|r| r.luts_per_mac.map(|l| (l, -r.accuracy)))
         .collect();
-    for (i, r) in rows.iter_mut().enumerate() {
-        r.pareto = points[i].is_some_and(|(l, a)| {
-            !points
-                .iter()
-                .flatten()
-                .any(|&(l2, a2)| l2 <= l && a2 >= a && (l2 < l || a2 > a))
-        });
+    for (r, pareto) in rows
+        .iter_mut()
+        .zip(crate::flows::explore::undominated(&points))
+    {
+        r.pareto = pareto;
     }
 }
 

@@ -256,13 +256,30 @@ fn figure(row: &ExploreRow, name: &str) -> f64 {
 
 /// Mark the rows no other row dominates (LUTs and `metric` both <=, one of them <).
 pub fn mark_pareto(rows: &mut [ExploreRow], metric: &str) {
-    let points: Vec<(u64, f64)> = rows.iter().map(|r| (r.lut, figure(r, metric))).collect();
-    for (i, r) in rows.iter_mut().enumerate() {
-        let (l, e) = points[i];
-        r.pareto = !points
-            .iter()
-            .any(|&(l2, e2)| l2 <= l && e2 <= e && (l2 < l || e2 < e));
+    let points: Vec<Option<(f64, f64)>> = rows
+        .iter()
+        .map(|r| Some((r.lut as f64, figure(r, metric))))
+        .collect();
+    for (r, pareto) in rows.iter_mut().zip(undominated(&points)) {
+        r.pareto = pareto;
     }
+}
+
+/// For each point (cost, badness; both lower is better), whether no other point has both
+/// lower or equal, one of them strictly lower. Points without figures (`None`) are never on
+/// the front and dominate nothing.
+pub fn undominated(points: &[Option<(f64, f64)>]) -> Vec<bool> {
+    points
+        .iter()
+        .map(|p| {
+            p.is_some_and(|(c, b)| {
+                !points
+                    .iter()
+                    .flatten()
+                    .any(|&(c2, b2)| c2 <= c && b2 <= b && (c2 < c || b2 < b))
+            })
+        })
+        .collect()
 }
 
 fn columns(rows: &[ExploreRow]) -> Vec<String> {
