@@ -25,7 +25,8 @@ pub struct Shard {
     pub last_site: u64,
 }
 
-/// Half-width of the confidence interval of a rate (Leveugle et al., DATE 2009, solved for e).
+/// A rate of a sampled campaign and the half-widths of its 95 % and 99 % confidence intervals
+/// ([`Campaign::margins`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Margin {
     pub rate: String,
@@ -62,9 +63,6 @@ pub struct Campaign {
     pub sa1: Option<Counts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<Counts>,
-    /// (site, kind) injection targets of the whole campaign (all shards).
-    #[serde(default)]
-    pub targets: u64,
     pub rows: Vec<SiteRow>,
     /// Sampled campaigns: per kind (in `kinds` order) and pair, the injections that were
     /// masked, detected and SDC. Every site reuses the pairs, so the margins treat pairs as
@@ -147,13 +145,6 @@ impl Campaign {
     }
 }
 
-/// Leveugle et al. (DATE 2009): injections needed for margin `e` at confidence `t`
-/// (1.96: 95 %, 2.576: 99 %) in a population of `big_n`, with p = 0.5.
-pub fn leveugle_sample_size(big_n: f64, e: f64, t: f64) -> f64 {
-    let tp = t * t * 0.25;
-    big_n * tp / (e * e * (big_n - 1.0) + tp)
-}
-
 /// Sum shard results into the result of one run; the shards must be 1..N of the same
 /// campaign, each once. Parts are named `part 1`, `part 2`, ... in errors.
 pub fn merge(parts: &[Campaign]) -> Result<Campaign, Failure> {
@@ -214,14 +205,7 @@ pub fn merge_named(parts: &[(String, Campaign)]) -> Result<Campaign, Failure> {
     fn same(c: &Campaign) -> impl PartialEq + '_ {
         (
             (&c.unit, &c.params, c.site_universe, c.sites, c.exhaustive),
-            (
-                c.pairs,
-                c.operand_bits,
-                c.seed,
-                &c.kinds,
-                &c.inputs,
-                c.targets,
-            ),
+            (c.pairs, c.operand_bits, c.seed, &c.kinds, &c.inputs),
             (c.lut, &c.yosys),
         )
     }

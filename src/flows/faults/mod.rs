@@ -486,7 +486,6 @@ pub fn run(
         sa0: None,
         sa1: None,
         init: None,
-        targets: all_targets,
         rows: Vec::new(),
         pair_counts,
     };
