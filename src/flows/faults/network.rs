@@ -498,38 +498,22 @@ pub fn table(c: &NetCampaign) -> String {
         },
         c.images
     );
-    let body = vec![
-        vec!["pairs".into(), c.pairs.to_string(), "100".into()],
-        vec![
-            "masked".into(),
-            c.masked.to_string(),
-            format!("{:.3}{}", pct(c.masked), margin("masked")),
-        ],
-        vec![
-            "detected".into(),
-            c.detected.to_string(),
-            format!("{:.3}{}", pct(c.detected), margin("detected")),
-        ],
-        vec![
-            "sdc1".into(),
-            c.sdc1.to_string(),
-            format!("{:.3}{}", pct(c.sdc1), margin("sdc1")),
-        ],
-        vec![
-            "sdc5".into(),
-            c.sdc5.to_string(),
-            format!("{:.3}{}", pct(c.sdc5), margin("sdc5")),
-        ],
-        vec![
-            "critical faults".into(),
-            c.critical.to_string(),
-            format!(
-                "{:.3}{}",
-                100.0 * c.critical as f64 / c.faults.max(1) as f64,
-                margin("critical")
-            ),
-        ],
-    ];
+    let mut body = vec![vec!["pairs".into(), c.pairs.to_string(), "100".into()]];
+    // Rates over (fault, image) pairs, then the critical faults' share of the faults.
+    let critical = 100.0 * c.critical as f64 / c.faults.max(1) as f64;
+    for (class, name, count, percent) in [
+        ("masked", "masked", c.masked, pct(c.masked)),
+        ("detected", "detected", c.detected, pct(c.detected)),
+        ("sdc1", "sdc1", c.sdc1, pct(c.sdc1)),
+        ("sdc5", "sdc5", c.sdc5, pct(c.sdc5)),
+        ("critical faults", "critical", c.critical, critical),
+    ] {
+        body.push(vec![
+            class.into(),
+            count.to_string(),
+            format!("{percent:.3}{}", margin(name)),
+        ]);
+    }
     t.push_str(&crate::base::aligned_table(&["class", "count", "%"], &body));
     t.push_str("coverage = masked + detected; sdc5: no err and the label out of the top 5; critical: faults with any SDC-1 image (% of faults); margins: 95 %, over the sampled faults\n");
     t
