@@ -422,17 +422,21 @@ fn bad_models_and_data_are_refused_in_one_line() {
     let unsupported = d.join("unsupported.onnx");
     std::fs::write(&unsupported, bytes).unwrap();
     let unsupported = unsupported.to_str().unwrap();
-    let err = refused(&qmulgen(&[
-        "dnn",
-        "--model",
-        unsupported,
-        "--data",
-        DATA,
-        "exact",
-        "--width",
-        "8",
-        "--no-synth",
-    ]));
+    // `dnn` on a model with the shipped data: refused in one line, exit 2.
+    let refuse_model = |model: &str| {
+        refused(&qmulgen(&[
+            "dnn",
+            "--model",
+            model,
+            "--data",
+            DATA,
+            "exact",
+            "--width",
+            "8",
+            "--no-synth",
+        ]))
+    };
+    let err = refuse_model(unsupported);
     assert!(err.contains("node `squash`: operator Sigmoid"), "{err}");
     assert!(err.contains("node `leaky`: operator LeakyRelu"), "{err}");
     // A truncated model and a file that is not ONNX.
@@ -440,17 +444,7 @@ fn bad_models_and_data_are_refused_in_one_line() {
     let truncated = d.join("truncated.onnx");
     std::fs::write(&truncated, &full[..full.len() / 3]).unwrap();
     for bad in [truncated.to_str().unwrap(), DATA, "README.md"] {
-        let err = refused(&qmulgen(&[
-            "dnn",
-            "--model",
-            bad,
-            "--data",
-            DATA,
-            "exact",
-            "--width",
-            "8",
-            "--no-synth",
-        ]));
+        let err = refuse_model(bad);
         assert!(err.contains(bad), "{err}");
     }
     // Data whose images do not fit the model's input: both shapes named.
