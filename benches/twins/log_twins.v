@@ -1,52 +1,93 @@
 // Behavioural twins of `mitchell` (ARITHMETIC.md §3.1, the formula as written) and `adam`
 // (§3.2: adaptive adder and checker as described, kept apart through synthesis like the
-// unit's). Unsigned, n <= 16. Benchmark fixtures for `make bench`, never unit RTL.
+// unit's), in two styles each, so that the bench's yardstick is the smaller of two honest
+// descriptions:
+// - ALT = 0, plain: LODs as "the last one seen wins", normalise by a left shift so that the leading
+//   one sits at bit n-1 and take the t bits below it, then one left shift of {1, s} by
+//   kA + kB + c and drop the t low bits;
+// - ALT = 1: priority encoders from the MSB, fractions by a right shift of {x, t zeros} by k
+//   (the leading one lands on bit t), and the antilog as one right shift of the top-aligned
+//   mantissa {1, s} by 2n-1 - (kA + kB + c).
+// Positions are KW = clog2(n) bits wide, exponent sums KW + 1. Unsigned, n <= 16. Benchmark fixtures for `make bench`, never unit RTL.
 
-// kA, kB (LODs) and the t-bit left-aligned fractions FA, FB.
-module log_twin_operands #(parameter N = 8, parameter T = 7) (
-  input      [N-1:0] a,
-  input      [N-1:0] b,
-  output reg [4:0]   ka,
-  output reg [4:0]   kb,
-  output reg [T-1:0] fa,
-  output reg [T-1:0] fb
+// kA, kB (LODs) and the t-bit left-aligned fractions FA, FB, in the style ALT selects.
+module log_twin_operands #(parameter N = 8, parameter T = 7, parameter ALT = 0,
+                           parameter KW = $clog2(N)) (
+  input           [N-1:0] a,
+  input           [N-1:0] b,
+  output reg     [KW-1:0] ka,
+  output reg     [KW-1:0] kb,
+  output     [T-1:0] fa,
+  output     [T-1:0] fb
 );
   integer i;
+  reg found_a, found_b;
   always @* begin
     ka = 0;
     kb = 0;
-    for (i = 0; i < N; i = i + 1) begin
-      if (a[i]) ka = i;
-      if (b[i]) kb = i;
-    end
-    fa = ((a - (1 << ka)) << (N - 1 - ka)) >> (N - 1 - T);
-    fb = ((b - (1 << kb)) << (N - 1 - kb)) >> (N - 1 - T);
+    found_a = 0;
+    found_b = 0;
+    if (ALT)
+      for (i = N - 1; i >= 0; i = i - 1) begin
+        if (!found_a && a[i]) begin ka = i; found_a = 1; end
+        if (!found_b && b[i]) begin kb = i; found_b = 1; end
+      end
+    else
+      for (i = 0; i < N; i = i + 1) begin
+        if (a[i]) ka = i;
+        if (b[i]) kb = i;
+      end
   end
+  generate
+    if (ALT) begin : right
+      wire [N+T-1:0] sa = {a, {T{1'b0}}} >> ka;
+      wire [N+T-1:0] sb = {b, {T{1'b0}}} >> kb;
+      assign fa = sa[T-1:0];
+      assign fb = sb[T-1:0];
+    end else begin : left
+      wire [N-1:0] na = a << (N - 1 - ka);
+      wire [N-1:0] nb = b << (N - 1 - kb);
+      assign fa = na[N-2 -: T];
+      assign fb = nb[N-2 -: T];
+    end
+  endgenerate
 endmodule
 
-// P = ((2^t + s) << (kA + kB + c)) >> t, 0 when an operand is 0.
-module log_twin_antilog #(parameter N = 8, parameter T = 7) (
-  input  [4:0]     ka,
-  input  [4:0]     kb,
+// P = ((2^t + s) << (kA + kB + c)) >> t, 0 when an operand is 0, in the style ALT selects.
+module log_twin_antilog #(parameter N = 8, parameter T = 7, parameter ALT = 0,
+                          parameter KW = $clog2(N)) (
+  input  [KW-1:0]  ka,
+  input  [KW-1:0]  kb,
   input  [T-1:0]   s,
   input            c,
   input            nonzero,
   output [2*N-1:0] p
 );
-  wire [2*N+T:0] wide = ({1'b1, s} << (ka + kb + c)) >> T;
-  assign p = nonzero ? wide[2*N-1:0] : 0;
+  generate
+    if (ALT) begin : right
+      wire [2*N-1:0] mantissa = {1'b1, s, {(2*N-1-T){1'b0}}};
+      wire [KW:0] distance = 2 * N - 1 - (ka + kb + c);
+      assign p = nonzero ? mantissa >> distance : 0;
+    end else begin : left
+      wire [KW:0] e = ka + kb + c;
+      wire [2*N+T-1:0] wide = {1'b1, s} << e;
+      assign p = nonzero ? wide[2*N+T-1:T] : 0;
+    end
+  endgenerate
 endmodule
 
-module mitchell_twin #(parameter N = 8, parameter T = 7) (
+module mitchell_twin #(parameter N = 8, parameter T = 7, parameter ALT = 0) (
   input  [N-1:0]   a,
   input  [N-1:0]   b,
   output [2*N-1:0] p
 );
-  wire [4:0] ka, kb;
+  localparam KW = $clog2(N);
+  wire [KW-1:0] ka, kb;
   wire [T-1:0] fa, fb;
-  log_twin_operands #(.N(N), .T(T)) operands (.a(a), .b(b), .ka(ka), .kb(kb), .fa(fa), .fb(fb));
+  log_twin_operands #(.N(N), .T(T), .ALT(ALT)) operands (
+    .a(a), .b(b), .ka(ka), .kb(kb), .fa(fa), .fb(fb));
   wire [T:0] sum = fa + fb;
-  log_twin_antilog #(.N(N), .T(T)) antilog (
+  log_twin_antilog #(.N(N), .T(T), .ALT(ALT)) antilog (
     .ka(ka), .kb(kb), .s(sum[T-1:0]), .c(sum[T]), .nonzero(a != 0 && b != 0), .p(p));
 endmodule
 
@@ -60,11 +101,11 @@ module adam_twin_adder #(parameter T = 7) (
   output [T+1:0] sums
 );
   wire [T:0]   primary = fa + fb;
-  wire [T-1:0] low = (1 << (T - d)) - 1;
-  wire [T:0]   below = (fa & low) + (fb & low);
-  wire [T-1:0] dmask = (1 << d) - 1;
-  wire [T:0]   dup = ((fa >> (T - d)) & dmask) + ((fb >> (T - d)) & dmask) + (below >> (T - d));
-  assign sums = {(dup >> d) & (d != 0), primary[T], primary[T-1:0] | (dup[T-1:0] & dmask)};
+  // The primary carry into position t-d: bit t-d of sum ^ FA ^ FB.
+  wire [T:0]   carries = primary ^ fa ^ fb;
+  wire [T-1:0] dmask = ~({T{1'b1}} << d);
+  wire [T:0]   dup = ((fa >> (T - d)) & dmask) + ((fb >> (T - d)) & dmask) + carries[T - d];
+  assign sums = {dup[d] & (d != 0), primary[T], primary[T-1:0] | (dup[T-1:0] & dmask)};
 endmodule
 
 // Zero every primary bit (and c) that disagrees with its copy; mask bits [0, t-q).
@@ -77,8 +118,8 @@ module adam_twin_checker #(parameter T = 7) (
   output         c,
   output         mismatch
 );
-  wire [T-1:0] dmask = (1 << d) - 1;
-  wire [T-1:0] primary = sums[T-1:0] & ~((1 << (T - q)) - 1);
+  wire [T-1:0] dmask = ~({T{1'b1}} << d);
+  wire [T-1:0] primary = sums[T-1:0] & ({T{1'b1}} << (T - q));
   wire [T-1:0] differ = ((primary >> (T - d)) ^ sums[T-1:0]) & dmask;
   wire         carry_differs = (sums[T] ^ sums[T+1]) & (d != 0);
   assign s = primary & ~(differ << (T - d));
@@ -86,25 +127,27 @@ module adam_twin_checker #(parameter T = 7) (
   assign mismatch = (differ != 0) | carry_differs;
 endmodule
 
-module adam_twin #(parameter N = 8, parameter T = 7) (
+module adam_twin #(parameter N = 8, parameter T = 7, parameter ALT = 0) (
   input  [N-1:0]   a,
   input  [N-1:0]   b,
   output [2*N-1:0] p,
   output           err
 );
-  wire [4:0] ka, kb;
+  localparam KW = $clog2(N);
+  wire [KW-1:0] ka, kb;
   wire [T-1:0] fa, fb, s;
   wire [T+1:0] sums;
   wire c, mismatch;
-  log_twin_operands #(.N(N), .T(T)) operands (.a(a), .b(b), .ka(ka), .kb(kb), .fa(fa), .fb(fb));
-  wire [4:0] kmax = (ka > kb) ? ka : kb;
+  log_twin_operands #(.N(N), .T(T), .ALT(ALT)) operands (
+    .a(a), .b(b), .ka(ka), .kb(kb), .fa(fa), .fb(fb));
+  wire [KW-1:0] kmax = (ka > kb) ? ka : kb;
   wire [4:0] q = (kmax > T) ? T : kmax;
   wire [4:0] d = (T - q < q) ? T - q : q;
   adam_twin_adder #(.T(T)) adder (.fa(fa), .fb(fb), .d(d), .sums(sums));
   adam_twin_checker #(.T(T)) duplicate_checker (
     .sums(sums), .q(q), .d(d), .s(s), .c(c), .mismatch(mismatch));
   wire nonzero = a != 0 && b != 0;
-  log_twin_antilog #(.N(N), .T(T)) antilog (
+  log_twin_antilog #(.N(N), .T(T), .ALT(ALT)) antilog (
     .ka(ka), .kb(kb), .s(s), .c(c), .nonzero(nonzero), .p(p));
   assign err = mismatch & nonzero;
 endmodule

@@ -140,14 +140,15 @@ macro_rules! dispatch_wxp {
     };
 }
 
-/// Width dispatch over one run-time operand width `n` in 2..=16: `$f::<N, {2 N}>(args)`,
-/// for units with two n-bit operands and a 2n-bit product.
+/// Width dispatch over one run-time operand width `n` in 2..=16: `$f::<N, {2 N}, {3 N}>(args)`,
+/// for units with two n-bit operands, a 2n-bit product and (log units) a 3n-bit antilog
+/// intermediate.
 #[macro_export]
-macro_rules! dispatch_n_2n {
+macro_rules! dispatch_n_2n_3n {
     ($n:expr, $f:ident ( $($arg:expr),* )) => {
         seq_macro::seq!(NN in 2..=16 {
             match $n {
-                #( NN => $f::<NN, { 2 * NN }>($($arg),*), )*
+                #( NN => $f::<NN, { 2 * NN }, { 3 * NN }>($($arg),*), )*
                 other => unreachable!("width parameter {other} passed validation"),
             }
         })
