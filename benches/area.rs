@@ -9,8 +9,10 @@
 //! B = 1..=4 and ESB's useful points, each at a = 4..=12), lists only the configurations above
 //! their yardstick with a summary line (count, worst, geometric mean), and checks that no unit
 //! is more than 5 % larger than the same family's unit with one more fraction or magnitude bit.
-//! Everything is cached (synthesis by the hash of the Verilog, Verilator models by theirs), so
-//! a re-run takes seconds.
+//! Families named after `--sweep` narrow it (`-- --sweep apot pot esb`). Everything is cached
+//! (synthesis by the hash of the Verilog, Verilator models by theirs), so a re-run takes
+//! seconds; the first full run synthesises ~1,200 modules (about an hour on two cores, most
+//! of it the n >= 12 log units and their twins).
 //!
 //! A twin is a fair yardstick only if it computes the unit's function: each twin style runs in
 //! Verilator against the unit's golden model (every standard row; in the sweep, a spread of
@@ -581,8 +583,22 @@ fn sweep(rows: &[Row], measured: &[Measured], mut targets: Targets) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--sweep") {
-        let rows = sweep_rows();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--sweep") {
+        // Families named after --sweep narrow it (e.g. `-- --sweep apot pot`).
+        let only: Vec<&str> = args[i + 1..]
+            .iter()
+            .take_while(|a| !a.starts_with('-'))
+            .map(String::as_str)
+            .collect();
+        let rows: Vec<Row> = sweep_rows()
+            .into_iter()
+            .filter(|r| only.is_empty() || only.contains(&r.family))
+            .collect();
+        assert!(
+            !rows.is_empty(),
+            "no sweep family among {only:?} (mitchell, adam, apot, pot, esb)"
+        );
         measure(&rows, &verified_in_sweep, &|m, t| sweep(&rows, m, t));
     } else {
         let rows = standard_rows();
