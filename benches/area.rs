@@ -1,15 +1,17 @@
 //! `make bench` area table: every unit of the issue-12 list synthesised with the project's own
 //! flow (Yosys `synth_xilinx -family xcup -nodsp`), beside its yardstick and the exact
 //! multiplier of the same operand widths. The yardstick is the smaller of the family's
-//! behavioural twins (`benches/twins/`: two independent descriptions of the ARITHMETIC.md
-//! formula per family, parameter `ALT`; one for exact and TMR, whose `a * b` is the plainest).
+//! behavioural twins (`benches/twins/`: independent descriptions of the ARITHMETIC.md formula,
+//! parameter `ALT`: two per family, four for AdAM; one for exact and TMR, whose `a * b` is the
+//! plainest).
 //!
 //! `cargo bench --bench area -- --sweep` (issue 22) synthesises each family over its whole
 //! parameter range instead (Mitchell and AdAM: n = 4..=16, t = 1..n; APoT B = 2..=6, PoT
 //! B = 1..=4 and ESB's useful points, each at a = 4..=12), lists only the configurations above
 //! their yardstick with a summary line (count, worst, geometric mean), and checks that no unit
 //! is more than 5 % larger than the same family's unit with one more fraction or magnitude bit.
-//! Families named after `--sweep` narrow it (`-- --sweep apot pot esb`). Everything is cached
+//! Families named after `--sweep` narrow it (`-- --sweep apot pot esb`), and `--max-n N` stops
+//! the log units at n = N. Everything is cached
 //! (synthesis by the hash of the Verilog, Verilator models by theirs), so a re-run takes
 //! seconds; the first full run synthesises ~1,200 modules (about an hour on two cores, most
 //! of it the n >= 12 log units and their twins).
@@ -61,7 +63,8 @@ impl Row {
             family,
             yaml: format!("{{width: {n}, frac_bits: {t}}}"),
             twin: (LOG_TWINS, top, vec![("N", n), ("T", t)]),
-            styles: 2,
+            // AdAM: two operand styles x two adder-and-checker styles.
+            styles: if family == "adam" { 4 } else { 2 },
             exact: (n as u32, n as u32),
             place: (n, t),
         }
@@ -496,8 +499,12 @@ fn sweep(rows: &[Row], measured: &[Measured], mut targets: Targets) {
         }
     }
     println!();
-    let mut families: Vec<&str> = rows.iter().map(|r| r.family).collect();
-    families.dedup();
+    let mut families: Vec<&str> = Vec::new();
+    for r in rows {
+        if !families.contains(&r.family) {
+            families.push(r.family);
+        }
+    }
     families.push("all");
     for family in families {
         let ratios: Vec<(f64, &str)> = rows
@@ -591,9 +598,17 @@ fn main() {
             .take_while(|a| !a.starts_with('-'))
             .map(String::as_str)
             .collect();
+        // `--max-n N` stops the log units at n = N (their n >= 12 take most of the hour).
+        let max_n: i64 = args
+            .iter()
+            .position(|a| a == "--max-n")
+            .and_then(|j| args.get(j + 1))
+            .map(|v| v.parse().expect("--max-n takes a width"))
+            .unwrap_or(16);
         let rows: Vec<Row> = sweep_rows()
             .into_iter()
             .filter(|r| only.is_empty() || only.contains(&r.family))
+            .filter(|r| !matches!(r.family, "mitchell" | "adam") || r.place.0 <= max_n)
             .collect();
         assert!(
             !rows.is_empty(),

@@ -1,16 +1,18 @@
 // Behavioural twins of `mitchell` (ARITHMETIC.md §3.1, the formula as written) and `adam`
-// (§3.2: adaptive adder and checker as described, kept apart through synthesis like the
-// unit's), in two styles each, so that the bench's yardstick is the smaller of two honest
-// descriptions:
-// - ALT = 0, plain: LODs as "the last one seen wins", normalise by a left shift so that the leading
+// (§3.2: adaptive adder and checker, kept apart through synthesis like the unit's), in more
+// than one style, so that the bench's yardstick is the smallest of honest descriptions.
+// Operands and antilog (ALT bit 0):
+// - 0, plain: LODs as "the last one seen wins", normalise by a left shift so that the leading
 //   one sits at bit n-1 and take the t bits below it, then one left shift of {1, s} by
 //   kA + kB + c and drop the t low bits;
-// - ALT = 1: priority encoders from the MSB, fractions by a right shift of {x, t zeros} by k
-//   (the leading one lands on bit t), and the antilog as one right shift of the top-aligned
+// - 1: priority encoders from the MSB, fractions by a right shift of {x, t zeros} by k (the
+//   leading one lands on bit t), and the antilog as one right shift of the top-aligned
 //   mantissa {1, s} by 2n-1 - (kA + kB + c).
-// Positions are KW = clog2(n) bits wide, exponent sums KW + 1. Unsigned, n <= 16. Benchmark fixtures for `make bench`, never unit RTL.
+// AdAM's adder and checker (ALT bit 1): as §3.2 words them (shifts by d), or over the fixed
+// window of the top floor(t/2) positions.
+// Positions are KW = clog2(n) bits wide, exponent sums KW + 1. Unsigned, n <= 16. Benchmark
+// fixtures for `make bench`, never unit RTL.
 
-// kA, kB (LODs) and the t-bit left-aligned fractions FA, FB, in the style ALT selects.
 module log_twin_operands #(parameter N = 8, parameter T = 7, parameter ALT = 0,
                            parameter KW = $clog2(N)) (
   input           [N-1:0] a,
@@ -92,25 +94,39 @@ module mitchell_twin #(parameter N = 8, parameter T = 7, parameter ALT = 0) (
 endmodule
 
 // Primary lane FA + FB (both 0 below t-q); duplicate lane: the top d bit pairs again with the
-// primary carry into t-d as carry-in. sums = {c', c, positions}.
+// primary carry into t-d as carry-in. sums = {c', c, positions}. ALT = 0 as §3.2 says it
+// (shifts by d); ALT = 1 recomputes the fixed window of the top dmax = floor(t/2) positions
+// from the primary carry into t - dmax (every d lies in it; fault-free, its carry into t-d is
+// the primary one) and moves its top d bits down by dmax - d.
 (* keep_hierarchy = "yes" *)
-module adam_twin_adder #(parameter T = 7) (
+module adam_twin_adder #(parameter T = 7, parameter ALT = 0) (
   input  [T-1:0] fa,
   input  [T-1:0] fb,
   input  [4:0]   d,
   output [T+1:0] sums
 );
+  localparam DM = T / 2;
   wire [T:0]   primary = fa + fb;
-  // The primary carry into position t-d: bit t-d of sum ^ FA ^ FB.
+  // The primary carry into each position: sum ^ FA ^ FB.
   wire [T:0]   carries = primary ^ fa ^ fb;
   wire [T-1:0] dmask = ~({T{1'b1}} << d);
-  wire [T:0]   dup = ((fa >> (T - d)) & dmask) + ((fb >> (T - d)) & dmask) + carries[T - d];
-  assign sums = {dup[d] & (d != 0), primary[T], primary[T-1:0] | (dup[T-1:0] & dmask)};
+  generate
+    if (ALT && DM > 0) begin : window
+      wire [DM:0]  dup = fa[T-1 -: DM] + fb[T-1 -: DM] + carries[T - DM];
+      wire [T-1:0] copies = dup[DM-1:0] >> (DM - d);
+      assign sums = {dup[DM] & (d != 0), primary[T], primary[T-1:0] | (copies & dmask)};
+    end else begin : shifts
+      wire [T:0] dup = ((fa >> (T - d)) & dmask) + ((fb >> (T - d)) & dmask) + carries[T - d];
+      assign sums = {dup[d] & (d != 0), primary[T], primary[T-1:0] | (dup[T-1:0] & dmask)};
+    end
+  endgenerate
 endmodule
 
-// Zero every primary bit (and c) that disagrees with its copy; mask bits [0, t-q).
+// Zero every primary bit (and c) that disagrees with its copy; mask bits [0, t-q). ALT = 0
+// compares at the positions §3.2 names (shifts by d); ALT = 1 moves the d copies up into the
+// window of the top dmax positions and compares there.
 (* keep_hierarchy = "yes" *)
-module adam_twin_checker #(parameter T = 7) (
+module adam_twin_checker #(parameter T = 7, parameter ALT = 0) (
   input  [T+1:0] sums,
   input  [4:0]   q,
   input  [4:0]   d,
@@ -118,15 +134,29 @@ module adam_twin_checker #(parameter T = 7) (
   output         c,
   output         mismatch
 );
-  wire [T-1:0] dmask = ~({T{1'b1}} << d);
+  localparam DM = T / 2;
   wire [T-1:0] primary = sums[T-1:0] & ({T{1'b1}} << (T - q));
-  wire [T-1:0] differ = ((primary >> (T - d)) ^ sums[T-1:0]) & dmask;
   wire         carry_differs = (sums[T] ^ sums[T+1]) & (d != 0);
-  assign s = primary & ~(differ << (T - d));
+  wire [T-1:0] differ;
+  generate
+    if (ALT && DM > 0) begin : window
+      wire [DM-1:0] wmask = {DM{1'b1}} << (DM - d);
+      wire [DM-1:0] copies = sums[DM-1:0] << (DM - d);
+      wire [DM-1:0] wdiffer = (primary[T-1 -: DM] ^ copies) & wmask;
+      assign differ = wdiffer;
+      assign s = primary & ~({wdiffer, {(T - DM){1'b0}}});
+    end else begin : shifts
+      wire [T-1:0] dmask = ~({T{1'b1}} << d);
+      assign differ = ((primary >> (T - d)) ^ sums[T-1:0]) & dmask;
+      assign s = primary & ~(differ << (T - d));
+    end
+  endgenerate
   assign c = sums[T] & ~carry_differs;
   assign mismatch = (differ != 0) | carry_differs;
 endmodule
 
+// ALT bit 0: the operand and antilog style (as for mitchell_twin); bit 1: the adder and
+// checker style.
 module adam_twin #(parameter N = 8, parameter T = 7, parameter ALT = 0) (
   input  [N-1:0]   a,
   input  [N-1:0]   b,
@@ -138,16 +168,16 @@ module adam_twin #(parameter N = 8, parameter T = 7, parameter ALT = 0) (
   wire [T-1:0] fa, fb, s;
   wire [T+1:0] sums;
   wire c, mismatch;
-  log_twin_operands #(.N(N), .T(T), .ALT(ALT)) operands (
+  log_twin_operands #(.N(N), .T(T), .ALT(ALT % 2)) operands (
     .a(a), .b(b), .ka(ka), .kb(kb), .fa(fa), .fb(fb));
   wire [KW-1:0] kmax = (ka > kb) ? ka : kb;
   wire [4:0] q = (kmax > T) ? T : kmax;
   wire [4:0] d = (T - q < q) ? T - q : q;
-  adam_twin_adder #(.T(T)) adder (.fa(fa), .fb(fb), .d(d), .sums(sums));
-  adam_twin_checker #(.T(T)) duplicate_checker (
+  adam_twin_adder #(.T(T), .ALT(ALT / 2)) adder (.fa(fa), .fb(fb), .d(d), .sums(sums));
+  adam_twin_checker #(.T(T), .ALT(ALT / 2)) duplicate_checker (
     .sums(sums), .q(q), .d(d), .s(s), .c(c), .mismatch(mismatch));
   wire nonzero = a != 0 && b != 0;
-  log_twin_antilog #(.N(N), .T(T), .ALT(ALT)) antilog (
+  log_twin_antilog #(.N(N), .T(T), .ALT(ALT % 2)) antilog (
     .ka(ka), .kb(kb), .s(s), .c(c), .nonzero(nonzero), .p(p));
   assign err = mismatch & nonzero;
 endmodule

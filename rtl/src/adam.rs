@@ -514,12 +514,12 @@ impl<const N: usize, const P: usize> Logic for DuplicateChecker<N, P> {
 pub struct AntilogExponent<const N: usize, const P: usize> {
     pub ka: Signal<In, Bits<N>>,
     pub kb: Signal<In, Bits<N>>,
-    pub c: Signal<In, Bit>,
+    /// The fraction adder's carry, as a one-bit vector: zero-extended by a cast (not a mux
+    /// of 0 and 1, which synthesis keeps as a third full-width operand), it becomes the
+    /// adder's carry input.
+    pub c: Signal<In, Bits<1>>,
     pub e: Signal<Out, Bits<P>>,
-    carry: Signal<Local, Bits<P>>,
     exponent_mask: Constant<Bits<P>>,
-    zero: Constant<Bits<P>>,
-    one: Constant<Bits<P>>,
 }
 
 impl<const N: usize, const P: usize> Default for AntilogExponent<N, P> {
@@ -529,10 +529,7 @@ impl<const N: usize, const P: usize> Default for AntilogExponent<N, P> {
             kb: Default::default(),
             c: Default::default(),
             e: Default::default(),
-            carry: Default::default(),
             exponent_mask: Constant::new(exponent_mask::<P>().into()),
-            zero: Constant::new(0u64.into()),
-            one: Constant::new(1u64.into()),
         }
     }
 }
@@ -546,13 +543,10 @@ fn exponent_mask<const P: usize>() -> u64 {
 impl<const N: usize, const P: usize> Logic for AntilogExponent<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.carry.next = self.zero.val();
-        if self.c.val() {
-            self.carry.next = self.one.val();
-        }
-        self.e.next =
-            (bit_cast::<P, N>(self.ka.val()) + bit_cast::<P, N>(self.kb.val()) + self.carry.val())
-                & self.exponent_mask.val();
+        self.e.next = (bit_cast::<P, N>(self.ka.val())
+            + bit_cast::<P, N>(self.kb.val())
+            + bit_cast::<P, 1>(self.c.val()))
+            & self.exponent_mask.val();
     }
 }
 
@@ -640,7 +634,7 @@ impl<const N: usize, const P: usize, const W: usize> Logic for AntilogShifter<N,
     fn update(&mut self) {
         self.exponent.ka.next = self.ka.val();
         self.exponent.kb.next = self.kb.val();
-        self.exponent.c.next = self.c.val();
+        self.exponent.c.next = self.c.val().into();
         self.shift.s.next = self.s.val();
         self.shift.e.next = self.exponent.e.val();
         self.shift.nonzero.next = self.nonzero.val();
