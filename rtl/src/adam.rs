@@ -64,47 +64,54 @@ impl<const N: usize> Logic for LeadingOneDetector<N> {
     }
 }
 
-/// The t-bit fraction: shift the leading one to bit n-1, keep the t bits below it.
+/// The t-bit fraction: `{x, t zeros} >> k` puts the leading one on bit t, so its t low bits
+/// are the bits below the leading one, left-aligned (a right shift by k needs no n-1-k, which
+/// is a subtraction when n is not a power of two: Mitchell n5 t3 40 -> 33 LUTs).
 #[derive(LogicBlock)]
-pub struct FractionAligner<const N: usize> {
+pub struct FractionAligner<const N: usize, const P: usize> {
     pub x: Signal<In, Bits<N>>,
     pub k: Signal<In, Bits<N>>,
     pub f: Signal<Out, Bits<N>>,
-    msb: Constant<Bits<N>>,
-    drop: Constant<Bits<N>>,
-    frac_mask: Constant<Bits<N>>,
+    shifted: Signal<Local, Bits<P>>,
+    /// Bits [n, 2n) of `shifted`, above the fraction: read here so that they are not
+    /// reported as unused (Verilator's `*unused*` naming convention).
+    unused_high_bits: Signal<Local, Bits<P>>,
+    frac_bits: Constant<Bits<P>>,
+    frac_mask: Constant<Bits<P>>,
     k_mask: Constant<Bits<N>>,
 }
 
-impl<const N: usize> FractionAligner<N> {
+impl<const N: usize, const P: usize> FractionAligner<N, P> {
     fn new(t: u32) -> Self {
         Self {
             x: Default::default(),
             k: Default::default(),
             f: Default::default(),
-            msb: Constant::new(((N - 1) as u64).into()),
-            drop: Constant::new(((N as u64) - 1 - u64::from(t)).into()),
+            shifted: Default::default(),
+            unused_high_bits: Default::default(),
+            frac_bits: Constant::new(u64::from(t).into()),
             frac_mask: Constant::new(mask(t as usize).into()),
             k_mask: Constant::new(k_mask::<N>().into()),
         }
     }
 }
 
-impl<const N: usize> Logic for FractionAligner<N> {
+impl<const N: usize, const P: usize> Logic for FractionAligner<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
-        // The amount n-1-k is masked to the positions' width: synthesis does not see that the
-        // subtraction never borrows, and a wide amount costs a wider shifter.
-        self.f.next = ((self.x.val() << ((self.msb.val() - self.k.val()) & self.k_mask.val()))
-            >> self.drop.val())
+        // k is masked to the positions' width: a wide amount costs a wider shifter.
+        self.shifted.next = ((bit_cast::<P, N>(self.x.val()) << self.frac_bits.val())
+            >> (self.k.val() & self.k_mask.val()))
             & self.frac_mask.val();
+        self.unused_high_bits.next = self.shifted.val();
+        self.f.next = self.shifted.val().get_bits::<N>(0);
     }
 }
 
 /// Operand side of the log multiplier: magnitudes (signed option), both LODs and both
 /// fraction aligners, the product's sign and the zero test.
 #[derive(LogicBlock)]
-pub struct LogOperands<const N: usize> {
+pub struct LogOperands<const N: usize, const P: usize> {
     pub a: Signal<In, Bits<N>>,
     pub b: Signal<In, Bits<N>>,
     pub ka: Signal<Out, Bits<N>>,
@@ -117,15 +124,15 @@ pub struct LogOperands<const N: usize> {
     magnitude_b: Signal<Local, Bits<N>>,
     lod_a: LeadingOneDetector<N>,
     lod_b: LeadingOneDetector<N>,
-    align_a: FractionAligner<N>,
-    align_b: FractionAligner<N>,
+    align_a: FractionAligner<N, P>,
+    align_b: FractionAligner<N, P>,
     a_signed: Constant<Bit>,
     b_signed: Constant<Bit>,
     msb: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
 }
 
-impl<const N: usize> LogOperands<N> {
+impl<const N: usize, const P: usize> LogOperands<N, P> {
     fn new(t: u32, signed: crate::Signedness) -> Self {
         Self {
             a: Default::default(),
@@ -150,7 +157,7 @@ impl<const N: usize> LogOperands<N> {
     }
 }
 
-impl<const N: usize> Logic for LogOperands<N> {
+impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
     #[hdl_gen]
     fn update(&mut self) {
         self.magnitude_a.next = self.a.val();
@@ -648,7 +655,7 @@ pub struct MitchellMultiplier<const N: usize, const P: usize, const W: usize> {
     pub a: Signal<In, Bits<N>>,
     pub b: Signal<In, Bits<N>>,
     pub p: Signal<Out, Bits<P>>,
-    operands: LogOperands<N>,
+    operands: LogOperands<N, P>,
     adder: FractionAdder<N>,
     antilog: AntilogShifter<N, P, W>,
     sign: ApplySign<P>,
@@ -698,7 +705,7 @@ macro_rules! adam_multiplier {
             $(pub $fault: Signal<In, $fault_ty>,)*
             pub p: Signal<Out, Bits<P>>,
             pub err: Signal<Out, Bit>,
-            operands: LogOperands<N>,
+            operands: LogOperands<N, P>,
             kmax: Signal<Local, Bits<N>>,
             adder: AdaptiveAdder<N, P>,
             $($injector: FaultInjector<P>,)?

@@ -415,9 +415,8 @@ impl Unit for LogParams {
     /// own (rounded up): a leading-one detector (a LUT per two bits of n), an aligner (the
     /// position's complement, a shifter), both operands together, the fraction adder (AdAM's:
     /// the primary and duplicate chains, the move into the idle positions), the lane plan,
-    /// the checker, the shift amount (2n - 1 - kA - kB), the antilog shifter (the carry's decrement of the
-    /// amount, a 2n:1 mux per bit, the zero mux), the sign's
-    /// adder, an injector.
+    /// the checker, the exponent kA + kB + c (its adder), the antilog shifter (a 2n:1 mux per
+    /// bit and the zero mux, with a level to spare), the sign's adder, an injector.
     fn leaf_ns(&self, path: &str) -> Option<f64> {
         use crate::timing::{adder_ns, LUT_NS};
         let (n, t) = (self.n as usize, self.t as usize);
