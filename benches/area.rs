@@ -39,8 +39,9 @@ const LOG_TWINS: &str = include_str!("twins/log_twins.v");
 /// ARITHMETIC.md §1.3 useful points (e, k).
 const ESB_POINTS: [(i64, i64); 6] = [(2, 1), (3, 0), (2, 2), (3, 2), (3, 4), (4, 3)];
 
-/// One configuration: the unit, its twin (file, top, parameters, whether it has the two `ALT`
-/// styles), the exact `a × b` it compares to, and its place in its family's sweep.
+/// One configuration: the unit, its twin (file, top, parameters; `styles`: how many values of
+/// its `ALT` parameter, 1 for none), the exact `a × b` it compares to, and its place in its
+/// family's sweep.
 struct Row {
     family: &'static str,
     yaml: String,
@@ -163,7 +164,7 @@ fn sweep_rows() -> Vec<Row> {
 }
 
 /// The sweep's twins checked in Verilator: log units at n in {4, 5, 8, 11, 16} and
-/// t in {1, n/2, n-1}, the others at a in {4, 7, 12} (every B and point), both styles. The
+/// t in {1, n/2, n-1}, the others at a in {4, 7, 12} (every B and point), every style. The
 /// twins are one parameterised description per family, so a spread of points exercises
 /// every branch of their `generate`s and width rules; checking all ~700 would take hours.
 fn verified_in_sweep(r: &Row) -> bool {

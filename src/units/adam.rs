@@ -412,8 +412,9 @@ impl Unit for LogParams {
             .collect()
     }
     /// §5 delays of the log multiplier's blocks, fitted to Yosys' mapping of each block on its
-    /// own (rounded up): a leading-one detector (a LUT per two bits of n), an aligner (the
-    /// position's complement, a shifter), both operands together, the fraction adder (AdAM's:
+    /// own (rounded up): a leading-one detector (a LUT per two bits of n), an aligner (a
+    /// shifter by k; the adder term is margin kept from when it computed n-1-k), both operands
+    /// together, the fraction adder (AdAM's:
     /// the primary and duplicate chains, the move into the idle positions), the lane plan,
     /// the checker, the exponent kA + kB + c (its adder), the antilog shifter (a 2n:1 mux per
     /// bit and the zero mux, with a level to spare), the sign's adder, an injector.
