@@ -1,4 +1,0 @@
-import sys
-from pyosys import libyosys as ys
-d = ys.Design()
-ys.run_pass('script /tmp/ys/s.ys', d)
