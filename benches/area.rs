@@ -11,10 +11,10 @@
 //! their yardstick with a summary line (count, worst, geometric mean), and checks that no unit
 //! is more than 5 % larger than the same family's unit with one more fraction or magnitude bit.
 //! Families named after `--sweep` narrow it (`-- --sweep apot pot esb`), and `--max-n N` stops
-//! the log units at n = N. Everything is cached
-//! (synthesis by the hash of the Verilog, Verilator models by theirs), so a re-run takes
-//! seconds; the first full run synthesises ~1,200 modules (about an hour on two cores, most
-//! of it the n >= 12 log units and their twins).
+//! the log units at n = N. Everything is cached (synthesis by the hash of the Verilog,
+//! Verilator models by theirs), so a re-run takes seconds; the first full run synthesises
+//! ~1,200 modules (about an hour on two cores, most of it the n >= 12 log units and their
+//! twins).
 //!
 //! A twin is a fair yardstick only if it computes the unit's function: each twin style runs in
 //! Verilator against the unit's golden model (every standard row; in the sweep, a spread of
@@ -557,11 +557,7 @@ fn sweep(rows: &[Row], measured: &[Measured], mut targets: Targets) {
             "no unit more than 5 % larger than its neighbour with one more fraction or magnitude \
              bit ({} are{})",
             heavier.len(),
-            if heavier.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", heavier.join(", "))
-            }
+            listed(&heavier)
         ),
         heavier.is_empty(),
     );
@@ -575,11 +571,7 @@ fn sweep(rows: &[Row], measured: &[Measured], mut targets: Targets) {
         format!(
             "every AdAM unit keeps its redundancy and err live (no constant outputs; {} have){}",
             constant.len(),
-            if constant.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", constant.join(", "))
-            }
+            listed(&constant)
         ),
         constant.is_empty(),
     );
@@ -588,6 +580,15 @@ fn sweep(rows: &[Row], measured: &[Measured], mut targets: Targets) {
         measured[0].unit.yosys
     );
     targets.print("area sweep");
+}
+
+/// `": a, b"` for the names of a target line, nothing when there are none.
+fn listed<S: AsRef<str>>(names: &[S]) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    format!(": {}", names.join(", "))
 }
 
 fn main() {
