@@ -580,6 +580,10 @@ struct UnitArgs {
     /// AXI4-Stream ports (dot)
     #[arg(long)]
     axis: bool,
+    /// How a dot sums its lanes: an adder tree of the lanes' products, or every lane's partial
+    /// products in one bit heap (exact, esb, apot, pot lanes; the default for them)
+    #[arg(long, value_parser = ["tree", "heap"])]
+    sum: Option<String>,
 }
 
 impl UnitArgs {
@@ -643,6 +647,9 @@ impl UnitArgs {
             if self.axis {
                 dot.insert("axis".into(), true.into());
             }
+            if let Some(sum) = &self.sum {
+                dot.insert("sum".into(), sum.as_str().into());
+            }
             return dot;
         }
         if let Some(f) = self.target_mhz {
@@ -652,6 +659,7 @@ impl UnitArgs {
             ("lanes", self.lanes.is_some()),
             ("acc_bits", self.acc_bits.is_some()),
             ("axis", self.axis),
+            ("sum", self.sum.is_some()),
         ] {
             if on {
                 m.insert(k.into(), true.into());

@@ -189,7 +189,12 @@ pub fn generate(spec: &UnitSpec) -> Generated {
         env!("CARGO_PKG_VERSION"),
     );
     let body = rename_modules(&rtl.verilog, &name);
-    let body = keep_redundant_blocks(&body, spec.unit.redundant_blocks());
+    // A heap's cells keep their hierarchy too: each maps to one LUT per output.
+    let mut kept = spec.unit.redundant_blocks().to_vec();
+    if spec.dot.as_ref().is_some_and(|d| d.config.heap.is_some()) {
+        kept.push(qmulgen_rtl::heap::KEPT);
+    }
+    let body = keep_redundant_blocks(&body, &kept);
     let signed: Vec<&str> = ports
         .iter()
         .filter(|p| p.signed && p.width > 1)

@@ -317,3 +317,66 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
         (_, Form::StagedLane) => unreachable!("apot and pot have no staged lane"),
     }
 }
+
+/// The lane's terms as rows of a dot's heap (operands `w`, `x`): term t is x << shift(idx_t),
+/// placed by its index field (each bit picks its x bit), negated with the weight's sign as
+/// (−1)^s_t · row with s_t = s & (idx_t != 0): the bits XOR s where the term is active, s_t at
+/// the row's low column and −s_t past its high one. PoT is one term over j.
+pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::LaneRows {
+    use crate::assembly::lit;
+    use crate::heap::{op, shifted_bit, Heap, LaneSignals};
+    use rust_hdl::prelude::ast::VerilogOp::{BitAnd, BitXor, Ne};
+    let a = act_bits as usize;
+    // Per term: (field offset, field width, shift for index 1, 2, ...).
+    let terms: Vec<(usize, usize, Vec<usize>)> = if additive {
+        let t = ApotTerms::new(mag_bits);
+        let mut v: Vec<_> = t.two_bit[..t.n_two]
+            .iter()
+            .enumerate()
+            .map(|(i, exps)| {
+                let offset = (mag_bits - 2 * (i as u32 + 1)) as usize;
+                (
+                    offset,
+                    2,
+                    exps.iter().map(|e| (t.emax - e) as usize).collect(),
+                )
+            })
+            .collect();
+        if let Some(e) = t.one_bit {
+            v.push((0, 1, vec![(t.emax - e) as usize]));
+        }
+        v
+    } else {
+        let emax = (1usize << mag_bits) - 1;
+        vec![(0, mag_bits as usize, (1..=emax).map(|j| emax - j).collect())]
+    };
+    let field_bits = terms.iter().map(|t| t.1).max().unwrap_or(1) as u32;
+    let add = move |heap: &mut Heap, _: &mut crate::assembly::Assembly, lane: &LaneSignals| {
+        let (w, x) = (&lane.operands[0], &lane.operands[1]);
+        let sign = w.bit(mag_bits as usize);
+        for (offset, width, shifts) in &terms {
+            let field = w.range(*offset, *width);
+            let active = op(field.clone(), Ne, lit(*width, 0));
+            let choices: Vec<(u64, usize)> = shifts
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i as u64 + 1, *s))
+                .collect();
+            let low = *shifts.iter().min().unwrap_or(&0);
+            let high = shifts.iter().max().unwrap_or(&0) + a;
+            let row = (low..high)
+                .map(|c| {
+                    let term = shifted_bit(x, a, c, &field, *width, &choices);
+                    op(active.clone(), BitAnd, op(term, BitXor, sign.clone()))
+                })
+                .collect::<Vec<_>>();
+            heap.add_signed_row(low, row, op(active.clone(), BitAnd, sign.clone()));
+        }
+    };
+    crate::heap::LaneRows {
+        registered: Vec::new(),
+        unregistered: Vec::new(),
+        add: std::sync::Arc::new(add),
+        ns: crate::timing::mux_ns(field_bits + 1),
+    }
+}

@@ -18,6 +18,7 @@
 use crate::assembly::{
     bin, dff, gated, lit, not, sig, slice, Assembly, Atoms, Expr, Instance, Wire,
 };
+use crate::heap::{self, Heap, LaneRows, LaneSignals, Operand};
 use crate::AnyBlock;
 use rust_hdl::prelude::ast::VerilogOp;
 use rust_hdl::prelude::*;
@@ -68,6 +69,11 @@ pub struct DotConfig {
     pub tree_levels_per_stage: usize,
     /// AXI4-Stream slave and master instead of the plain ports.
     pub axis: bool,
+    /// The sum of the lanes: `None`, each lane's product into the adder tree; or every lane's
+    /// partial products in one bit heap ([`crate::heap`]).
+    pub heap: Option<LaneRows>,
+    /// The §5 path allowed between registers, ns (the heap's registers are placed by it).
+    pub budget_ns: f64,
 }
 
 impl DotConfig {
@@ -86,6 +92,10 @@ impl DotConfig {
     /// Clock cycles from a vector's cycle to its result: the input registers, the lane
     /// register, the tree registers, the accumulator.
     pub fn latency(&self) -> u32 {
+        if let Some(rows) = &self.heap {
+            let heap = self.heap_bits(rows, &mut Assembly::default());
+            return 2 + self.heap_plan(rows, &heap).latency();
+        }
         let tree = (1..=self.tree_levels())
             .filter(|&l| self.registered_after(l))
             .count();
@@ -95,6 +105,34 @@ impl DotConfig {
     /// Width of the vector sum S: the product grown by one bit per tree level.
     pub fn sum_bits(&self) -> usize {
         self.lane.product.1 + self.tree_levels()
+    }
+
+    /// The lanes' bits in one heap, made of the input registers' outputs (logic the lanes add,
+    /// such as tables, goes into `m`).
+    pub fn heap_bits(&self, rows: &LaneRows, m: &mut Assembly) -> Heap {
+        let mut h = Heap::new(self.sum_bits());
+        for i in 0..self.lanes {
+            let signals = LaneSignals {
+                operands: (self.lane.inputs.iter())
+                    .map(|(port, _)| Operand {
+                        signal: format!("lane_{i}_{port}_r$q"),
+                        offset: 0,
+                    })
+                    .collect(),
+                registered: (rows.registered.iter())
+                    .map(|(name, _, _)| format!("lane_{i}_{name}_r$q"))
+                    .collect(),
+                prefix: format!("lane_{i}"),
+            };
+            (rows.add)(&mut h, m, &signals);
+        }
+        h
+    }
+
+    /// The heap's compression plan; the accumulator's adder follows its result.
+    pub fn heap_plan(&self, rows: &LaneRows, heap: &Heap) -> heap::Plan {
+        let acc_ns = crate::timing::adder_ns(self.acc_bits);
+        heap::plan(&heap.columns(), heap.width, rows.ns, self.budget_ns, acc_ns)
     }
 
     /// Width of the AXI4-Stream slave data: the operand ports, padded to whole bytes.
@@ -198,17 +236,57 @@ fn block_assembly(
         err: None,
     };
     let mut offset = 0;
-    for (port, w) in &c.lane.inputs {
+    for (p, (port, w)) in c.lane.inputs.iter().enumerate() {
         for i in 0..n {
             let src = if c.axis {
                 slice("s_axis_tdata", offset + i * w, *w)
             } else {
                 slice(port, i * w, *w)
             };
-            let q = m.register(&format!("lane_{i}_{port}_r"), *w, src, &ce);
-            m.assign(&format!("lane_{i}${port}"), sig(&q));
+            match &c.heap {
+                None => {
+                    let q = m.register(&format!("lane_{i}_{port}_r"), *w, src, &ce);
+                    m.assign(&format!("lane_{i}${port}"), sig(&q));
+                }
+                Some(rows) if rows.unregistered.contains(&p) => {}
+                Some(_) => {
+                    m.register(&format!("lane_{i}_{port}_r"), *w, src, &ce);
+                }
+            }
         }
         offset += w * n;
+    }
+    // Signals a heap lane registers beside its operands, from the raw operands.
+    for i in 0..n {
+        let Some(rows) = &c.heap else { break };
+        let mut port_offset = 0;
+        let raw: Vec<Operand> = (c.lane.inputs.iter())
+            .map(|(port, w)| {
+                let operand = match c.axis {
+                    true => Operand {
+                        signal: "s_axis_tdata".into(),
+                        offset: port_offset + i * w,
+                    },
+                    false => Operand {
+                        signal: port.clone(),
+                        offset: i * w,
+                    },
+                };
+                port_offset += w * n;
+                operand
+            })
+            .collect();
+        for (name, width, f) in &rows.registered {
+            let d = format!("lane_{i}_{name}");
+            m.wire(&d, *width, AtomKind::LocalSignal);
+            for (j, b) in f(&raw).into_iter().enumerate() {
+                match width {
+                    1 => m.assign(&d, b),
+                    _ => m.assign_slice(&d, j, 1, b),
+                }
+            }
+            m.register(&format!("{d}_r"), *width, sig(&d), &ce);
+        }
     }
     if c.axis && offset < c.s_tdata_bits() {
         // Padding to whole bytes carries no operand; Verilator's `*unused*` convention.
@@ -216,6 +294,73 @@ fn block_assembly(
         m.wire("unused_tdata_padding", pad, AtomKind::LocalSignal);
         m.assign("unused_tdata_padding", slice("s_axis_tdata", offset, pad));
     }
+    let (sum_row, width, sum_sign, carry) = match &c.heap {
+        Some(rows) => {
+            let mut h = c.heap_bits(rows, &mut m);
+            let plan = c.heap_plan(rows, &h);
+            let mut stage = 0;
+            let sum = heap::render(&mut m, &mut h, &plan, "heap", &ce, |m| {
+                stage += 1;
+                ctl = ctl.stage(m, stage, &ce);
+            });
+            (sum, c.sum_bits(), None, None)
+        }
+        None => tree_sum(&mut m, c, lane_verilog, lane_ports, &ce, &mut ctl),
+    };
+
+    // The accumulator: acc <- (first ? 0 : acc) + S for every valid vector.
+    let acc = c.acc_bits;
+    let signed = c.lane.product_signed;
+    let sum = m.widen("vector_sum", &sum_row, width, acc, signed, &sum_sign);
+    m.wire("acc_base", acc, AtomKind::LocalSignal);
+    m.select("acc_base", sig(&ctl.first), lit(acc, 0), sig("acc_r$q"));
+    m.wire("acc_next", acc, AtomKind::LocalSignal);
+    let acc_sum = bin(sig("acc_base"), VerilogOp::Add, sig(&sum));
+    let acc_sum = m.plus_carry(acc_sum, carry, "acc", acc);
+    m.assign("acc_next", acc_sum);
+    let load = Some(gated(&ce, sig(&ctl.valid)));
+    let y = m.register("acc_r", acc, sig("acc_next"), &load);
+    let out_valid = m.control(
+        "out_valid_r",
+        bin(sig(&ctl.valid), VerilogOp::BitAnd, sig(&ctl.last)),
+        &ce,
+    );
+    let y_err = ctl.err.as_ref().map(|err| {
+        m.wire("err_next", 1, AtomKind::LocalSignal);
+        m.select("err_next", sig(&ctl.first), sig(err), {
+            bin(sig(err), VerilogOp::BitOr, sig("acc_err_r$q"))
+        });
+        m.register("acc_err_r", 1, sig("err_next"), &load)
+    });
+
+    if c.axis {
+        let y_ext = m.extend("y_extended", &y, acc, c.m_tdata_bits(), true);
+        m.assign("m_axis_tdata", sig(&y_ext));
+        m.assign("m_axis_tvalid", sig(&out_valid));
+        if let Some(e) = y_err {
+            m.assign("m_axis_tuser", sig(&e));
+        }
+    } else {
+        m.assign("y", sig(&y));
+        m.assign("out_valid", sig(&out_valid));
+        if let Some(e) = y_err {
+            m.assign("y_err", sig(&e));
+        }
+    }
+    m
+}
+
+/// The lanes and the adder tree after the input registers: the sum's row, its width, its sign
+/// when it is still a sign-magnitude row, and the carry left for the accumulator's adder.
+fn tree_sum(
+    m: &mut Assembly,
+    c: &DotConfig,
+    lane_verilog: &str,
+    lane_ports: &[(String, Wire)],
+    ce: &Option<Expr>,
+    ctl: &mut Control,
+) -> (String, usize, Option<String>, Option<String>) {
+    let n = c.lanes;
     for i in 0..n {
         // The lane's Verilog is written once, as the first instance's black-box code: the file
         // and the time to write it do not grow with N copies of the lane.
@@ -239,7 +384,7 @@ fn block_assembly(
     if c.lane_staged {
         // The lanes' own register: their outputs belong to the vector of the stage before.
         stage += 1;
-        ctl = ctl.stage(&mut m, stage, &ce);
+        *ctl = ctl.stage(m, stage, ce);
     }
     let (pname, pbits) = (&c.lane.product.0, c.lane.product.1);
     let mut rows: Vec<String> = (0..n).map(|i| format!("lane_{i}${pname}")).collect();
@@ -279,10 +424,10 @@ fn block_assembly(
         rows = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| m.register(&format!("lane_{i}_{pname}_r"), pbits, sig(r), &ce))
+            .map(|(i, r)| m.register(&format!("lane_{i}_{pname}_r"), pbits, sig(r), ce))
             .collect();
-        signs = m.register_all(&signs, "lane_sign", &ce);
-        ctl = ctl.stage(&mut m, stage, &ce);
+        signs = m.register_all(&signs, "lane_sign", ce);
+        *ctl = ctl.stage(m, stage, ce);
     }
     // How each row is widened: the first time, by its sign (sign-magnitude lanes) or as the
     // lane's product reads; later rows are two's complement.
@@ -334,53 +479,16 @@ fn block_assembly(
             stage += 1;
             rows = rows
                 .iter()
-                .map(|r| m.register(&format!("{r}_r"), width, sig(r), &ce))
+                .map(|r| m.register(&format!("{r}_r"), width, sig(r), ce))
                 .collect();
-            carries = m.register_all(&carries, &format!("level_{level}_carry"), &ce);
-            ctl = ctl.stage(&mut m, stage, &ce);
+            carries = m.register_all(&carries, &format!("level_{level}_carry"), ce);
+            *ctl = ctl.stage(m, stage, ce);
         }
     }
 
-    // The accumulator: acc <- (first ? 0 : acc) + S for every valid vector.
-    let acc = c.acc_bits;
-    let sum = m.widen("vector_sum", &rows[0], width, acc, signed, &row_signs[0]);
-    m.wire("acc_base", acc, AtomKind::LocalSignal);
-    m.select("acc_base", sig(&ctl.first), lit(acc, 0), sig("acc_r$q"));
-    m.wire("acc_next", acc, AtomKind::LocalSignal);
-    let acc_sum = bin(sig("acc_base"), VerilogOp::Add, sig(&sum));
-    let acc_sum = m.plus_carry(acc_sum, carries.pop(), "acc", acc);
-    m.assign("acc_next", acc_sum);
+    let carry = carries.pop();
     assert!(carries.is_empty(), "N adders take the N lanes' carries");
-    let load = Some(gated(&ce, sig(&ctl.valid)));
-    let y = m.register("acc_r", acc, sig("acc_next"), &load);
-    let out_valid = m.control(
-        "out_valid_r",
-        bin(sig(&ctl.valid), VerilogOp::BitAnd, sig(&ctl.last)),
-        &ce,
-    );
-    let y_err = ctl.err.as_ref().map(|err| {
-        m.wire("err_next", 1, AtomKind::LocalSignal);
-        m.select("err_next", sig(&ctl.first), sig(err), {
-            bin(sig(err), VerilogOp::BitOr, sig("acc_err_r$q"))
-        });
-        m.register("acc_err_r", 1, sig("err_next"), &load)
-    });
-
-    if c.axis {
-        let y_ext = m.extend("y_extended", &y, acc, c.m_tdata_bits(), true);
-        m.assign("m_axis_tdata", sig(&y_ext));
-        m.assign("m_axis_tvalid", sig(&out_valid));
-        if let Some(e) = y_err {
-            m.assign("m_axis_tuser", sig(&e));
-        }
-    } else {
-        m.assign("y", sig(&y));
-        m.assign("out_valid", sig(&out_valid));
-        if let Some(e) = y_err {
-            m.assign("y_err", sig(&e));
-        }
-    }
-    m
+    (rows.swap_remove(0), width, row_signs.swap_remove(0), carry)
 }
 
 /// Verilog of a `dot` (top module `top`).

@@ -321,3 +321,91 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
         crate::Form::StagedLane => crate::AnyBlock::new(EsbStagedLane::<W, X, P>::new(format)),
     }
 }
+
+/// The lane's rows as bits of a dot's heap (operands `w`, `x`): row i of the significand is
+/// sig_i · X << i with X = x << max(E − 1, 0). The sign is folded in as (−1)^s_i · row with
+/// s_i = s & sig_i (a zero row stays zero): the row's bits are sig_i & (X ^ s), plus s_i at its
+/// low column and −s_i past its high one. The lane registers X ^ s (one LUT per bit: E, up to
+/// 2^e − 1 bits of x and s), the significand (with its hidden bit E != 0) and s instead of its
+/// operands, so that the products of a column are counted right after the registers by tables
+/// of at most six inputs.
+pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
+    use crate::assembly::lit;
+    use crate::heap::{bit_of, op, shifted_bit, Heap, LaneSignals, Operand};
+    use rust_hdl::prelude::ast::VerilogOp::{BitAnd, BitXor, Ne};
+    use std::sync::Arc;
+    let a = act_bits as usize;
+    let (k, e, sign_bit) = match format {
+        EsbFormat::Nonlinear { e, k } => (k as usize, e as usize, (k + e) as usize),
+        EsbFormat::Linear { b } => (b as usize - 1, 0, b as usize - 1),
+    };
+    let linear = matches!(format, EsbFormat::Linear { .. });
+    let len = if linear { a } else { a + (1 << e) - 2 };
+    let choices: Vec<(u64, usize)> = match linear {
+        true => vec![(0, 0)],
+        false => (0..1u64 << e)
+            .map(|v| (v, v.saturating_sub(1) as usize))
+            .collect(),
+    };
+    let shifted = move |raw: &[Operand]| {
+        let (w, x) = (&raw[0], &raw[1]);
+        let select = if linear { lit(1, 0) } else { w.range(k, e) };
+        (0..len)
+            .map(|c| {
+                let xb = shifted_bit(x, a, c, &select, e.max(1), &choices);
+                op(xb, BitXor, w.bit(sign_bit))
+            })
+            .collect()
+    };
+    // Nonlinear: M and the hidden bit; linear: j (the constant one of 2j+1 is not a signal).
+    let sig_bits = if linear { k } else { k + 1 };
+    let significand = move |raw: &[Operand]| {
+        let w = &raw[0];
+        let hidden = (!linear).then(|| op(w.range(k, e), Ne, lit(e, 0)));
+        (0..k).map(|i| w.bit(i)).chain(hidden).collect()
+    };
+    let sign = move |raw: &[Operand]| vec![raw[0].bit(sign_bit)];
+    let mut registered: Vec<crate::heap::Registered> = vec![
+        ("shifted".to_string(), len, Arc::new(shifted)),
+        ("sign".to_string(), 1, Arc::new(sign)),
+    ];
+    if sig_bits > 0 {
+        registered.push(("significand".to_string(), sig_bits, Arc::new(significand)));
+    }
+    let add = move |heap: &mut Heap, m: &mut crate::assembly::Assembly, lane: &LaneSignals| {
+        let sign = bit_of(&lane.registered[1], 1, 0);
+        // Significand bits, low first; `None` is a constant one (linear mode's 2j+1).
+        let registered_sig = (0..sig_bits).map(|i| Some(bit_of(&lane.registered[2], sig_bits, i)));
+        let sig: Vec<Option<_>> = match linear {
+            true => std::iter::once(None).chain(registered_sig).collect(),
+            false => registered_sig.collect(),
+        };
+        let shifted: Vec<_> = (0..len)
+            .map(|c| bit_of(&lane.registered[0], len, c))
+            .collect();
+        let factors = |s: &Option<_>, b: _| s.iter().cloned().chain([b]).collect::<Vec<_>>();
+        for column in 0..len + sig.len() - 1 {
+            let rows = (0..sig.len()).filter(|&i| column >= i && column - i < len);
+            let mut products: Vec<_> = rows
+                .map(|i| factors(&sig[i], shifted[column - i].clone()))
+                .collect();
+            if let Some(s) = sig.get(column) {
+                products.push(factors(s, sign.clone()));
+            }
+            heap.add_products(m, column, products);
+        }
+        for (i, s) in sig.iter().enumerate() {
+            let signed_row = factors(s, sign.clone()).into_iter();
+            let s_i = signed_row
+                .reduce(|p, q| op(p, BitAnd, q))
+                .expect("the sign");
+            heap.subtract(i + len, s_i);
+        }
+    };
+    crate::heap::LaneRows {
+        registered,
+        unregistered: vec![0, 1],
+        add: Arc::new(add),
+        ns: crate::timing::LUT_NS,
+    }
+}

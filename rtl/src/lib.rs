@@ -13,6 +13,7 @@ pub mod assembly;
 pub mod dot;
 pub mod esb;
 pub mod exact;
+pub mod heap;
 pub mod pipeline;
 pub mod timing;
 pub mod tmr;

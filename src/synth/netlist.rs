@@ -109,6 +109,17 @@ fn is_ff(kind: &str) -> bool {
     matches!(kind, "FDRE" | "FDSE" | "FDCE" | "FDPE")
 }
 
+/// A shift register in a LUT (Yosys maps a chain of registers without logic between them to
+/// one): a LUT of the device (Vivado counts it in "CLB LUTs", as memory), and clocked, so
+/// paths start and end at it like at a flip-flop.
+fn is_srl(kind: &str) -> bool {
+    kind.starts_with("SRL")
+}
+
+fn is_clocked(kind: &str) -> bool {
+    is_ff(kind) || is_srl(kind)
+}
+
 /// A LUT cell; Yosys' `INV` is a LUT1 on the device.
 fn is_lut(kind: &str) -> bool {
     kind == "INV" || (kind.len() == 4 && kind.starts_with("LUT"))
@@ -192,6 +203,9 @@ impl Netlist {
                 *s.lut_by_size.entry(size.to_string()).or_default() += 1;
             } else if is_ff(k) {
                 s.ff += 1;
+            } else if is_srl(k) {
+                s.lut += 1;
+                *s.lut_by_size.entry(k.to_string()).or_default() += 1;
             }
             match k {
                 "CARRY4" => carry4 += 1,
@@ -218,7 +232,7 @@ impl Netlist {
     pub fn paths(&self) -> Paths {
         let mut driver: HashMap<u64, usize> = HashMap::new();
         for (i, c) in self.cells.iter().enumerate() {
-            if !is_ff(&c.kind) {
+            if !is_clocked(&c.kind) {
                 for &o in &c.outputs {
                     driver.insert(o, i);
                 }
@@ -228,7 +242,7 @@ impl Netlist {
         // (iteratively: carry chains are long). FF outputs and ports start at 0.
         let mut memo: Vec<Option<(u64, u64, f64)>> = vec![None; self.cells.len()];
         for start in 0..self.cells.len() {
-            if is_ff(&self.cells[start].kind) {
+            if is_clocked(&self.cells[start].kind) {
                 continue;
             }
             let mut stack = vec![(start, false)];
@@ -286,8 +300,12 @@ impl Netlist {
         let ends = self
             .cells
             .iter()
-            .filter(|c| is_ff(&c.kind))
-            .flat_map(|c| c.pins.iter().filter(|p| !p.output && p.name != "C"))
+            .filter(|c| is_clocked(&c.kind))
+            .flat_map(|c| {
+                c.pins
+                    .iter()
+                    .filter(|p| !p.output && p.name != "C" && p.name != "CLK")
+            })
             .chain(self.ports.iter().filter(|p| p.output))
             .flat_map(|p| nets(&p.bits));
         let worst = ends

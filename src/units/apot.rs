@@ -237,6 +237,10 @@ impl Unit for ApotParams {
             _ => None,
         }
     }
+    fn heap_rows(&self) -> Option<qmulgen_rtl::heap::LaneRows> {
+        let (additive, b, a) = (self.additive, self.mag_bits, self.act_bits);
+        Some(qmulgen_rtl::apot::heap_rows(additive, b, a))
+    }
     fn lane_rtl(&self) -> Option<(qmulgen_rtl::AnyBlock, qmulgen_rtl::dot::Inversion)> {
         use qmulgen_rtl::dot::Inversion;
         let form = qmulgen_rtl::Form::Lane;

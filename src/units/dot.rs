@@ -20,7 +20,7 @@ pub const MAX_LANES: u32 = 64;
 pub const DEFAULT_TARGET_MHZ: f64 = 300.0;
 
 /// The parameters `dot` takes (the lane's own go under `lane`).
-pub const PARAMS: [ParamInfo; 5] = [
+pub const PARAMS: [ParamInfo; 6] = [
     ParamInfo {
         key: "lanes",
         range: "1..=64",
@@ -46,6 +46,12 @@ pub const PARAMS: [ParamInfo; 5] = [
         help: "clock the pipeline is planned for (ARITHMETIC.md §5 timing model)",
     },
     ParamInfo {
+        key: "sum",
+        range: "tree, heap",
+        default: "heap where the lane has rows",
+        help: "how the lanes are summed: an adder tree of the lanes' products, or all lanes' partial products in one bit heap (exact, esb, apot, pot lanes)",
+    },
+    ParamInfo {
         key: "axis",
         range: "true/false",
         default: "false",
@@ -64,6 +70,25 @@ struct RawDot {
     target_mhz: f64,
     #[serde(default)]
     axis: bool,
+    sum: Option<String>,
+}
+
+/// How the lanes are summed (ARITHMETIC.md §5 leaves it to the implementation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sum {
+    /// Each lane's product, then a binary adder tree.
+    Tree,
+    /// Every lane's partial products in one bit heap ([`qmulgen_rtl::heap`]).
+    Heap,
+}
+
+impl Sum {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sum::Tree => "tree",
+            Sum::Heap => "heap",
+        }
+    }
 }
 
 fn default_lanes() -> u32 {
@@ -82,7 +107,10 @@ pub struct Dot {
     pub acc_bits: usize,
     pub target_mhz: f64,
     pub axis: bool,
+    pub sum: Sum,
     pub config: DotConfig,
+    /// The latency, computed once (a heap's comes from its plan).
+    latency: u32,
 }
 
 /// The lane's product port (named `p` by every family) and its optional `err`.
@@ -155,7 +183,7 @@ impl Dot {
         }
         let lane = units::build(&family, &lane_params, &[])
             .map_err(|e| SpecError(format!("dot: lane: {e}")))?;
-        lane_params.insert("family".into(), family.into());
+        lane_params.insert("family".into(), family.clone().into());
         let ports = lane_ports(lane.as_ref());
         let lanes = raw.lanes as usize;
         let sum_bits = ports.product.1 + tree_levels(lanes);
@@ -171,6 +199,23 @@ impl Dot {
                 "dot: the vector sum needs {sum_bits} bits, more than the 64 an accumulator may have; use fewer lanes or narrower operands"
             )));
         }
+        let rows = lane.heap_rows();
+        let sum = match raw.sum.as_deref() {
+            None if rows.is_some() => Sum::Heap,
+            None | Some("tree") => Sum::Tree,
+            Some("heap") if rows.is_some() => Sum::Heap,
+            Some("heap") => {
+                return Err(SpecError(format!(
+                    "dot: sum = heap needs a lane whose product is a sum of rows (exact, esb, apot, pot); a {family} lane keeps sum = tree"
+                )))
+            }
+            Some(other) => {
+                return Err(SpecError(format!(
+                    "dot: sum = {other} is not a sum, allowed: tree, heap"
+                )))
+            }
+        };
+        let heap = rows.filter(|_| sum == Sum::Heap);
         let config = plan(
             lanes,
             ports,
@@ -178,6 +223,7 @@ impl Dot {
             raw.target_mhz,
             raw.axis,
             lane.lane_path_ns(),
+            heap,
         );
         Ok(Dot {
             lane,
@@ -186,6 +232,8 @@ impl Dot {
             acc_bits,
             target_mhz: raw.target_mhz,
             axis: raw.axis,
+            sum,
+            latency: config.latency(),
             config,
         })
     }
@@ -211,7 +259,7 @@ impl Dot {
     }
 
     pub fn latency(&self) -> u32 {
-        self.config.latency()
+        self.latency
     }
 
     /// Width of the vector sum S.
@@ -294,6 +342,7 @@ impl Dot {
             "acc_bits": self.acc_bits,
             "target_mhz": self.target_mhz,
             "axis": self.axis,
+            "sum": self.sum.name(),
         })
     }
 
@@ -337,7 +386,8 @@ pub fn tree_levels(lanes: usize) -> usize {
 /// The pipeline for a target under the §5 model: a register after every lane; a register
 /// inside the lane where the family has one and its estimated path (`lane_path_ns`) exceeds
 /// the clock period (other lanes' paths are what they are: `synth` reports the result); inside
-/// the adder tree as few registers as keep every stage of adders within the period.
+/// the adder tree as few registers as keep every stage of adders within the period. A heap
+/// (`heap`: the lane's rows) places its own registers by the same budget.
 pub fn plan(
     lanes: usize,
     lane: LanePorts,
@@ -345,6 +395,7 @@ pub fn plan(
     target_mhz: f64,
     axis: bool,
     lane_path_ns: Option<f64>,
+    heap: Option<qmulgen_rtl::heap::LaneRows>,
 ) -> DotConfig {
     let budget = 1000.0 / target_mhz - PATH_OVERHEAD_NS;
     let lane_staged = lane_path_ns.is_some_and(|ns| ns > budget);
@@ -360,6 +411,8 @@ pub fn plan(
         // The accumulator's adder is the level after the tree's last.
         tree_levels_per_stage: if per_stage > levels { 0 } else { per_stage },
         axis,
+        heap,
+        budget_ns: budget,
     }
 }
 

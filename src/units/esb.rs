@@ -383,6 +383,9 @@ impl Unit for EsbParams {
         let block = qmulgen_rtl::esb::block(self.format, self.act_bits, qmulgen_rtl::Form::Lane);
         Some((block, qmulgen_rtl::dot::Inversion::InLane))
     }
+    fn heap_rows(&self) -> Option<qmulgen_rtl::heap::LaneRows> {
+        Some(qmulgen_rtl::esb::heap_rows(self.format, self.act_bits))
+    }
     fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {
         let form = qmulgen_rtl::Form::StagedLane;
         Some(qmulgen_rtl::esb::block(self.format, self.act_bits, form))

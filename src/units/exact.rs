@@ -231,6 +231,10 @@ impl Unit for ExactParams {
         let form = qmulgen_rtl::Form::Unit;
         qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signedness(), form)
     }
+    fn heap_rows(&self) -> Option<qmulgen_rtl::heap::LaneRows> {
+        let rows = qmulgen_rtl::exact::heap_rows(self.a_bits, self.b_bits, self.signedness());
+        Some(rows)
+    }
     fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {
         let form = qmulgen_rtl::Form::StagedLane;
         Some(qmulgen_rtl::exact::block(

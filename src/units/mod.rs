@@ -47,6 +47,11 @@ pub trait Unit: Send + Sync {
     fn lane_path_ns(&self) -> Option<f64> {
         None
     }
+    /// The lane's partial products as bits of a dot's bit heap, for units whose product is a
+    /// sum of shifted rows (exact, ESB, APoT, PoT); `None` keeps the adder tree.
+    fn heap_rows(&self) -> Option<qmulgen_rtl::heap::LaneRows> {
+        None
+    }
     /// Standard corner cases (input vectors) checked before any random vectors.
     fn corner_cases(&self) -> Vec<Vec<u64>>;
     /// Parameters as they appear in YAML and in the manifest.

@@ -1,0 +1,762 @@
+//! A bit heap (FloPoCo's `BitHeap`, brought to qmulgen): a sum of weighted bits (column =
+//! weight) plus a constant, compressed by generalised parallel counters on LUT6s and by
+//! two-row adders on the carry chain until one row is left (the sum, modulo 2^width).
+//!
+//! Lanes put their partial products here instead of into adders of their own: signs are folded
+//! in as inverted bits plus one constant for the whole heap (two's complement: -v = ~v + 1),
+//! so no row is ever sign-extended. Nothing here knows a family; a lane hands over bits
+//! ([`Heap::add`], [`Heap::subtract`], [`Heap::add_signed_row`]).
+//!
+//! Which compressor goes where (the cost model, after FloPoCo's greedy compressor choice):
+//! - a counter's cost is its LUTs (one LUT6 per output bit: 3) and its worth the bits it
+//!   removes; (6:3) and (1,5:3) remove 3 bits for 3 LUTs, (5:3) 2 bits; a two-row adder removes
+//!   about one bit per LUT (one LUT per column, the carry chain free) but its delay grows with
+//!   its length;
+//! - so while some column holds more than [`ADDER_HEIGHT`] bits, a stage of counters (one LUT
+//!   level) covers every column with as many (6:3) as fit, and five leftover bits with a
+//!   (1,5:3) (borrowing a bit of the next column) or a (5:3); fewer leftovers pass unchanged;
+//! - then stages of two-row adders (rows 0+1, 2+3) until one row is left.
+//!
+//! Registers go between stages where the §5 path would exceed the clock period (all live bits
+//! are registered there), and before the accumulator when its adder would not fit after the
+//! last stage.
+
+use crate::assembly::{bin, lit, not, sig, slice, Assembly, Expr, Instance, Wire};
+use crate::timing::{adder_ns, LUT_NS};
+use crate::AnyBlock;
+use rust_hdl::prelude::ast::VerilogOp;
+use rust_hdl::prelude::*;
+
+/// Column height at or below which two-row adders take over from counters.
+pub const ADDER_HEIGHT: usize = 4;
+
+/// The bits of a heap and its constant, all modulo 2^width.
+pub struct Heap {
+    pub width: usize,
+    /// (column, the bit's expression over the module's signals).
+    pub bits: Vec<(usize, Expr)>,
+    constant: u128,
+    cells: Cells,
+}
+
+/// The heap's cells: LUT tables and counters, each a module of its own marked to keep its
+/// hierarchy through synthesis (module names end in [`KEPT`]), so that a cell maps to exactly
+/// one LUT per output and no optimiser merges the heap's levels back into deeper logic. Each
+/// distinct cell is written once and instantiated wherever it is used.
+#[derive(Default)]
+pub struct Cells {
+    /// Key (what the cell computes) -> module name.
+    modules: std::collections::BTreeMap<String, String>,
+    instances: usize,
+}
+
+/// The last part of every cell module's name (`NAME__cell3__kept` after emission's renaming):
+/// emission marks these modules keep_hierarchy.
+pub const KEPT: &str = "kept";
+
+impl Heap {
+    pub fn new(width: usize) -> Self {
+        assert!((1..=64).contains(&width), "heap width {width}");
+        Heap {
+            width,
+            bits: Vec::new(),
+            constant: 0,
+            cells: Cells::default(),
+        }
+    }
+
+    fn modulus_mask(&self) -> u128 {
+        (1u128 << self.width) - 1
+    }
+
+    /// + bit·2^column (nothing at or above the width).
+    pub fn add(&mut self, column: usize, bit: Expr) {
+        if column < self.width {
+            self.bits.push((column, bit));
+        }
+    }
+
+    /// + value, modulo 2^width.
+    pub fn add_constant(&mut self, value: i128) {
+        self.constant = (self.constant as i128).wrapping_add(value) as u128 & self.modulus_mask();
+    }
+
+    /// − bit·2^column = (~bit)·2^column − 2^column.
+    pub fn subtract(&mut self, column: usize, bit: Expr) {
+        if column < self.width {
+            self.add(column, not(bit));
+            self.add_constant(-(1i128 << column));
+        }
+    }
+
+    /// (−1)^sign · Σ_j row[j]·2^(low+j), the row given as its bits already XORed with the
+    /// sign (`row[j] ^ sign`): Σ (r_j ^ s)·2^(low+j) is R for s = 0 and 2^high − 2^low − R for
+    /// s = 1, so −R = that + s·2^low − s·2^high (high = low + row length).
+    pub fn add_signed_row(&mut self, low: usize, xored_row: Vec<Expr>, sign: Expr) {
+        let high = low + xored_row.len();
+        for (j, bit) in xored_row.into_iter().enumerate() {
+            self.add(low + j, bit);
+        }
+        self.add(low, sign.clone());
+        self.subtract(high, sign);
+    }
+
+    /// + Σ products·2^column, each product an AND of factors: packed into groups whose
+    /// factors number at most six, each group one table per bit of its count (a LUT6 that
+    /// makes its AND terms and counts them at once); a product alone stays a bit of the heap.
+    pub fn add_products(&mut self, m: &mut Assembly, column: usize, products: Vec<Vec<Expr>>) {
+        let key = |e: &Expr| format!("{e:?}");
+        // (distinct factors, products as indices into them)
+        let mut groups: Vec<(Vec<Expr>, Vec<Vec<usize>>)> = Vec::new();
+        for product in products {
+            let fits = |factors: &Vec<Expr>| {
+                let new = product
+                    .iter()
+                    .filter(|f| !factors.iter().any(|g| key(g) == key(f)));
+                factors.len() + new.count() <= 6
+            };
+            if !groups.last().is_some_and(|(f, _)| fits(f)) {
+                groups.push((Vec::new(), Vec::new()));
+            }
+            let (factors, terms) = groups.last_mut().expect("pushed");
+            let mut term = Vec::new();
+            for f in product {
+                let at = match factors.iter().position(|g| key(g) == key(&f)) {
+                    Some(at) => at,
+                    None => {
+                        factors.push(f);
+                        factors.len() - 1
+                    }
+                };
+                term.push(at);
+            }
+            terms.push(term);
+        }
+        for (factors, terms) in groups {
+            if terms.len() == 1 {
+                let and = terms[0].iter().map(|&i| factors[i].clone());
+                self.add(
+                    column,
+                    and.reduce(|a, b| op(a, VerilogOp::BitAnd, b))
+                        .unwrap_or(lit(1, 1)),
+                );
+                continue;
+            }
+            let count = move |index: u32| {
+                let on = |t: &Vec<usize>| t.iter().all(|&i| index >> i & 1 == 1);
+                terms.iter().filter(|t| on(t)).count() as u32
+            };
+            let bits = 32 - (count((1 << factors.len()) - 1)).leading_zeros() as usize;
+            for k in 0..bits {
+                let table = self.lut(m, &factors, |i| count(i) >> k & 1 == 1);
+                self.add(column + k, table);
+            }
+        }
+    }
+
+    /// The columns of the heap's bits, then of the constant's ones (the plan's inputs).
+    pub fn columns(&self) -> Vec<usize> {
+        let mut columns: Vec<usize> = self.bits.iter().map(|(c, _)| *c).collect();
+        columns.extend((0..self.width).filter(|c| self.constant >> c & 1 == 1));
+        columns
+    }
+
+    /// The inputs' expressions in plan order (bits, then constant ones).
+    fn input_exprs(&self) -> Vec<Expr> {
+        let ones = (0..self.width).filter(|c| self.constant >> c & 1 == 1);
+        let mut v: Vec<Expr> = self.bits.iter().map(|(_, b)| b.clone()).collect();
+        v.extend(ones.map(|_| lit(1, 1)));
+        v
+    }
+}
+
+/// A bit of the plan: an input of the heap or an output of a compressor.
+pub type BitId = usize;
+
+/// What a compressor computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A generalised parallel counter (`high`, `low` : 3): `low` bits of its column and `high`
+    /// bits of the next, summed into 3 bits (column, column+1, column+2); each output is one
+    /// LUT6 of at most 6 inputs.
+    Counter { low: usize, high: usize },
+    /// Two rows added on the carry chain over `span` columns: span + 1 bits.
+    Adder { span: usize },
+}
+
+/// One compressor: its inputs by column offset and its outputs (output k at column + k;
+/// `None` at or above the heap's width, where the sum wraps).
+#[derive(Clone, Debug)]
+pub struct Compressor {
+    pub kind: Kind,
+    pub column: usize,
+    /// Counters: inputs[0] at the column, inputs[1] at the next. Adders: the two rows, one
+    /// entry per column of the span (`None`: a zero).
+    pub inputs: Vec<Vec<Option<BitId>>>,
+    pub outputs: Vec<Option<BitId>>,
+}
+
+/// A stage: compressors side by side, after a register when `registered`.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub registered: bool,
+    pub ns: f64,
+    pub compressors: Vec<Compressor>,
+}
+
+/// The compression of a heap, independent of the bits' expressions.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub width: usize,
+    /// The column of each input bit (ids 0..inputs).
+    pub input_columns: Vec<usize>,
+    pub stages: Vec<Stage>,
+    /// The sum: at most one bit per column.
+    pub result: Vec<Option<BitId>>,
+    /// A register after the last stage (the accumulator's adder would not fit after it).
+    pub result_registered: bool,
+    /// The worst planned path between registers, ns (without the §5 overhead).
+    pub path_ns: f64,
+    /// Bit ids handed out (inputs and compressor outputs).
+    pub bit_count: usize,
+}
+
+impl Plan {
+    /// Registers inside the heap and after it: the clock cycles it adds.
+    pub fn latency(&self) -> u32 {
+        let inside = self.stages.iter().filter(|s| s.registered).count();
+        (inside + usize::from(self.result_registered)) as u32
+    }
+
+    /// LUT6s of the counters plus one LUT per adder column: the cost model's estimate.
+    pub fn estimated_luts(&self) -> usize {
+        let stages = self.stages.iter().flat_map(|s| &s.compressors);
+        stages
+            .map(|c| match c.kind {
+                Kind::Counter { .. } => c.outputs.iter().flatten().count(),
+                Kind::Adder { span } => span,
+            })
+            .sum()
+    }
+}
+
+/// Plan the compression of bits in `columns` (width `width`), the first stage's inputs
+/// arriving `first_ns` after a register, registers placed for `budget_ns` per stage; the
+/// accumulator's adder (`acc_ns`) follows the result.
+pub fn plan(columns: &[usize], width: usize, first_ns: f64, budget_ns: f64, acc_ns: f64) -> Plan {
+    let mut next_id = columns.len();
+    let mut live: Vec<Vec<BitId>> = vec![Vec::new(); width];
+    for (id, &c) in columns.iter().enumerate() {
+        live[c].push(id);
+    }
+    let mut fresh = |n: usize| -> Vec<BitId> {
+        let ids = (next_id..next_id + n).collect();
+        next_id += n;
+        ids
+    };
+    let mut stages = Vec::new();
+    let mut path = first_ns;
+    let mut worst: f64 = 0.0;
+    loop {
+        let height = live.iter().map(Vec::len).max().unwrap_or(0);
+        if height <= 1 {
+            break;
+        }
+        let mut next: Vec<Vec<BitId>> = vec![Vec::new(); width];
+        let mut compressors = Vec::new();
+        let ns;
+        if height > ADDER_HEIGHT {
+            ns = LUT_NS;
+            // Bits of column c+1 borrowed by a (1,5:3) of column c.
+            let mut borrowed = 0;
+            for c in 0..width {
+                let mut bits: Vec<BitId> = live[c][borrowed..].to_vec();
+                borrowed = 0;
+                let mut groups = Vec::new();
+                while bits.len() >= 6 {
+                    groups.push((bits.drain(..6).collect::<Vec<_>>(), Vec::new()));
+                }
+                if bits.len() == 5 {
+                    let high = match live.get(c + 1) {
+                        Some(up) if !up.is_empty() => {
+                            borrowed = 1;
+                            vec![up[0]]
+                        }
+                        _ => Vec::new(),
+                    };
+                    groups.push((std::mem::take(&mut bits), high));
+                }
+                next[c].extend(bits);
+                for (low, high) in groups {
+                    let outputs: Vec<Option<BitId>> = (0..3)
+                        .map(|k| (c + k < width).then(|| fresh(1)[0]))
+                        .collect();
+                    for (k, o) in outputs.iter().enumerate() {
+                        if let Some(o) = o {
+                            next[c + k].push(*o);
+                        }
+                    }
+                    compressors.push(Compressor {
+                        kind: Kind::Counter {
+                            low: low.len(),
+                            high: high.len(),
+                        },
+                        column: c,
+                        inputs: vec![
+                            low.into_iter().map(Some).collect(),
+                            high.into_iter().map(Some).collect(),
+                        ],
+                        outputs,
+                    });
+                }
+            }
+        } else {
+            let mut longest = 0;
+            for pair in 0..height.div_ceil(2) {
+                let (r0, r1) = (2 * pair, 2 * pair + 1);
+                let rows_of = &live;
+                let in_row = |r: usize| (0..width).filter(move |&c| rows_of[c].len() > r);
+                let Some(low) = in_row(r1).next() else {
+                    for c in in_row(r0) {
+                        next[c].push(live[c][r0]);
+                    }
+                    continue;
+                };
+                let high = in_row(r0).last().unwrap_or(low);
+                for c in in_row(r0).filter(|&c| c < low) {
+                    next[c].push(live[c][r0]);
+                }
+                let span = high - low + 1;
+                let rows =
+                    [r0, r1].map(|r| (low..=high).map(|c| live[c].get(r).copied()).collect());
+                let outputs: Vec<Option<BitId>> = (0..=span)
+                    .map(|k| (low + k < width).then(|| fresh(1)[0]))
+                    .collect();
+                for (k, o) in outputs.iter().enumerate() {
+                    if let Some(o) = o {
+                        next[low + k].push(*o);
+                    }
+                }
+                longest = longest.max(span);
+                compressors.push(Compressor {
+                    kind: Kind::Adder { span },
+                    column: low,
+                    inputs: rows.into(),
+                    outputs,
+                });
+            }
+            ns = adder_ns(longest);
+        }
+        let registered = path > 0.0 && path + ns > budget_ns;
+        if registered {
+            worst = worst.max(path);
+            path = 0.0;
+        }
+        path += ns;
+        stages.push(Stage {
+            registered,
+            ns,
+            compressors,
+        });
+        live = next;
+    }
+    let result_registered = path > 0.0 && path + acc_ns > budget_ns;
+    if result_registered {
+        worst = worst.max(path);
+        path = 0.0;
+    }
+    Plan {
+        width,
+        input_columns: columns.to_vec(),
+        stages,
+        result: live.into_iter().map(|c| c.first().copied()).collect(),
+        result_registered,
+        path_ns: worst.max(path + acc_ns),
+        bit_count: next_id,
+    }
+}
+
+impl Heap {
+    /// An instance of the cell `key` (its module built by `module` the first time: ports `i`
+    /// and `o`) reading `inputs`: its `outputs` output bits.
+    pub fn cell(
+        &mut self,
+        m: &mut Assembly,
+        key: String,
+        module: impl FnOnce() -> Assembly,
+        inputs: &[Expr],
+        outputs: usize,
+    ) -> Vec<Expr> {
+        let cells = &mut self.cells;
+        let (name, code) = match cells.modules.get(&key) {
+            Some(name) => (name.clone(), String::new()),
+            None => {
+                let name = format!("top$cell{}${KEPT}", cells.modules.len());
+                let code = crate::rename_modules(&module().into_verilog("heap cell"), &name);
+                cells.modules.insert(key, name.clone());
+                (name, code)
+            }
+        };
+        let instance = format!("heap_cell_{}", cells.instances);
+        cells.instances += 1;
+        let ports = vec![
+            (
+                "i".to_string(),
+                Wire::new(inputs.len(), AtomKind::InputParameter),
+            ),
+            (
+                "o".to_string(),
+                Wire::new(outputs, AtomKind::OutputParameter),
+            ),
+        ];
+        let block = Instance {
+            module: name,
+            ports,
+            code,
+        };
+        m.children.push((instance.clone(), AnyBlock::new(block)));
+        let (i, o) = (format!("{instance}$i"), format!("{instance}$o"));
+        for (j, e) in inputs.iter().enumerate() {
+            match inputs.len() {
+                1 => m.assign(&i, e.clone()),
+                _ => m.assign_slice(&i, j, 1, e.clone()),
+            }
+        }
+        (0..outputs)
+            .map(|j| {
+                if outputs == 1 {
+                    sig(&o)
+                } else {
+                    slice(&o, j, 1)
+                }
+            })
+            .collect()
+    }
+
+    /// A function of at most six bits as one LUT: a cell whose output is `truth[i]`, the
+    /// truth table a constant holding f(i) at bit i (input 0 the index's least significant bit).
+    pub fn lut(&mut self, m: &mut Assembly, inputs: &[Expr], f: impl Fn(u32) -> bool) -> Expr {
+        let k = inputs.len();
+        assert!((1..=6).contains(&k), "a LUT of {k} inputs");
+        let table: u64 = (0..1u32 << k).filter(|&i| f(i)).map(|i| 1u64 << i).sum();
+        let module = || {
+            let mut c = Assembly::default();
+            c.wire("i", k, AtomKind::InputParameter);
+            c.wire("o", 1, AtomKind::OutputParameter);
+            let mut constant = Wire::new(1 << k, AtomKind::Constant);
+            constant.value = match k {
+                1 => Bits::<2>::from(table).into(),
+                2 => Bits::<4>::from(table).into(),
+                3 => Bits::<8>::from(table).into(),
+                4 => Bits::<16>::from(table).into(),
+                5 => Bits::<32>::from(table).into(),
+                _ => Bits::<64>::from(table).into(),
+            };
+            c.wires.push(("truth".to_string(), constant));
+            c.assign("o", Expr::Index(Box::new(sig("truth")), Box::new(sig("i"))));
+            c
+        };
+        let key = format!("lut{k}_{table:x}");
+        self.cell(m, key, module, inputs, 1).remove(0)
+    }
+
+    /// A counter cell: `low` bits of weight 1 and `high` of weight 2 into 3 bits.
+    fn counter_cell(&mut self, m: &mut Assembly, low: &[Expr], high: &[Expr]) -> Vec<Expr> {
+        let (nl, nh) = (low.len(), high.len());
+        let module = || {
+            let mut c = Assembly::default();
+            c.wire("i", nl + nh, AtomKind::InputParameter);
+            c.wire("o", 3, AtomKind::OutputParameter);
+            let bits: Vec<Expr> = (0..nl + nh).map(|j| slice("i", j, 1)).collect();
+            c.assign("o", lit(3, 0));
+            for (j, e) in counter(&bits[..nl], &bits[nl..]).into_iter().enumerate() {
+                c.assign_slice("o", j, 1, e);
+            }
+            c
+        };
+        let inputs: Vec<Expr> = low.iter().chain(high).cloned().collect();
+        self.cell(m, format!("counter_{nh}_{nl}"), module, &inputs, 3)
+    }
+}
+
+/// The logic a compressor is made of, over any carrier: Verilog expressions to print, or
+/// booleans to check against a truth table.
+pub trait Gates: Clone {
+    fn xor(&self, other: &Self) -> Self;
+    fn and(&self, other: &Self) -> Self;
+    fn or(&self, other: &Self) -> Self;
+    fn zero() -> Self;
+}
+
+impl Gates for bool {
+    fn xor(&self, other: &Self) -> Self {
+        self ^ other
+    }
+    fn and(&self, other: &Self) -> Self {
+        self & other
+    }
+    fn or(&self, other: &Self) -> Self {
+        self | other
+    }
+    fn zero() -> Self {
+        false
+    }
+}
+
+impl Gates for Expr {
+    fn xor(&self, other: &Self) -> Self {
+        op(self.clone(), VerilogOp::BitXor, other.clone())
+    }
+    fn and(&self, other: &Self) -> Self {
+        op(self.clone(), VerilogOp::BitAnd, other.clone())
+    }
+    fn or(&self, other: &Self) -> Self {
+        op(self.clone(), VerilogOp::BitOr, other.clone())
+    }
+    fn zero() -> Self {
+        lit(1, 0)
+    }
+}
+
+/// Sum and carry of three bits.
+fn full_adder<G: Gates>(a: &G, b: &G, c: &G) -> (G, G) {
+    let carry = a.and(b).or(&a.and(c)).or(&b.and(c));
+    (a.xor(b).xor(c), carry)
+}
+
+/// The 3-bit sum of a counter: `low` (at most 6) bits of weight 1 and `high` (at most 1, and
+/// only with at most 5 low bits) of weight 2. Written as full adders; each output depends on
+/// at most 6 inputs, so a LUT6 maps it whole.
+pub fn counter<G: Gates>(low: &[G], high: &[G]) -> [G; 3] {
+    assert!(low.len() <= 6 && high.len() <= 1 && low.len() + 2 * high.len() <= 7);
+    let bit = |v: &[G], i: usize| v.get(i).cloned().unwrap_or_else(G::zero);
+    let (s1, c1) = full_adder(&bit(low, 0), &bit(low, 1), &bit(low, 2));
+    let (o0, c2, k) = if low.len() == 6 {
+        let (s2, c2) = full_adder(&bit(low, 3), &bit(low, 4), &bit(low, 5));
+        (s1.xor(&s2), c2, s1.and(&s2))
+    } else {
+        let (o0, c2) = full_adder(&bit(low, 3), &bit(low, 4), &s1);
+        (o0, c2, bit(high, 0))
+    };
+    // Weight 2: c1 + c2 + k <= 3.
+    let (o1, o2) = full_adder(&c1, &c2, &k);
+    [o0, o1, o2]
+}
+
+/// Render `plan` of `heap` into the assembly: registers load while `ce`. Returns the sum's
+/// signal (`prefix`_sum, `heap.width` bits) and calls `stage` at every register so the
+/// caller's control bits travel beside the data.
+pub fn render(
+    m: &mut Assembly,
+    heap: &mut Heap,
+    plan: &Plan,
+    prefix: &str,
+    ce: &Option<Expr>,
+    mut stage: impl FnMut(&mut Assembly),
+) -> String {
+    let mut value: Vec<Option<Expr>> = vec![None; plan.bit_count];
+    let inputs = heap.input_exprs();
+    assert_eq!(
+        inputs.len(),
+        plan.input_columns.len(),
+        "plan of another heap"
+    );
+    for (id, e) in inputs.into_iter().enumerate() {
+        value[id] = Some(e);
+    }
+    let bit = |value: &[Option<Expr>], id: &Option<BitId>| match id {
+        Some(id) => value[*id]
+            .clone()
+            .expect("a bit is computed before it is read"),
+        None => lit(1, 0),
+    };
+    // The last stage that reads each bit (the result: one past the last stage).
+    let mut read_at = vec![0usize; plan.bit_count];
+    for (s, st) in plan.stages.iter().enumerate() {
+        for id in st
+            .compressors
+            .iter()
+            .flat_map(|c| c.inputs.iter().flatten().flatten())
+        {
+            read_at[*id] = s;
+        }
+    }
+    for id in plan.result.iter().flatten() {
+        read_at[*id] = plan.stages.len();
+    }
+    for (s, st) in plan.stages.iter().enumerate() {
+        if st.registered {
+            let live: Vec<BitId> = (0..plan.bit_count)
+                .filter(|&id| value[id].is_some() && read_at[id] >= s)
+                .collect();
+            register_live(m, &mut value, &live, &format!("{prefix}_s{s}"), ce);
+            stage(m);
+        }
+        for (k, comp) in st.compressors.iter().enumerate() {
+            let node = format!("{prefix}_s{s}_c{k}");
+            let ins: Vec<Vec<Expr>> = comp
+                .inputs
+                .iter()
+                .map(|row| row.iter().map(|b| bit(&value, b)).collect())
+                .collect();
+            let outs: Vec<Expr> = match comp.kind {
+                Kind::Counter { .. } => heap.counter_cell(m, &ins[0], &ins[1]),
+                Kind::Adder { .. } => {
+                    // The carry out of the heap's top column wraps away.
+                    let bits = comp.outputs.iter().flatten().count();
+                    let rows: Vec<String> = ins
+                        .iter()
+                        .enumerate()
+                        .map(|(r, row)| {
+                            let name = format!("{node}_row{r}");
+                            m.wire(&name, bits, AtomKind::LocalSignal);
+                            m.assign(&name, lit(bits, 0));
+                            for (j, b) in row.iter().enumerate() {
+                                m.assign_slice(&name, j, 1, b.clone());
+                            }
+                            name
+                        })
+                        .collect();
+                    m.wire(&node, bits, AtomKind::LocalSignal);
+                    m.assign(&node, bin(sig(&rows[0]), VerilogOp::Add, sig(&rows[1])));
+                    (0..bits).map(|j| slice(&node, j, 1)).collect()
+                }
+            };
+            for (id, e) in comp.outputs.iter().zip(outs) {
+                if let Some(id) = id {
+                    value[*id] = Some(e);
+                }
+            }
+        }
+    }
+    let sum = format!("{prefix}_sum");
+    m.wire(&sum, plan.width, AtomKind::LocalSignal);
+    m.assign(&sum, lit(plan.width, 0));
+    for (c, id) in plan.result.iter().enumerate() {
+        if id.is_some() {
+            m.assign_slice(&sum, c, 1, bit(&value, id));
+        }
+    }
+    if plan.result_registered {
+        stage(m);
+        return m.register(&format!("{sum}_r"), plan.width, sig(&sum), ce);
+    }
+    sum
+}
+
+/// Register the `live` bits, packed into registers of at most 64 bits; afterwards they are
+/// read from the registers.
+fn register_live(
+    m: &mut Assembly,
+    value: &mut [Option<Expr>],
+    live: &[BitId],
+    name: &str,
+    ce: &Option<Expr>,
+) {
+    for (r, chunk) in live.chunks(64).enumerate() {
+        let d = format!("{name}_d{r}");
+        m.wire(&d, chunk.len(), AtomKind::LocalSignal);
+        for (j, &id) in chunk.iter().enumerate() {
+            let e = value[id].clone().expect("live");
+            m.assign_slice(&d, j, 1, e);
+        }
+        let q = m.register(&format!("{name}_r{r}"), chunk.len(), sig(&d), ce);
+        for (j, &id) in chunk.iter().enumerate() {
+            value[id] = Some(slice(&q, j, 1));
+        }
+    }
+}
+
+/// How a lane puts its product into a heap.
+#[derive(Clone)]
+pub struct LaneRows {
+    /// Signals of the lane computed from its operands before the input registers and
+    /// registered beside them (e.g. a flag that keeps a later function within six inputs):
+    /// (name, width, its expression over the raw operands).
+    pub registered: Vec<Registered>,
+    /// Input ports (indices) the lane reads only through its registered signals: not
+    /// registered themselves.
+    pub unregistered: Vec<usize>,
+    /// Add the lane's bits to the heap; extra logic (tables) goes into the assembly.
+    pub add: std::sync::Arc<dyn Fn(&mut Heap, &mut Assembly, &LaneSignals) + Send + Sync>,
+    /// The §5 delay from the registers to the heap's bits, ns.
+    pub ns: f64,
+}
+
+/// A signal registered beside the operands: (name, width, its bits (low first) as expressions
+/// over the raw operands).
+pub type Registered = (
+    String,
+    usize,
+    std::sync::Arc<dyn Fn(&[Operand]) -> Vec<Expr> + Send + Sync>,
+);
+
+/// An operand as a range of a wider signal (a lane's slice of a port or of AXI4-Stream data).
+#[derive(Clone, Debug)]
+pub struct Operand {
+    pub signal: String,
+    pub offset: usize,
+}
+
+impl Operand {
+    pub fn bit(&self, i: usize) -> Expr {
+        bit(&self.signal, self.offset + i)
+    }
+    pub fn range(&self, i: usize, width: usize) -> Expr {
+        slice(&self.signal, self.offset + i, width)
+    }
+}
+
+/// What a lane's bits are made of: its registered operands (port order), its registered
+/// extra signals ([`LaneRows::registered`] order), and a prefix for the names it adds.
+pub struct LaneSignals {
+    pub operands: Vec<Operand>,
+    pub registered: Vec<String>,
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for LaneRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LaneRows {{ ns: {} }}", self.ns)
+    }
+}
+
+/// `(a op b)`: rust-hdl prints a binary expression without parentheses, so nested ones must
+/// carry their own.
+pub fn op(a: Expr, operator: VerilogOp, b: Expr) -> Expr {
+    Expr::Paren(Box::new(bin(a, operator, b)))
+}
+
+/// Bit `i` of signal `name`.
+pub fn bit(name: &str, i: usize) -> Expr {
+    slice(name, i, 1)
+}
+
+/// Bit `i` of signal `name` of `width` bits (a 1-bit signal is not indexed).
+pub fn bit_of(name: &str, width: usize, i: usize) -> Expr {
+    match width {
+        1 => sig(name),
+        _ => bit(name, i),
+    }
+}
+
+/// `x << shift` at column `column`, one of several shifts chosen by `select`: the OR over
+/// `(select == value) & x[column - shift]` for every (value, shift) in `choices`.
+pub fn shifted_bit(
+    x: &Operand,
+    x_bits: usize,
+    column: usize,
+    select: &Expr,
+    select_bits: usize,
+    choices: &[(u64, usize)],
+) -> Expr {
+    choices
+        .iter()
+        .filter(|(_, shift)| column >= *shift && column - shift < x_bits)
+        .map(|&(value, shift)| {
+            let chosen = op(select.clone(), VerilogOp::Eq, lit(select_bits, value));
+            op(chosen, VerilogOp::BitAnd, x.bit(column - shift))
+        })
+        .reduce(|a, b| op(a, VerilogOp::BitOr, b))
+        .unwrap_or_else(|| lit(1, 0))
+}
