@@ -1,5 +1,7 @@
-//! `make bench` density table (issue 19): 16-lane dot-product elements of every family at a
-//! 400 MHz target, synthesised with the project's own flow (Yosys `synth_xilinx -family xcup
+//! `make bench` density table (issues 19 and 23): 16-lane dot-product elements of every family
+//! at a 400 MHz target, with an adder tree and, for the lanes whose products are sums of rows,
+//! with a bit heap (also planned for 775 MHz, the clock limit, where the heap's stages of one
+//! or two LUTs can run and the tree's lanes cannot), synthesised with the project's own flow (Yosys `synth_xilinx -family xcup
 //! -nodsp`) and timed with the ARITHMETIC.md §5 model: LUTs, FFs, LUTs per MAC, path, fmax_est,
 //! GOPS and GOPS per 1000 LUTs, beside FINN's LUT cost model of its MVAU (`lut_estimation`:
 //! per lane (2·ceil((W+A)/6) − 1)·(W+A) LUTs for the multiplier plus (W+A)·(2N − 1)/N for the
@@ -21,8 +23,15 @@ const TARGET_MHZ: f64 = 400.0;
 /// ESB's reported density on a ZCU102 (Gong et al., IEEE TPDS 2022).
 const ESB_GOPS_PER_KLUT: f64 = 10.95;
 
-fn dot(lane: &str) -> UnitSpec {
-    let yaml = format!("{{lanes: {LANES}, target_mhz: {TARGET_MHZ}, lane: {lane}}}");
+/// The -2 speed grade's clock limit: a heap planned for it.
+const LIMIT_MHZ: f64 = 775.0;
+
+fn dot(lane: &str, sum: &str, target_mhz: f64) -> UnitSpec {
+    dot_of(LANES, lane, sum, target_mhz)
+}
+
+fn dot_of(lanes: usize, lane: &str, sum: &str, target_mhz: f64) -> UnitSpec {
+    let yaml = format!("{{lanes: {lanes}, target_mhz: {target_mhz}, sum: {sum}, lane: {lane}}}");
     let params: ParamMap = serde_yaml::from_str(&yaml).expect("yaml");
     UnitSpec::from_params("dot", &params).expect("valid dot")
 }
@@ -35,27 +44,40 @@ fn finn_luts_per_mac(w: usize, a: usize, n: usize) -> f64 {
 
 fn main() {
     let yosys = Yosys::locate().expect("Yosys: run `make deps`");
-    let rows: Vec<(&str, &str)> = vec![
-        (
-            "ESB e2k2 a8",
-            "{family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}",
-        ),
-        (
-            "ESB e3k2 a8",
-            "{family: esb, exp_bits: 3, frac_bits: 2, act_bits: 8}",
-        ),
-        ("APoT B4 a8", "{family: apot, mag_bits: 4, act_bits: 8}"),
-        ("PoT B3 a8", "{family: pot, mag_bits: 3, act_bits: 8}"),
-        ("exact u8x8", "{family: exact, width: 8}"),
-        ("exact s8x8", "{family: exact, width: 8, signed: true}"),
+    let esb22 = "{family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}";
+    let esb32 = "{family: esb, exp_bits: 3, frac_bits: 2, act_bits: 8}";
+    let apot4 = "{family: apot, mag_bits: 4, act_bits: 8}";
+    let pot3 = "{family: pot, mag_bits: 3, act_bits: 8}";
+    let u8x8 = "{family: exact, width: 8}";
+    let s8x8 = "{family: exact, width: 8, signed: true}";
+    // (label, lane, sum, target MHz): the tree at 400 MHz (as before issue 23), the heap at 400
+    // MHz beside it, and the heap planned for the clock limit.
+    let mut rows: Vec<(String, &str, &str, f64)> = Vec::new();
+    for (label, lane) in [
+        ("ESB e2k2 a8", esb22),
+        ("ESB e3k2 a8", esb32),
+        ("APoT B4 a8", apot4),
+        ("PoT B3 a8", pot3),
+        ("exact u8x8", u8x8),
+        ("exact s8x8", s8x8),
+    ] {
+        rows.push((label.to_string(), lane, "tree", TARGET_MHZ));
+        rows.push((format!("{label} heap"), lane, "heap", TARGET_MHZ));
+        rows.push((format!("{label} heap@775"), lane, "heap", LIMIT_MHZ));
+    }
+    for (label, lane) in [
         (
             "Mitchell n8 t7",
             "{family: mitchell, width: 8, frac_bits: 7}",
         ),
         ("AdAM n8 t7", "{family: adam, width: 8, frac_bits: 7}"),
         ("TMR 8x8", "{family: tmr, width: 8}"),
-    ];
-    let specs: Vec<UnitSpec> = rows.iter().map(|(_, lane)| dot(lane)).collect();
+    ] {
+        rows.push((label.to_string(), lane, "tree", TARGET_MHZ));
+    }
+    let specs: Vec<UnitSpec> = (rows.iter())
+        .map(|(_, lane, sum, mhz)| dot(lane, sum, *mhz))
+        .collect();
     let generated: Vec<Generated> = specs.iter().map(emit::generate).collect();
     let results: Vec<SynthResult> = generated
         .iter()
@@ -75,7 +97,7 @@ fn main() {
         "\nDot-product density, N = {LANES} lanes, --target-mhz {TARGET_MHZ} (Yosys synth_xilinx -family xcup -nodsp; §5 timing model, an estimate)"
     );
     println!(
-        "{:<16} {:>6} {:>5} {:>8} {:>7} {:>8} {:>7} {:>9} {:>9} {:>7}",
+        "{:<20} {:>6} {:>5} {:>8} {:>7} {:>8} {:>7} {:>9} {:>9} {:>9} {:>9}",
         "lane",
         "LUTs",
         "FFs",
@@ -85,18 +107,28 @@ fn main() {
         "GOPS",
         "GOPS/kLUT",
         "FINN/MAC",
-        "ours/FINN"
+        "ours/FINN",
+        "heap/tree"
     );
     let mut by_name = std::collections::BTreeMap::new();
-    for ((label, _), (r, (s, g))) in rows
+    for ((label, ..), (r, (s, g))) in rows
         .iter()
         .zip(results.iter().zip(specs.iter().zip(&generated)))
     {
         let t = r.throughput.as_ref().expect("a dot has throughput");
         let widths = qmulgen::units::input_widths(s.unit.as_ref());
         let finn = finn_luts_per_mac(widths[0], widths[1], LANES);
+        // A heap row's LUTs against the tree of the same lane (at 400 MHz).
+        let tree = label.split(" heap").next().and_then(|l| by_name.get(l));
+        let ratio = match (label.contains(" heap"), tree) {
+            (true, Some((tree, _))) => {
+                let tree: &SynthResult = tree;
+                format!("{:.2}x", r.stats.lut as f64 / tree.stats.lut as f64)
+            }
+            _ => String::new(),
+        };
         println!(
-            "{:<16} {:>6} {:>5} {:>8.1} {:>6.2}n {:>5.0}MHz {:>7.2} {:>9.2} {:>9.1} {:>6.2}x",
+            "{:<20} {:>6} {:>5} {:>8.1} {:>6.2}n {:>5.0}MHz {:>7.2} {:>9.2} {:>9.1} {:>8.2}x {:>9}",
             label,
             r.stats.lut,
             r.stats.ff,
@@ -106,21 +138,28 @@ fn main() {
             t.gops,
             t.gops_per_klut,
             finn,
-            t.luts_per_mac / finn
+            t.luts_per_mac / finn,
+            ratio
         );
-        by_name.insert(*label, (r.clone(), g.manifest.latency));
+        by_name.insert(label.clone(), (r.clone(), g.manifest.latency));
     }
     println!(
-        "(FINN/MAC: FINN's MVAU lut_estimation for the lane's W + A bits; fmax capped at 775 MHz)"
+        "(FINN/MAC: FINN's MVAU lut_estimation for the lane's W + A bits; fmax capped at 775 MHz; heap@775: the heap planned for the clock limit)"
     );
 
     let mut targets = Targets::default();
     let fmax = |l: &str| by_name[l].0.stats.fmax_est_mhz;
+    let density = |l: &str| {
+        let t = by_name[l].0.throughput.as_ref().expect("throughput");
+        t.gops_per_klut
+    };
     for (label, want) in [
         ("ESB e2k2 a8", 400.0),
         ("APoT B4 a8", 400.0),
         ("PoT B3 a8", 400.0),
         ("exact u8x8", 350.0),
+        ("ESB e2k2 a8 heap", 400.0),
+        ("exact u8x8 heap", 350.0),
     ] {
         targets.check(
             format!(
@@ -128,6 +167,77 @@ fn main() {
                 fmax(label)
             ),
             fmax(label) >= want,
+        );
+    }
+    // Issue 23: the heap's density, at whichever target suits it best.
+    let best = |lane: &str| {
+        [format!("{lane} heap"), format!("{lane} heap@775")]
+            .into_iter()
+            .map(|l| (density(&l), l))
+            .fold((0.0, String::new()), |a, b| if b.0 > a.0 { b } else { a })
+    };
+    for (lane, want) in [
+        ("ESB e2k2 a8", 20.0),
+        ("ESB e3k2 a8", 15.0),
+        ("APoT B4 a8", 15.0),
+    ] {
+        let (d, l) = best(lane);
+        targets.check(
+            format!(
+                "{l}: {d:.2} GOPS/kLUT >= {want} at fmax_est {:.0} MHz (>= 400)",
+                fmax(&l)
+            ),
+            d >= want && fmax(&l) >= 400.0,
+        );
+    }
+    let exact = by_name["exact u8x8 heap"]
+        .0
+        .throughput
+        .clone()
+        .expect("throughput");
+    let finn = finn_luts_per_mac(8, 8, LANES);
+    targets.check(
+        format!(
+            "exact u8x8 heap: {:.1} LUTs per MAC <= 0.65x FINN's {finn:.1} ({:.2}x)",
+            exact.luts_per_mac,
+            exact.luts_per_mac / finn
+        ),
+        exact.luts_per_mac <= 0.65 * finn,
+    );
+    // The heap is the default where it is the smaller sum: check it is, at N = 4, 8, 16.
+    for (label, lane, default_heap) in [
+        ("ESB e2k2 a8", esb22, true),
+        ("ESB e3k2 a8", esb32, false),
+        ("APoT B4 a8", apot4, false),
+        ("PoT B3 a8", pot3, false),
+        ("exact u8x8", u8x8, true),
+        ("exact s8x8", s8x8, true),
+    ] {
+        let luts: Vec<(usize, u64, u64)> = [4, 8, LANES]
+            .into_iter()
+            .map(|n| {
+                let lut = |sum: &str| {
+                    let g = emit::generate(&dot_of(n, lane, sum, TARGET_MHZ));
+                    synth::synthesize(&yosys, &g)
+                        .expect("synthesis")
+                        .0
+                        .stats
+                        .lut
+                };
+                (n, lut("heap"), lut("tree"))
+            })
+            .collect();
+        let shown: Vec<String> = (luts.iter())
+            .map(|(n, h, t)| format!("N={n} {h}/{t}"))
+            .collect();
+        let smaller = luts.iter().all(|(_, h, t)| h <= t);
+        let default = if default_heap { "heap" } else { "tree" };
+        targets.check(
+            format!(
+                "{label}: the default sum ({default}) is the smaller (heap/tree LUTs {})",
+                shown.join(", ")
+            ),
+            smaller == default_heap,
         );
     }
     let esb = by_name["ESB e2k2 a8"]
@@ -165,6 +275,7 @@ fn main() {
         "{family: tmr, width: 16}",
         "{family: adam, width: 16, frac_bits: 15}",
         "{family: esb, exp_bits: 3, frac_bits: 4, act_bits: 12}",
+        "{family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}",
     ] {
         let yaml = format!("{{lanes: 64, target_mhz: 400, lane: {lane}}}");
         let params: ParamMap = serde_yaml::from_str(&yaml).expect("yaml");
@@ -180,15 +291,15 @@ fn main() {
         slowest = slowest.max(t);
     }
     targets.check(
-        format!("generation of a 64-lane dot in {slowest:.3} s < 1 s (slowest of exact/TMR/AdAM 16-bit, ESB e3k4 a12)"),
-        slowest < 1.0,
+        format!("generation of a 64-lane dot in {slowest:.3} s < 2 s (slowest of exact 16-bit (a heap of 16,384 partial products), TMR/AdAM 16-bit, ESB e3k4 a12, ESB e2k2 a8 (a heap))"),
+        slowest < 2.0,
     );
 
-    // Verification speed: 10^6 vectors of the 16-lane ESB dot (model build excluded).
+    // Verification speed: 10^6 vectors of the 16-lane ESB dot, its heap (model build excluded).
     let verilator = Verilator::locate().expect("Verilator: run `make deps`");
     let report = verify::verify_dot(
         &verilator,
-        &specs[0],
+        &specs[1],
         &DotStimulus::random(1_000_000, 1),
         &mut |_| {},
     )

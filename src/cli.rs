@@ -581,7 +581,8 @@ struct UnitArgs {
     #[arg(long)]
     axis: bool,
     /// How a dot sums its lanes: an adder tree of the lanes' products, or every lane's partial
-    /// products in one bit heap (exact, esb, apot, pot lanes; the default for them)
+    /// products in one bit heap (exact, esb, apot, pot lanes); default: the smaller, heap for
+    /// exact and ESB (e <= 2) lanes, tree for the others
     #[arg(long, value_parser = ["tree", "heap"])]
     sum: Option<String>,
 }

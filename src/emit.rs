@@ -72,8 +72,18 @@ pub struct DotManifest {
     /// Vectors of full-scale products the accumulator takes without overflow.
     pub overflow_free_vectors: u64,
     pub target_mhz: f64,
-    /// Where the registers are: inside each lane (where its estimated path misses the
-    /// target), after each lane, every k adder levels (0: none in the tree).
+    /// How the lanes are summed: `tree` (each lane's product, an adder tree) or `heap` (every
+    /// lane's partial products in one bit heap).
+    #[serde(default)]
+    pub sum: String,
+    /// A heap's compression stages and the registers among them (0 for a tree).
+    #[serde(default)]
+    pub heap_stages: usize,
+    #[serde(default)]
+    pub heap_registers: u32,
+    /// Where a tree's registers are: inside each lane (where its estimated path misses the
+    /// target), after each lane, every k adder levels (0: none in the tree); all false or 0
+    /// for a heap.
     pub lane_staged: bool,
     pub lane_register: bool,
     pub tree_levels_per_stage: usize,
@@ -223,19 +233,32 @@ pub fn generate(spec: &UnitSpec) -> Generated {
                 path_ns_est: rtl.path_ns?,
             })
         }),
-        dot: spec.dot.as_ref().map(|d| DotManifest {
-            lanes: d.lanes,
-            lane: d.lane.base_name(),
-            lane_family: d.lane.family().into(),
-            sum_bits: d.sum_bits(),
-            acc_bits: d.acc_bits,
-            overflow_free_vectors: d.overflow_free_vectors(),
-            target_mhz: d.target_mhz,
-            lane_staged: d.config.lane_staged,
-            lane_register: d.config.lane_register,
-            tree_levels_per_stage: d.config.tree_levels_per_stage,
-            axis: d.axis,
-            ops_per_cycle: 2 * d.lanes,
+        dot: spec.dot.as_ref().map(|d| {
+            let tree = d.config.heap.is_none();
+            let (heap_stages, heap_registers) = d
+                .heap_plan()
+                .map_or((0, 0), |p| (p.stages.len(), p.latency()));
+            DotManifest {
+                lanes: d.lanes,
+                lane: d.lane.base_name(),
+                lane_family: d.lane.family().into(),
+                sum_bits: d.sum_bits(),
+                acc_bits: d.acc_bits,
+                overflow_free_vectors: d.overflow_free_vectors(),
+                target_mhz: d.target_mhz,
+                sum: d.sum.name().into(),
+                heap_stages,
+                heap_registers,
+                lane_staged: tree && d.config.lane_staged,
+                lane_register: tree && d.config.lane_register,
+                tree_levels_per_stage: if tree {
+                    d.config.tree_levels_per_stage
+                } else {
+                    0
+                },
+                axis: d.axis,
+                ops_per_cycle: 2 * d.lanes,
+            }
         }),
         sha256: sha256_hex(verilog.as_bytes()),
         qmulgen_version: env!("CARGO_PKG_VERSION").into(),

@@ -43,6 +43,13 @@ fn every_lane_family_in_random_streams_with_gaps_last_and_resets() {
         "{lanes: 4, lane: {family: tmr, width: 8}}",
         "{lanes: 6, lane: {family: mitchell, width: 8, frac_bits: 7, signed: true}}",
         "{lanes: 8, lane: {family: adam, width: 8, frac_bits: 7}, target_mhz: 500}",
+        // The other sum of each family that has both (the defaults above: heap for exact and
+        // ESB e <= 2, tree for APoT, PoT and ESB e >= 3).
+        "{lanes: 4, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}, sum: tree}",
+        "{lanes: 5, lane: {family: esb, exp_bits: 3, frac_bits: 2, act_bits: 5}, sum: heap, target_mhz: 700}",
+        "{lanes: 6, lane: {family: apot, mag_bits: 5, act_bits: 6}, sum: heap, target_mhz: 775}",
+        "{lanes: 3, lane: {family: pot, mag_bits: 3, act_bits: 8}, sum: heap}",
+        "{lanes: 4, lane: {family: exact, width: 6, signed: true}, sum: tree}",
     ] {
         let mut stimulus = DotStimulus::random(40_000, 3);
         // A few resets in the middle of dot products.
@@ -86,6 +93,7 @@ fn axi4_stream_back_pressure_loses_and_duplicates_nothing() {
     for yaml in [
         "{lanes: 16, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}, axis: true, target_mhz: 400}",
         "{lanes: 3, lane: {family: exact, width: 5, signed: true}, axis: true}",
+        "{lanes: 3, lane: {family: apot, mag_bits: 4, act_bits: 5}, axis: true, sum: heap}",
         "{lanes: 4, lane: {family: adam, width: 8, frac_bits: 5}, axis: true}",
     ] {
         let mut stimulus = DotStimulus::random(30_000, 9);
@@ -127,7 +135,7 @@ fn the_checker_reports_a_wrong_dot_with_cycle_vector_and_lanes() {
 
 #[test]
 fn generation_is_deterministic_and_lint_clean_with_wide_ports() {
-    let s = dot("{lanes: 64, lane: {family: exact, width: 16}, target_mhz: 400}");
+    let s = dot("{lanes: 64, lane: {family: exact, width: 16}, target_mhz: 400, sum: tree}");
     let (a, b) = (emit::generate(&s), emit::generate(&s));
     assert_eq!(a.verilog, b.verilog);
     assert!(a.verilog.contains("input wire  [1023:0] a;"));
@@ -138,6 +146,22 @@ fn generation_is_deterministic_and_lint_clean_with_wide_ports() {
     // In, the multiplier's own register, lane, tree after levels 2, 4, 6 (400 MHz), acc.
     assert_eq!(m.latency, 2 + 1 + 1 + 3);
     assert_eq!(m.clock.as_deref(), Some("clk"));
+    // A 64-lane heap: its cells are written once each and kept apart through synthesis.
+    let s = dot(
+        "{lanes: 64, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}, target_mhz: 600}",
+    );
+    let (a, b) = (emit::generate(&s), emit::generate(&s));
+    assert_eq!(a.verilog, b.verilog);
+    qmulgen::sim::lint(verilator(), &a).unwrap_or_else(|e| panic!("{e}"));
+    let kept = a.verilog.matches("(* keep_hierarchy").count();
+    let cells = a.verilog.matches("module dot64_esb_e2k2_a8__cell").count();
+    assert!(
+        cells > 3 && kept == cells,
+        "{cells} cell modules, {kept} kept"
+    );
+    let d = a.manifest.dot.as_ref().expect("dot manifest");
+    assert_eq!(d.sum, "heap");
+    assert_eq!(a.manifest.latency, 2 + d.heap_registers);
 }
 
 fn qmulgen(args: &[&str], out: &std::path::Path) -> std::process::Output {
@@ -167,6 +191,8 @@ fn gen_writes_a_dot_constrained_at_its_target_and_refuses_bad_input() {
         "8",
         "--target-mhz",
         "400",
+        "--sum",
+        "tree",
     ];
     let o = qmulgen(&args, dir.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -183,6 +209,18 @@ fn gen_writes_a_dot_constrained_at_its_target_and_refuses_bad_input() {
     assert_eq!(manifest["dot"]["acc_bits"], 28);
     assert_eq!(manifest["dot"]["overflow_free_vectors"], 1024);
     assert_eq!(manifest["latency"], 6); // in, ESB's own register, lane, tree 2 and 4, acc
+    assert_eq!(manifest["dot"]["sum"], "tree");
+    assert_eq!(manifest["params"]["sum"], "tree");
+    // The default for this lane is the heap: in, its registers, acc.
+    let o = qmulgen(&args[..args.len() - 2], dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("dot16_esb_e2k2_a8.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["dot"]["sum"], "heap");
+    let registers = manifest["dot"]["heap_registers"].as_u64().unwrap();
+    assert_eq!(manifest["latency"].as_u64(), Some(2 + registers));
     for (bad, says) in [
         (
             vec!["--lanes", "65", "--lane", "exact"],
@@ -195,6 +233,12 @@ fn gen_writes_a_dot_constrained_at_its_target_and_refuses_bad_input() {
         (
             vec!["--lanes", "16", "--lane", "exact", "--acc-bits", "12"],
             "acc_bits = 12 is out of range, allowed 20..=64",
+        ),
+        (
+            vec![
+                "--lanes", "4", "--lane", "mitchell", "--width", "8", "--sum", "heap",
+            ],
+            "sum = heap needs a lane whose product is a sum of rows",
         ),
         (
             vec!["--lanes", "4", "--lane", "nope"],

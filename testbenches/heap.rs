@@ -113,49 +113,45 @@ fn small_heaps_every_pattern() {
     exhaustive(&[3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4], 5, 10.0);
 }
 
+/// The heaps of real dots (every lane's bits, the constant's ones) on random patterns.
 #[test]
-fn scratch_print_plan() {
+fn dot_heaps_on_random_patterns() {
     use qmulgen::spec::UnitSpec;
-    let yaml = std::env::var("DOT").unwrap_or(
-        "{lanes: 16, target_mhz: 775, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}}"
-            .into(),
-    );
-    let params: qmulgen::base::ParamMap = serde_yaml::from_str(&yaml).unwrap();
-    let spec = UnitSpec::from_params("dot", &params).unwrap();
-    let d = spec.dot.as_ref().unwrap();
-    let rows = d.config.heap.clone().unwrap();
-    let h = d.config.heap_bits(&rows, &mut Default::default());
-    let p = d.config.heap_plan(&rows, &h);
-    let mut heights = vec![0; p.width];
-    for c in &p.input_columns {
-        heights[*c] += 1;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    for (yaml, budget) in [
+        (
+            "{lanes: 16, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}}",
+            1.04,
+        ),
+        (
+            "{lanes: 64, lane: {family: exact, width: 8, signed: true}}",
+            2.25,
+        ),
+        (
+            "{lanes: 7, lane: {family: apot, mag_bits: 5, act_bits: 6}, sum: heap}",
+            10.0,
+        ),
+    ] {
+        let params: qmulgen::base::ParamMap = serde_yaml::from_str(yaml).expect("yaml");
+        let spec = UnitSpec::from_params("dot", &params).expect("a valid dot");
+        let dot = spec.dot.as_ref().expect("a dot");
+        let rows = dot.config.heap.clone().expect("a heap");
+        let heap = dot.config.heap_bits(&rows, &mut Default::default());
+        let columns = heap.columns();
+        let p = plan(&columns, heap.width, rows.ns, budget, 0.8);
+        assert!(p.stages.len() > 2, "{yaml}: a real compression");
+        for _ in 0..2_000 {
+            let pattern: Vec<bool> = (0..columns.len())
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    rng & 1 == 1
+                })
+                .collect();
+            let input = |i: usize| pattern[i];
+            let (want, got) = (expected(&columns, heap.width, input), evaluate(&p, input));
+            assert_eq!(got, want, "{yaml}: expected {want}, got {got}");
+        }
     }
-    println!(
-        "inputs {} heights {:?} budget {} gen {}",
-        p.input_columns.len(),
-        heights,
-        d.config.budget_ns,
-        rows.ns
-    );
-    for (i, s) in p.stages.iter().enumerate() {
-        let kinds: Vec<String> = s
-            .compressors
-            .iter()
-            .map(|c| format!("{:?}@{}", c.kind, c.column))
-            .collect();
-        println!(
-            "stage {i} reg {} ns {:.2} n {} : {}",
-            s.registered,
-            s.ns,
-            s.compressors.len(),
-            kinds.join(" ")
-        );
-    }
-    println!(
-        "result reg {} latency {} path {:.2} est luts {}",
-        p.result_registered,
-        p.latency(),
-        p.path_ns,
-        p.estimated_luts()
-    );
 }

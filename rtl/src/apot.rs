@@ -377,6 +377,10 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         registered: Vec::new(),
         unregistered: Vec::new(),
         add: std::sync::Arc::new(add),
-        ns: crate::timing::mux_ns(field_bits + 1),
+        // The index picks one of up to 2^B - 1 shifts, then the sign and the gating.
+        ns: crate::timing::mux_ns(field_bits) + crate::timing::LUT_NS,
+        // Measured larger than the tree: a term's bit is a LUT of six inputs (index, three x
+        // bits, sign) that no table can share with another term.
+        smaller: false,
     }
 }

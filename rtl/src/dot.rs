@@ -12,12 +12,10 @@
 //! input registers per lane and port, then optionally a register after each lane's product,
 //! then the adder tree with a register after every `tree_levels_per_stage`-th adder level
 //! (the accumulator's adder counts as the level after the tree's last), then the accumulator
-//! and `out_valid`. Control bits (`valid`, `first`, `last`, the OR of the lanes' `err`) travel
+//! and `out_valid`. Control bits (`valid`, `last`, the OR of the lanes' `err`) travel
 //! beside the data through the same stages.
 
-use crate::assembly::{
-    bin, dff, gated, lit, not, sig, slice, Assembly, Atoms, Expr, Instance, Wire,
-};
+use crate::assembly::{bin, gated, lit, not, sig, slice, Assembly, Atoms, Expr, Instance, Wire};
 use crate::heap::{self, Heap, LaneRows, LaneSignals, Operand};
 use crate::AnyBlock;
 use rust_hdl::prelude::ast::VerilogOp;
@@ -150,7 +148,6 @@ impl DotConfig {
 /// The control bits that travel with a vector.
 struct Control {
     valid: String,
-    first: String,
     last: String,
     err: Option<String>,
 }
@@ -160,7 +157,6 @@ impl Control {
     fn stage(&self, m: &mut Assembly, stage: usize, ce: &Option<Expr>) -> Control {
         Control {
             valid: m.control(&format!("valid_{stage}"), sig(&self.valid), ce),
-            first: m.register(&format!("first_{stage}"), 1, sig(&self.first), ce),
             last: m.register(&format!("last_{stage}"), 1, sig(&self.last), ce),
             err: self
                 .err
@@ -221,17 +217,9 @@ fn block_assembly(
         (None, "in_valid", "in_last")
     };
 
-    // `first` holds for the first vector after rst and after every vector with in_last.
-    m.children.push(("first_pending".into(), dff(1)));
-    m.assign("first_pending$clock", sig("clk"));
-    m.assign("first_pending$d", sig("first_pending$q"));
-    m.when(gated(&ce, sig(in_valid)), "first_pending$d", sig(in_last));
-    m.when(sig("rst"), "first_pending$d", lit(1, 1));
-
     // Stage 0: input registers, then the lanes.
     let mut ctl = Control {
         valid: m.control("valid_0", sig(in_valid), &ce),
-        first: m.register("first_0", 1, sig("first_pending$q"), &ce),
         last: m.register("last_0", 1, sig(in_last), &ce),
         err: None,
     };
@@ -308,29 +296,35 @@ fn block_assembly(
         None => tree_sum(&mut m, c, lane_verilog, lane_ports, &ce, &mut ctl),
     };
 
-    // The accumulator: acc <- (first ? 0 : acc) + S for every valid vector.
+    // The accumulator: acc <- acc + S for every valid vector. A vector with in_last also loads
+    // acc + S into the output register and clears acc (as rst does), so that the next dot
+    // product starts from 0 with no gate in the accumulator's loop: the adder's LUTs read acc
+    // and S only.
     let acc = c.acc_bits;
     let signed = c.lane.product_signed;
     let sum = m.widen("vector_sum", &sum_row, width, acc, signed, &sum_sign);
-    m.wire("acc_base", acc, AtomKind::LocalSignal);
-    m.select("acc_base", sig(&ctl.first), lit(acc, 0), sig("acc_r$q"));
     m.wire("acc_next", acc, AtomKind::LocalSignal);
-    let acc_sum = bin(sig("acc_base"), VerilogOp::Add, sig(&sum));
+    let acc_sum = bin(sig(&sum), VerilogOp::Add, sig("acc_r$q"));
     let acc_sum = m.plus_carry(acc_sum, carry, "acc", acc);
     m.assign("acc_next", acc_sum);
     let load = Some(gated(&ce, sig(&ctl.valid)));
-    let y = m.register("acc_r", acc, sig("acc_next"), &load);
-    let out_valid = m.control(
-        "out_valid_r",
-        bin(sig(&ctl.valid), VerilogOp::BitAnd, sig(&ctl.last)),
-        &ce,
-    );
+    m.wire("done", 1, AtomKind::LocalSignal);
+    let ends = bin(sig(&ctl.valid), VerilogOp::BitAnd, sig(&ctl.last));
+    m.assign("done", gated(&ce, ends.clone()));
+    let clear = bin(sig("rst"), VerilogOp::BitOr, sig("done"));
+    m.register("acc_r", acc, sig("acc_next"), &load);
+    m.when(clear.clone(), "acc_r$d", lit(acc, 0));
+    let y = m.register("y_r", acc, sig("acc_next"), &Some(sig("done")));
+    let out_valid = m.control("out_valid_r", ends, &ce);
     let y_err = ctl.err.as_ref().map(|err| {
         m.wire("err_next", 1, AtomKind::LocalSignal);
-        m.select("err_next", sig(&ctl.first), sig(err), {
-            bin(sig(err), VerilogOp::BitOr, sig("acc_err_r$q"))
-        });
-        m.register("acc_err_r", 1, sig("err_next"), &load)
+        m.assign(
+            "err_next",
+            bin(sig(err), VerilogOp::BitOr, sig("acc_err_r$q")),
+        );
+        m.register("acc_err_r", 1, sig("err_next"), &load);
+        m.when(clear, "acc_err_r$d", lit(1, 0));
+        m.register("y_err_r", 1, sig("err_next"), &Some(sig("done")))
     });
 
     if c.axis {

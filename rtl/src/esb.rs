@@ -407,5 +407,7 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
         unregistered: vec![0, 1],
         add: Arc::new(add),
         ns: crate::timing::LUT_NS,
+        // With e >= 3 the shift of x is a mux of 2^e - 1 bits, several LUTs per bit of X.
+        smaller: e <= 2,
     }
 }

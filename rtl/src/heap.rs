@@ -101,18 +101,20 @@ impl Heap {
         self.subtract(high, sign);
     }
 
-    /// + Σ products·2^column, each product an AND of factors: packed into groups whose
+    /// Adds Σ products·2^column, each product an AND of factors: packed into groups whose
     /// factors number at most six, each group one table per bit of its count (a LUT6 that
     /// makes its AND terms and counts them at once); a product alone stays a bit of the heap.
     pub fn add_products(&mut self, m: &mut Assembly, column: usize, products: Vec<Vec<Expr>>) {
+        // Factors are compared by their printed form, computed once each.
         let key = |e: &Expr| format!("{e:?}");
-        // (distinct factors, products as indices into them)
-        let mut groups: Vec<(Vec<Expr>, Vec<Vec<usize>>)> = Vec::new();
+        // (distinct factors with their keys, products as indices into them)
+        let mut groups: Vec<Group> = Vec::new();
         for product in products {
-            let fits = |factors: &Vec<Expr>| {
-                let new = product
+            let keyed: Vec<(String, Expr)> = product.into_iter().map(|f| (key(&f), f)).collect();
+            let fits = |factors: &Vec<(String, Expr)>| {
+                let new = keyed
                     .iter()
-                    .filter(|f| !factors.iter().any(|g| key(g) == key(f)));
+                    .filter(|(k, _)| !factors.iter().any(|(g, _)| g == k));
                 factors.len() + new.count() <= 6
             };
             if !groups.last().is_some_and(|(f, _)| fits(f)) {
@@ -120,11 +122,11 @@ impl Heap {
             }
             let (factors, terms) = groups.last_mut().expect("pushed");
             let mut term = Vec::new();
-            for f in product {
-                let at = match factors.iter().position(|g| key(g) == key(&f)) {
+            for (k, f) in keyed {
+                let at = match factors.iter().position(|(g, _)| *g == k) {
                     Some(at) => at,
                     None => {
-                        factors.push(f);
+                        factors.push((k, f));
                         factors.len() - 1
                     }
                 };
@@ -133,6 +135,7 @@ impl Heap {
             terms.push(term);
         }
         for (factors, terms) in groups {
+            let factors: Vec<Expr> = factors.into_iter().map(|(_, f)| f).collect();
             if terms.len() == 1 {
                 let and = terms[0].iter().map(|&i| factors[i].clone());
                 self.add(
@@ -169,6 +172,10 @@ impl Heap {
         v
     }
 }
+
+/// Products sharing at most six factors: (the factors with their printed keys, each product as
+/// indices into them).
+type Group = (Vec<(String, Expr)>, Vec<Vec<usize>>);
 
 /// A bit of the plan: an input of the heap or an output of a compressor.
 pub type BitId = usize;
@@ -322,7 +329,7 @@ pub fn plan(columns: &[usize], width: usize, first_ns: f64, budget_ns: f64, acc_
                     }
                     continue;
                 };
-                let high = in_row(r0).last().unwrap_or(low);
+                let high = in_row(r0).next_back().unwrap_or(low);
                 for c in in_row(r0).filter(|&c| c < low) {
                     next[c].push(live[c][r0]);
                 }
@@ -678,10 +685,16 @@ pub struct LaneRows {
     /// registered themselves.
     pub unregistered: Vec<usize>,
     /// Add the lane's bits to the heap; extra logic (tables) goes into the assembly.
-    pub add: std::sync::Arc<dyn Fn(&mut Heap, &mut Assembly, &LaneSignals) + Send + Sync>,
+    pub add: std::sync::Arc<AddBits>,
     /// The §5 delay from the registers to the heap's bits, ns.
     pub ns: f64,
+    /// The heap is the smaller sum for this lane (measured: `make bench`'s density table), so
+    /// a dot takes it unless told otherwise.
+    pub smaller: bool,
 }
+
+/// How a lane adds its bits: (heap, the module's assembly, the lane's signals).
+pub type AddBits = dyn Fn(&mut Heap, &mut Assembly, &LaneSignals) + Send + Sync;
 
 /// A signal registered beside the operands: (name, width, its bits (low first) as expressions
 /// over the raw operands).

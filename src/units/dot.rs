@@ -48,7 +48,7 @@ pub const PARAMS: [ParamInfo; 6] = [
     ParamInfo {
         key: "sum",
         range: "tree, heap",
-        default: "heap where the lane has rows",
+        default: "the smaller: heap for exact and ESB (e <= 2) lanes",
         help: "how the lanes are summed: an adder tree of the lanes' products, or all lanes' partial products in one bit heap (exact, esb, apot, pot lanes)",
     },
     ParamInfo {
@@ -201,7 +201,7 @@ impl Dot {
         }
         let rows = lane.heap_rows();
         let sum = match raw.sum.as_deref() {
-            None if rows.is_some() => Sum::Heap,
+            None if rows.as_ref().is_some_and(|r| r.smaller) => Sum::Heap,
             None | Some("tree") => Sum::Tree,
             Some("heap") if rows.is_some() => Sum::Heap,
             Some("heap") => {
@@ -260,6 +260,13 @@ impl Dot {
 
     pub fn latency(&self) -> u32 {
         self.latency
+    }
+
+    /// The heap's compression plan, for a dot whose sum is a heap.
+    pub fn heap_plan(&self) -> Option<qmulgen_rtl::heap::Plan> {
+        let rows = self.config.heap.as_ref()?;
+        let heap = self.config.heap_bits(rows, &mut Default::default());
+        Some(self.config.heap_plan(rows, &heap))
     }
 
     /// Width of the vector sum S.
@@ -619,17 +626,17 @@ mod tests {
         assert!((adder_ns(30) - 0.84).abs() < 1e-9);
         let ports = lane_ports(dot(1, exact(8, false), &[]).lane.as_ref());
         // 400 MHz: 2.25 ns per stage after the 0.25 ns overhead -> two levels per stage.
-        let c = plan(16, ports.clone(), 30, 400.0, false, None);
+        let c = plan(16, ports.clone(), 30, 400.0, false, None, None);
         assert_eq!(c.tree_levels_per_stage, 2);
         // In, lane, after levels 2 and 4, acc.
         assert_eq!(c.latency(), 2 + 1 + 2);
         // 100 MHz: the whole tree and the accumulator fit one stage.
-        let c = plan(16, ports.clone(), 30, 100.0, false, None);
+        let c = plan(16, ports.clone(), 30, 100.0, false, None, None);
         assert_eq!(c.tree_levels_per_stage, 0);
         assert_eq!(c.latency(), 3);
         // A lane whose estimated path exceeds the period is staged, one that fits is not.
-        assert!(plan(16, ports.clone(), 30, 400.0, false, Some(2.4)).lane_staged);
-        let c = plan(16, ports, 30, 400.0, false, Some(2.2));
+        assert!(plan(16, ports.clone(), 30, 400.0, false, Some(2.4), None).lane_staged);
+        let c = plan(16, ports, 30, 400.0, false, Some(2.2), None);
         assert!(!c.lane_staged);
     }
 
