@@ -350,12 +350,23 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         let emax = (1usize << mag_bits) - 1;
         vec![(0, mag_bits as usize, (1..=emax).map(|j| emax - j).collect())]
     };
-    let field_bits = terms.iter().map(|t| t.1).max().unwrap_or(1) as u32;
+    // A term's bit reads its index, the x bits of its shifts and the sign: one LUT6 if that
+    // is at most six inputs (APoT's terms), else a mux tree and the sign and gating after it.
+    let (field_bits, choices) = terms
+        .iter()
+        .map(|t| (t.1, t.2.len()))
+        .max()
+        .unwrap_or((1, 1));
+    let ns = match field_bits + choices + 1 {
+        ..=6 => crate::timing::LUT_NS,
+        _ => crate::timing::mux_ns(field_bits as u32) + 2.0 * crate::timing::LUT_NS,
+    };
     let add = move |heap: &mut Heap, _: &mut crate::assembly::Assembly, lane: &LaneSignals| {
         let (w, x) = (&lane.operands[0], &lane.operands[1]);
         let sign = w.bit(mag_bits as usize);
         for (offset, width, shifts) in &terms {
             let field = w.range(*offset, *width);
+            let select: Vec<_> = (0..*width).map(|i| w.bit(offset + i)).collect();
             let active = op(field.clone(), Ne, lit(*width, 0));
             let choices: Vec<(u64, usize)> = shifts
                 .iter()
@@ -366,7 +377,7 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
             let high = shifts.iter().max().unwrap_or(&0) + a;
             let row = (low..high)
                 .map(|c| {
-                    let term = shifted_bit(x, a, c, &field, *width, &choices);
+                    let term = shifted_bit(x, a, c, &select, &choices);
                     op(active.clone(), BitAnd, op(term, BitXor, sign.clone()))
                 })
                 .collect::<Vec<_>>();
@@ -377,8 +388,7 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         registered: Vec::new(),
         unregistered: Vec::new(),
         add: std::sync::Arc::new(add),
-        // The index picks one of up to 2^B - 1 shifts, then the sign and the gating.
-        ns: crate::timing::mux_ns(field_bits) + crate::timing::LUT_NS,
+        ns,
         // Measured larger than the tree: a term's bit is a LUT of six inputs (index, three x
         // bits, sign) that no table can share with another term.
         smaller: false,

@@ -349,10 +349,10 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
     };
     let shifted = move |raw: &[Operand]| {
         let (w, x) = (&raw[0], &raw[1]);
-        let select = if linear { lit(1, 0) } else { w.range(k, e) };
+        let select: Vec<_> = (0..e).map(|i| w.bit(k + i)).collect();
         (0..len)
             .map(|c| {
-                let xb = shifted_bit(x, a, c, &select, e.max(1), &choices);
+                let xb = shifted_bit(x, a, c, &select, &choices);
                 op(xb, BitXor, w.bit(sign_bit))
             })
             .collect()

@@ -753,23 +753,42 @@ pub fn bit_of(name: &str, width: usize, i: usize) -> Expr {
     }
 }
 
-/// `x << shift` at column `column`, one of several shifts chosen by `select`: the OR over
-/// `(select == value) & x[column - shift]` for every (value, shift) in `choices`.
+/// `x << shift` at column `column`, one of several shifts chosen by the bits `select` (least
+/// significant first): `choices` gives (select value, shift); a value not listed gives 0.
+/// Written as a mux tree on the select bits, top bit first: the form the LUT mapper turns into
+/// 4:1 muxes per LUT6 (an OR of `select == value` terms maps deeper).
 pub fn shifted_bit(
     x: &Operand,
     x_bits: usize,
     column: usize,
-    select: &Expr,
-    select_bits: usize,
+    select: &[Expr],
     choices: &[(u64, usize)],
 ) -> Expr {
-    choices
-        .iter()
-        .filter(|(_, shift)| column >= *shift && column - shift < x_bits)
-        .map(|&(value, shift)| {
-            let chosen = op(select.clone(), VerilogOp::Eq, lit(select_bits, value));
-            op(chosen, VerilogOp::BitAnd, x.bit(column - shift))
-        })
-        .reduce(|a, b| op(a, VerilogOp::BitOr, b))
-        .unwrap_or_else(|| lit(1, 0))
+    let leaf = |value: u64| {
+        let (_, shift) = choices.iter().find(|(v, _)| *v == value)?;
+        (column >= *shift && column - shift < x_bits).then(|| x.bit(column - shift))
+    };
+    mux_tree(select, 0, &leaf).unwrap_or_else(|| lit(1, 0))
+}
+
+/// The mux over `select` (the bits still to decide; `prefix` the value of those above) of
+/// `leaf(value)`, `None` standing for a constant 0.
+fn mux_tree(select: &[Expr], prefix: u64, leaf: &dyn Fn(u64) -> Option<Expr>) -> Option<Expr> {
+    let Some((s, below)) = select.split_last() else {
+        return leaf(prefix);
+    };
+    let bit = below.len();
+    let zero = mux_tree(below, prefix, leaf);
+    let one = mux_tree(below, prefix | 1 << bit, leaf);
+    let and = |a: Expr, b: Expr| op(a, VerilogOp::BitAnd, b);
+    match (zero, one) {
+        (None, None) => None,
+        (Some(z), None) => Some(and(not(s.clone()), z)),
+        (None, Some(o)) => Some(and(s.clone(), o)),
+        (Some(z), Some(o)) => Some(op(
+            and(s.clone(), o),
+            VerilogOp::BitOr,
+            and(not(s.clone()), z),
+        )),
+    }
 }
