@@ -140,6 +140,12 @@ fn dot_heaps_on_random_patterns() {
         let columns = heap.columns();
         let p = plan(&columns, heap.width, rows.ns, budget, 0.8);
         assert!(p.stages.len() > 2, "{yaml}: a real compression");
+        // Registers keep every stage (and the accumulator's adder after the last) in budget.
+        assert!(
+            p.path_ns <= budget,
+            "{yaml}: planned path {} ns over {budget}",
+            p.path_ns
+        );
         for _ in 0..2_000 {
             let pattern: Vec<bool> = (0..columns.len())
                 .map(|_| {

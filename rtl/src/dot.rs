@@ -120,7 +120,6 @@ impl DotConfig {
                 registered: (rows.registered.iter())
                     .map(|(name, _, _)| format!("lane_{i}_{name}_r$q"))
                     .collect(),
-                prefix: format!("lane_{i}"),
             };
             (rows.add)(&mut h, m, &signals);
         }

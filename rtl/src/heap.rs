@@ -234,17 +234,6 @@ impl Plan {
         let inside = self.stages.iter().filter(|s| s.registered).count();
         (inside + usize::from(self.result_registered)) as u32
     }
-
-    /// LUT6s of the counters plus one LUT per adder column: the cost model's estimate.
-    pub fn estimated_luts(&self) -> usize {
-        let stages = self.stages.iter().flat_map(|s| &s.compressors);
-        stages
-            .map(|c| match c.kind {
-                Kind::Counter { .. } => c.outputs.iter().flatten().count(),
-                Kind::Adder { span } => span,
-            })
-            .sum()
-    }
 }
 
 /// Plan the compression of bits in `columns` (width `width`), the first stage's inputs
@@ -720,12 +709,11 @@ impl Operand {
     }
 }
 
-/// What a lane's bits are made of: its registered operands (port order), its registered
-/// extra signals ([`LaneRows::registered`] order), and a prefix for the names it adds.
+/// What a lane's bits are made of: its registered operands (port order) and its registered
+/// extra signals ([`LaneRows::registered`] order).
 pub struct LaneSignals {
     pub operands: Vec<Operand>,
     pub registered: Vec<String>,
-    pub prefix: String,
 }
 
 impl std::fmt::Debug for LaneRows {
