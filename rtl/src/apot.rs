@@ -366,7 +366,7 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         let sign = w.bit(mag_bits as usize);
         for (offset, width, shifts) in &terms {
             let field = w.range(*offset, *width);
-            let select: Vec<_> = (0..*width).map(|i| w.bit(offset + i)).collect();
+            let select = w.bits(*offset, *width);
             let active = op(field.clone(), Ne, lit(*width, 0));
             let choices: Vec<(u64, usize)> = shifts
                 .iter()
@@ -377,7 +377,7 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
             let high = shifts.iter().max().unwrap_or(&0) + a;
             let row = (low..high)
                 .map(|c| {
-                    let term = shifted_bit(x, a, c, &select, &choices);
+                    let term = shifted_bit(&x.bits(0, a), c, &select, &choices);
                     op(active.clone(), BitAnd, op(term, BitXor, sign.clone()))
                 })
                 .collect::<Vec<_>>();

@@ -349,10 +349,10 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
     };
     let shifted = move |raw: &[Operand]| {
         let (w, x) = (&raw[0], &raw[1]);
-        let select: Vec<_> = (0..e).map(|i| w.bit(k + i)).collect();
+        let (select, x) = (w.bits(k, e), x.bits(0, a));
         (0..len)
             .map(|c| {
-                let xb = shifted_bit(x, a, c, &select, &choices);
+                let xb = shifted_bit(&x, c, &select, &choices);
                 op(xb, BitXor, w.bit(sign_bit))
             })
             .collect()

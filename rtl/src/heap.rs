@@ -707,6 +707,10 @@ impl Operand {
     pub fn range(&self, i: usize, width: usize) -> Expr {
         slice(&self.signal, self.offset + i, width)
     }
+    /// Its bits `i..i + width`, least significant first.
+    pub fn bits(&self, i: usize, width: usize) -> Vec<Expr> {
+        (i..i + width).map(|j| self.bit(j)).collect()
+    }
 }
 
 /// What a lane's bits are made of: its registered operands (port order) and its registered
@@ -741,20 +745,23 @@ pub fn bit_of(name: &str, width: usize, i: usize) -> Expr {
     }
 }
 
-/// `x << shift` at column `column`, one of several shifts chosen by the bits `select` (least
-/// significant first): `choices` gives (select value, shift); a value not listed gives 0.
+/// `bits << shift` at column `column`, one of several shifts chosen by the bits `select` (least
+/// significant first): `choices` gives (select value, shift); a value not listed gives 0, and
+/// so does a position shifted in from below or beyond `bits`.
 /// Written as a mux tree on the select bits, top bit first: the form the LUT mapper turns into
 /// 4:1 muxes per LUT6 (an OR of `select == value` terms maps deeper).
 pub fn shifted_bit(
-    x: &Operand,
-    x_bits: usize,
+    bits: &[Expr],
     column: usize,
     select: &[Expr],
     choices: &[(u64, usize)],
 ) -> Expr {
     let leaf = |value: u64| {
         let (_, shift) = choices.iter().find(|(v, _)| *v == value)?;
-        (column >= *shift && column - shift < x_bits).then(|| x.bit(column - shift))
+        column
+            .checked_sub(*shift)
+            .and_then(|j| bits.get(j))
+            .cloned()
     };
     mux_tree(select, 0, &leaf).unwrap_or_else(|| lit(1, 0))
 }
