@@ -109,6 +109,12 @@ impl DotConfig {
     /// such as tables, goes into `m`).
     pub fn heap_bits(&self, rows: &LaneRows, m: &mut Assembly) -> Heap {
         let mut h = Heap::new(self.sum_bits());
+        self.add_lane_bits(rows, m, &mut h);
+        h
+    }
+
+    /// Every lane's bits into `h`.
+    fn add_lane_bits(&self, rows: &LaneRows, m: &mut Assembly, h: &mut Heap) {
         for i in 0..self.lanes {
             let signals = LaneSignals {
                 operands: (self.lane.inputs.iter())
@@ -121,9 +127,8 @@ impl DotConfig {
                     .map(|(name, _, _)| format!("lane_{i}_{name}_r$q"))
                     .collect(),
             };
-            (rows.add)(&mut h, m, &signals);
+            (rows.add)(h, m, &signals);
         }
-        h
     }
 
     /// The heap's compression plan; the accumulator's adder follows its result.
@@ -243,7 +248,9 @@ fn block_assembly(
         }
         offset += w * n;
     }
-    // Signals a heap lane registers beside its operands, from the raw operands.
+    // Signals a heap lane registers beside its operands, from the raw operands (their LUT
+    // cells are the heap's, so the heap exists from here).
+    let mut cells = c.heap.as_ref().map(|_| Heap::new(c.sum_bits()));
     for i in 0..n {
         let Some(rows) = &c.heap else { break };
         let mut port_offset = 0;
@@ -266,7 +273,8 @@ fn block_assembly(
         for (name, width, f) in &rows.registered {
             let d = format!("lane_{i}_{name}");
             m.wire(&d, *width, AtomKind::LocalSignal);
-            for (j, b) in f(&raw).into_iter().enumerate() {
+            let h = cells.as_mut().expect("a heap lane");
+            for (j, b) in f(h, &mut m, &raw).into_iter().enumerate() {
                 match width {
                     1 => m.assign(&d, b),
                     _ => m.assign_slice(&d, j, 1, b),
@@ -283,7 +291,8 @@ fn block_assembly(
     }
     let (sum_row, width, sum_sign, carry) = match &c.heap {
         Some(rows) => {
-            let mut h = c.heap_bits(rows, &mut m);
+            let mut h = cells.take().expect("a heap lane");
+            c.add_lane_bits(rows, &mut m, &mut h);
             let plan = c.heap_plan(rows, &h);
             let mut stage = 0;
             let sum = heap::render(&mut m, &mut h, &plan, "heap", &ce, |m| {

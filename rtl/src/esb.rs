@@ -330,7 +330,7 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
 /// operands, so that the products of a column are counted right after the registers by tables
 /// of at most six inputs.
 pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
-    use crate::assembly::lit;
+    use crate::assembly::{lit, Expr};
     use crate::heap::{bit_of, op, shifted_bit, Heap, LaneSignals, Operand};
     use rust_hdl::prelude::ast::VerilogOp::{BitAnd, BitXor, Ne};
     use std::sync::Arc;
@@ -347,24 +347,94 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
             .map(|v| (v, v.saturating_sub(1) as usize))
             .collect(),
     };
-    let shifted = move |raw: &[Operand]| {
+    // X ^ s. Up to e = 2 each bit is one LUT (E, three x bits, s), found by the mapper. With
+    // e = 3 the shift picks among seven x bits: it goes in two steps of LUT cells, by sh & 1
+    // (E, two x bits, s) and by sh & !1 (two select bits decoded from E once per lane, four
+    // bits of the first step, s where zeros come in); wider exponents are left to the mapper.
+    let shifted = move |h: &mut Heap, m: &mut crate::assembly::Assembly, raw: &[Operand]| {
         let (w, x) = (&raw[0], &raw[1]);
-        let (select, x) = (w.bits(k, e), x.bits(0, a));
+        let (exponent, sign, x) = (w.bits(k, e), w.bit(sign_bit), x.bits(0, a));
+        if e != 3 {
+            return (0..len)
+                .map(|c| {
+                    op(
+                        shifted_bit(&x, c, &exponent, &choices),
+                        BitXor,
+                        sign.clone(),
+                    )
+                })
+                .collect();
+        }
+        let amount = |v: u32| v.saturating_sub(1) as usize;
+        // Step 1: Y_j = (x << (sh & 1))_j ^ s; inputs E (3 bits), x_j, x_(j-1), s.
+        let first: Vec<Expr> = (0..=a)
+            .map(|j| {
+                let mut inputs = exponent.clone();
+                inputs.extend(
+                    [x.get(j), j.checked_sub(1).and_then(|i| x.get(i))]
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
+                inputs.push(sign.clone());
+                let (has_here, n) = (j < a, inputs.len());
+                h.lut(m, &inputs, |i| {
+                    let shift = amount(i & 7) & 1;
+                    let here = |b: usize| i >> b & 1 == 1;
+                    let value = match (shift, has_here) {
+                        (0, true) => here(3),
+                        (0, false) => false,
+                        (_, true) if j >= 1 => here(4),
+                        (_, false) if j >= 1 => here(3),
+                        _ => false,
+                    };
+                    value ^ here(n - 1)
+                })
+            })
+            .collect();
+        // sh >> 1, each bit a LUT of E.
+        let steps: Vec<Expr> = (1..3)
+            .map(|b| h.lut(m, &exponent, |i| amount(i) >> b & 1 == 1))
+            .collect();
+        // Step 2: X'_c = Y_(c - 2t) for t = sh >> 1, s where the shift brings zeros in.
         (0..len)
             .map(|c| {
-                let xb = shifted_bit(&x, c, &select, &choices);
-                op(xb, BitXor, w.bit(sign_bit))
+                let sources: Vec<Option<usize>> = (0..4)
+                    .map(|t| c.checked_sub(2 * t).filter(|&j| j < first.len()))
+                    .collect();
+                let mut inputs = steps.clone();
+                let mut at = Vec::new();
+                for src in &sources {
+                    at.push(src.map(|j| {
+                        inputs.push(first[j].clone());
+                        inputs.len() - 1
+                    }));
+                }
+                let fill = sources.iter().any(Option::is_none);
+                if fill {
+                    inputs.push(sign.clone());
+                }
+                let n = inputs.len();
+                h.lut(m, &inputs, |i| {
+                    let t = (i & 3) as usize;
+                    match at[t] {
+                        Some(b) => i >> b & 1 == 1,
+                        None => fill && i >> (n - 1) & 1 == 1,
+                    }
+                })
             })
             .collect()
     };
     // Nonlinear: M and the hidden bit; linear: j (the constant one of 2j+1 is not a signal).
     let sig_bits = if linear { k } else { k + 1 };
-    let significand = move |raw: &[Operand]| {
+    let significand = move |_: &mut Heap, _: &mut crate::assembly::Assembly, raw: &[Operand]| {
         let w = &raw[0];
         let hidden = (!linear).then(|| op(w.range(k, e), Ne, lit(e, 0)));
         (0..k).map(|i| w.bit(i)).chain(hidden).collect()
     };
-    let sign = move |raw: &[Operand]| vec![raw[0].bit(sign_bit)];
+    let sign = move |_: &mut Heap, _: &mut crate::assembly::Assembly, raw: &[Operand]| {
+        vec![raw[0].bit(sign_bit)]
+    };
     let mut registered: Vec<crate::heap::Registered> = vec![
         ("shifted".to_string(), len, Arc::new(shifted)),
         ("sign".to_string(), 1, Arc::new(sign)),

@@ -686,12 +686,11 @@ pub struct LaneRows {
 pub type AddBits = dyn Fn(&mut Heap, &mut Assembly, &LaneSignals) + Send + Sync;
 
 /// A signal registered beside the operands: (name, width, its bits (low first) as expressions
-/// over the raw operands).
-pub type Registered = (
-    String,
-    usize,
-    std::sync::Arc<dyn Fn(&[Operand]) -> Vec<Expr> + Send + Sync>,
-);
+/// over the raw operands, which may use the heap's LUT cells).
+pub type Registered = (String, usize, std::sync::Arc<RegisteredBits>);
+
+/// How a registered signal's bits are made: (heap, the module's assembly, the raw operands).
+pub type RegisteredBits = dyn Fn(&mut Heap, &mut Assembly, &[Operand]) -> Vec<Expr> + Send + Sync;
 
 /// An operand as a range of a wider signal (a lane's slice of a port or of AXI4-Stream data).
 #[derive(Clone, Debug)]
