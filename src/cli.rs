@@ -49,6 +49,7 @@ enum Command {
   qmulgen gen adam --width 16 --target-mhz 300 --valid   # registers inside, rst/in_valid/out_valid
   qmulgen gen dot --lanes 16 --lane esb --exp-bits 2 --frac-bits 2 --act-bits 8 --target-mhz 400
   qmulgen gen dot --lanes 8 --lane exact --width 8 --signed --axis
+  qmulgen gen dot --lanes 16 --lane apot --mag-bits 4 --act-bits 8 --sum heap --target-mhz 775
   qmulgen gen adam --width 8 --frac-bits 5 --pipeline --tb   # + adam_u8_t5_p_tb.v/.hex
   qmulgen gen --config designs/default.yaml")]
     Gen {
