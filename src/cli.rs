@@ -582,8 +582,9 @@ struct UnitArgs {
     #[arg(long)]
     axis: bool,
     /// How a dot sums its lanes: an adder tree of the lanes' products, or every lane's partial
-    /// products in one bit heap (exact, esb, apot, pot lanes); default: the smaller, heap for
-    /// exact and ESB (e <= 2) lanes, tree for the others
+    /// products in one bit heap (exact, esb, apot, pot lanes); default: the smaller as measured,
+    /// heap for exact lanes and for ESB e <= 2, k >= 2 where the tree splits the lane for the
+    /// clock, tree for the others
     #[arg(long, value_parser = ["tree", "heap"])]
     sum: Option<String>,
 }

@@ -43,8 +43,8 @@ fn every_lane_family_in_random_streams_with_gaps_last_and_resets() {
         "{lanes: 4, lane: {family: tmr, width: 8}}",
         "{lanes: 6, lane: {family: mitchell, width: 8, frac_bits: 7, signed: true}}",
         "{lanes: 8, lane: {family: adam, width: 8, frac_bits: 7}, target_mhz: 500}",
-        // The other sum of each family that has both (the defaults above: heap for exact and
-        // ESB e <= 2, tree for APoT, PoT and ESB e >= 3).
+        // The other sum of each family that has both (the defaults above: heap for exact, and
+        // for ESB e2k2 at 400 MHz; tree for APoT, PoT, ESB linear and ESB e >= 3).
         "{lanes: 4, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}, sum: tree}",
         "{lanes: 5, lane: {family: esb, exp_bits: 3, frac_bits: 2, act_bits: 5}, sum: heap, target_mhz: 700}",
         "{lanes: 6, lane: {family: apot, mag_bits: 5, act_bits: 6}, sum: heap, target_mhz: 775}",

@@ -391,6 +391,6 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         ns,
         // Measured larger than the tree: a term's bit is a LUT of six inputs (index, three x
         // bits, sign) that no table can share with another term.
-        smaller: false,
+        smaller: crate::heap::Smaller::Never,
     }
 }

@@ -477,7 +477,11 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
         unregistered: vec![0, 1],
         add: Arc::new(add),
         ns: crate::timing::LUT_NS,
-        // With e >= 3 the shift of x is a mux of 2^e - 1 bits, several LUTs per bit of X.
-        smaller: e <= 2,
+        // With e >= 3 the shift of x picks among 2^e - 1 bits, several LUTs per bit of X; with
+        // k < 2 a column's products do not fill a table.
+        smaller: match (e <= 2 && !linear, k >= 2) {
+            (true, true) => crate::heap::Smaller::WhenTheTreeSplitsTheLane,
+            _ => crate::heap::Smaller::Never,
+        },
     }
 }

@@ -334,6 +334,6 @@ pub fn heap_rows(a_bits: u32, b_bits: u32, signed: Signedness) -> crate::heap::L
         unregistered: Vec::new(),
         add: std::sync::Arc::new(add),
         ns: crate::timing::LUT_NS,
-        smaller: true,
+        smaller: crate::heap::Smaller::Always,
     }
 }

@@ -677,9 +677,20 @@ pub struct LaneRows {
     pub add: std::sync::Arc<AddBits>,
     /// The §5 delay from the registers to the heap's bits, ns.
     pub ns: f64,
-    /// The heap is the smaller sum for this lane (measured: `make bench`'s density table), so
-    /// a dot takes it unless told otherwise.
-    pub smaller: bool,
+    /// When the heap is the smaller sum for this lane (measured: `make bench`'s density table),
+    /// so that a dot takes it unless told otherwise.
+    pub smaller: Smaller,
+}
+
+/// When a lane's heap is smaller than its tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Smaller {
+    Always,
+    /// Where the tree needs a register inside each lane for the clock (the register keeps the
+    /// lane's halves from merging: ESB e2k2 a8 at 400 MHz, 1149 LUTs, at 300 MHz 874; the heap
+    /// 1055 at either).
+    WhenTheTreeSplitsTheLane,
+    Never,
 }
 
 /// How a lane adds its bits: (heap, the module's assembly, the lane's signals).

@@ -12,6 +12,7 @@ use crate::base::{
 use crate::timing::{adder_ns, PATH_OVERHEAD_NS};
 use crate::units::{self, Unit};
 use qmulgen_rtl::dot::{DotConfig, LanePorts};
+use qmulgen_rtl::heap::Smaller;
 use serde::Deserialize;
 use std::collections::VecDeque;
 
@@ -48,7 +49,7 @@ pub const PARAMS: [ParamInfo; 6] = [
     ParamInfo {
         key: "sum",
         range: "tree, heap",
-        default: "the smaller: heap for exact and ESB (e <= 2) lanes",
+        default: "the smaller: heap for exact lanes, and for ESB e <= 2, k >= 2 where the tree splits the lane",
         help: "how the lanes are summed: an adder tree of the lanes' products, or all lanes' partial products in one bit heap (exact, esb, apot, pot lanes)",
     },
     ParamInfo {
@@ -200,8 +201,22 @@ impl Dot {
             )));
         }
         let rows = lane.heap_rows();
+        let mut config = plan(
+            lanes,
+            ports,
+            acc_bits,
+            raw.target_mhz,
+            raw.axis,
+            lane.lane_path_ns(),
+        );
+        let smaller = rows.as_ref().map(|r| r.smaller);
+        let heap_smaller = match smaller {
+            Some(Smaller::Always) => true,
+            Some(Smaller::WhenTheTreeSplitsTheLane) => config.lane_staged,
+            Some(Smaller::Never) | None => false,
+        };
         let sum = match raw.sum.as_deref() {
-            None if rows.as_ref().is_some_and(|r| r.smaller) => Sum::Heap,
+            None if heap_smaller => Sum::Heap,
             None | Some("tree") => Sum::Tree,
             Some("heap") if rows.is_some() => Sum::Heap,
             Some("heap") => {
@@ -215,16 +230,7 @@ impl Dot {
                 )))
             }
         };
-        let heap = rows.filter(|_| sum == Sum::Heap);
-        let config = plan(
-            lanes,
-            ports,
-            acc_bits,
-            raw.target_mhz,
-            raw.axis,
-            lane.lane_path_ns(),
-            heap,
-        );
+        config.heap = rows.filter(|_| sum == Sum::Heap);
         Ok(Dot {
             lane,
             lane_params,
@@ -393,8 +399,8 @@ pub fn tree_levels(lanes: usize) -> usize {
 /// The pipeline for a target under the §5 model: a register after every lane; a register
 /// inside the lane where the family has one and its estimated path (`lane_path_ns`) exceeds
 /// the clock period (other lanes' paths are what they are: `synth` reports the result); inside
-/// the adder tree as few registers as keep every stage of adders within the period. A heap
-/// (`heap`: the lane's rows) places its own registers by the same budget.
+/// the adder tree as few registers as keep every stage of adders within the period (a heap,
+/// set afterwards, places its own registers by the same budget).
 pub fn plan(
     lanes: usize,
     lane: LanePorts,
@@ -402,7 +408,6 @@ pub fn plan(
     target_mhz: f64,
     axis: bool,
     lane_path_ns: Option<f64>,
-    heap: Option<qmulgen_rtl::heap::LaneRows>,
 ) -> DotConfig {
     let budget = 1000.0 / target_mhz - PATH_OVERHEAD_NS;
     let lane_staged = lane_path_ns.is_some_and(|ns| ns > budget);
@@ -418,7 +423,7 @@ pub fn plan(
         // The accumulator's adder is the level after the tree's last.
         tree_levels_per_stage: if per_stage > levels { 0 } else { per_stage },
         axis,
-        heap,
+        heap: None,
         budget_ns: budget,
     }
 }
@@ -626,17 +631,17 @@ mod tests {
         assert!((adder_ns(30) - 0.84).abs() < 1e-9);
         let ports = lane_ports(dot(1, exact(8, false), &[]).lane.as_ref());
         // 400 MHz: 2.25 ns per stage after the 0.25 ns overhead -> two levels per stage.
-        let c = plan(16, ports.clone(), 30, 400.0, false, None, None);
+        let c = plan(16, ports.clone(), 30, 400.0, false, None);
         assert_eq!(c.tree_levels_per_stage, 2);
         // In, lane, after levels 2 and 4, acc.
         assert_eq!(c.latency(), 2 + 1 + 2);
         // 100 MHz: the whole tree and the accumulator fit one stage.
-        let c = plan(16, ports.clone(), 30, 100.0, false, None, None);
+        let c = plan(16, ports.clone(), 30, 100.0, false, None);
         assert_eq!(c.tree_levels_per_stage, 0);
         assert_eq!(c.latency(), 3);
         // A lane whose estimated path exceeds the period is staged, one that fits is not.
-        assert!(plan(16, ports.clone(), 30, 400.0, false, Some(2.4), None).lane_staged);
-        let c = plan(16, ports, 30, 400.0, false, Some(2.2), None);
+        assert!(plan(16, ports.clone(), 30, 400.0, false, Some(2.4)).lane_staged);
+        let c = plan(16, ports, 30, 400.0, false, Some(2.2));
         assert!(!c.lane_staged);
     }
 
