@@ -120,11 +120,11 @@ fn dot_heaps_on_random_patterns() {
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     for (yaml, budget) in [
         (
-            "{lanes: 16, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}}",
+            "{lanes: 16, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}, sum: heap}",
             1.04,
         ),
         (
-            "{lanes: 64, lane: {family: exact, width: 8, signed: true}}",
+            "{lanes: 64, lane: {family: exact, width: 8, signed: true}, sum: heap}",
             2.25,
         ),
         (
