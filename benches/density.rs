@@ -223,7 +223,10 @@ fn main() {
         ("exact u8x8", u8x8, TARGET_MHZ),
         ("exact s8x8", s8x8, TARGET_MHZ),
     ] {
-        let default = dot_of(LANES, lane, "default", mhz).dot.expect("a dot").sum;
+        let default = dot_of(LANES, lane, "default", mhz)
+            .dot
+            .expect("a dot")
+            .sum();
         let luts: Vec<(usize, u64, u64)> = [4, 8, LANES]
             .into_iter()
             .map(|n| {

@@ -235,9 +235,8 @@ pub fn generate(spec: &UnitSpec) -> Generated {
         }),
         dot: spec.dot.as_ref().map(|d| {
             let tree = d.config.heap.is_none();
-            let (heap_stages, heap_registers) = d
-                .heap_plan()
-                .map_or((0, 0), |p| (p.stages.len(), p.latency()));
+            let (heap_stages, heap_registers) =
+                (d.config.heap_plan.as_ref()).map_or((0, 0), |p| (p.stages.len(), p.latency()));
             DotManifest {
                 lanes: d.lanes,
                 lane: d.lane.base_name(),
@@ -246,7 +245,7 @@ pub fn generate(spec: &UnitSpec) -> Generated {
                 acc_bits: d.acc_bits,
                 overflow_free_vectors: d.overflow_free_vectors(),
                 target_mhz: d.target_mhz,
-                sum: d.sum.name().into(),
+                sum: d.sum().name().into(),
                 heap_stages,
                 heap_registers,
                 lane_staged: tree && d.config.lane_staged,

@@ -68,8 +68,10 @@ pub struct DotConfig {
     /// AXI4-Stream slave and master instead of the plain ports.
     pub axis: bool,
     /// The sum of the lanes: `None`, each lane's product into the adder tree; or every lane's
-    /// partial products in one bit heap ([`crate::heap`]).
+    /// partial products in one bit heap ([`crate::heap`]), set by [`DotConfig::set_heap`].
     pub heap: Option<LaneRows>,
+    /// The heap's compression plan, made once with the heap.
+    pub heap_plan: Option<heap::Plan>,
     /// The §5 path allowed between registers, ns (the heap's registers are placed by it).
     pub budget_ns: f64,
 }
@@ -90,9 +92,8 @@ impl DotConfig {
     /// Clock cycles from a vector's cycle to its result: the input registers, the lane
     /// register, the tree registers, the accumulator.
     pub fn latency(&self) -> u32 {
-        if let Some(rows) = &self.heap {
-            let heap = self.heap_bits(rows, &mut Assembly::default());
-            return 2 + self.heap_plan(rows, &heap).latency();
+        if let Some(plan) = &self.heap_plan {
+            return 2 + plan.latency();
         }
         let tree = (1..=self.tree_levels())
             .filter(|&l| self.registered_after(l))
@@ -131,10 +132,14 @@ impl DotConfig {
         }
     }
 
-    /// The heap's compression plan; the accumulator's adder follows its result.
-    pub fn heap_plan(&self, rows: &LaneRows, heap: &Heap) -> heap::Plan {
+    /// Sum the lanes in a heap of `rows`, planning its compression (the accumulator's adder
+    /// follows the heap's result).
+    pub fn set_heap(&mut self, rows: LaneRows) {
+        let heap = self.heap_bits(&rows, &mut Assembly::default());
         let acc_ns = crate::timing::adder_ns(self.acc_bits);
-        heap::plan(&heap.columns(), heap.width, rows.ns, self.budget_ns, acc_ns)
+        let plan = heap::plan(&heap.columns(), heap.width, rows.ns, self.budget_ns, acc_ns);
+        self.heap = Some(rows);
+        self.heap_plan = Some(plan);
     }
 
     /// Width of the AXI4-Stream slave data: the operand ports, padded to whole bytes.
@@ -227,14 +232,27 @@ fn block_assembly(
         last: m.register("last_0", 1, sig(in_last), &ce),
         err: None,
     };
+    // Each lane's slice of each operand port, or of the AXI4-Stream data.
     let mut offset = 0;
+    let mut raw: Vec<Vec<Operand>> = vec![Vec::new(); n];
+    for (port, w) in &c.lane.inputs {
+        for (i, lane) in raw.iter_mut().enumerate() {
+            lane.push(match c.axis {
+                true => Operand {
+                    signal: "s_axis_tdata".into(),
+                    offset: offset + i * w,
+                },
+                false => Operand {
+                    signal: port.clone(),
+                    offset: i * w,
+                },
+            });
+        }
+        offset += w * n;
+    }
     for (p, (port, w)) in c.lane.inputs.iter().enumerate() {
-        for i in 0..n {
-            let src = if c.axis {
-                slice("s_axis_tdata", offset + i * w, *w)
-            } else {
-                slice(port, i * w, *w)
-            };
+        for (i, lane) in raw.iter().enumerate() {
+            let src = lane[p].range(0, *w);
             match &c.heap {
                 None => {
                     let q = m.register(&format!("lane_{i}_{port}_r"), *w, src, &ce);
@@ -246,35 +264,17 @@ fn block_assembly(
                 }
             }
         }
-        offset += w * n;
     }
     // Signals a heap lane registers beside its operands, from the raw operands (their LUT
     // cells are the heap's, so the heap exists from here).
     let mut cells = c.heap.as_ref().map(|_| Heap::new(c.sum_bits()));
-    for i in 0..n {
+    for (i, raw) in raw.iter().enumerate() {
         let Some(rows) = &c.heap else { break };
-        let mut port_offset = 0;
-        let raw: Vec<Operand> = (c.lane.inputs.iter())
-            .map(|(port, w)| {
-                let operand = match c.axis {
-                    true => Operand {
-                        signal: "s_axis_tdata".into(),
-                        offset: port_offset + i * w,
-                    },
-                    false => Operand {
-                        signal: port.clone(),
-                        offset: i * w,
-                    },
-                };
-                port_offset += w * n;
-                operand
-            })
-            .collect();
         for (name, width, f) in &rows.registered {
             let d = format!("lane_{i}_{name}");
             m.wire(&d, *width, AtomKind::LocalSignal);
             let h = cells.as_mut().expect("a heap lane");
-            for (j, b) in f(h, &mut m, &raw).into_iter().enumerate() {
+            for (j, b) in f(h, &mut m, raw).into_iter().enumerate() {
                 match width {
                     1 => m.assign(&d, b),
                     _ => m.assign_slice(&d, j, 1, b),
@@ -293,9 +293,9 @@ fn block_assembly(
         Some(rows) => {
             let mut h = cells.take().expect("a heap lane");
             c.add_lane_bits(rows, &mut m, &mut h);
-            let plan = c.heap_plan(rows, &h);
+            let plan = c.heap_plan.as_ref().expect("set with the heap");
             let mut stage = 0;
-            let sum = heap::render(&mut m, &mut h, &plan, "heap", &ce, |m| {
+            let sum = heap::render(&mut m, &mut h, plan, "heap", &ce, |m| {
                 stage += 1;
                 ctl = ctl.stage(m, stage, &ce);
             });

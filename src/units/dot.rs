@@ -108,10 +108,7 @@ pub struct Dot {
     pub acc_bits: usize,
     pub target_mhz: f64,
     pub axis: bool,
-    pub sum: Sum,
     pub config: DotConfig,
-    /// The latency, computed once (a heap's comes from its plan).
-    latency: u32,
 }
 
 /// The lane's product port (named `p` by every family) and its optional `err`.
@@ -230,7 +227,9 @@ impl Dot {
                 )))
             }
         };
-        config.heap = rows.filter(|_| sum == Sum::Heap);
+        if let Some(rows) = rows.filter(|_| sum == Sum::Heap) {
+            config.set_heap(rows);
+        }
         Ok(Dot {
             lane,
             lane_params,
@@ -238,8 +237,6 @@ impl Dot {
             acc_bits,
             target_mhz: raw.target_mhz,
             axis: raw.axis,
-            sum,
-            latency: config.latency(),
             config,
         })
     }
@@ -265,14 +262,15 @@ impl Dot {
     }
 
     pub fn latency(&self) -> u32 {
-        self.latency
+        self.config.latency()
     }
 
-    /// The heap's compression plan, for a dot whose sum is a heap.
-    pub fn heap_plan(&self) -> Option<qmulgen_rtl::heap::Plan> {
-        let rows = self.config.heap.as_ref()?;
-        let heap = self.config.heap_bits(rows, &mut Default::default());
-        Some(self.config.heap_plan(rows, &heap))
+    /// How the lanes are summed.
+    pub fn sum(&self) -> Sum {
+        match self.config.heap {
+            Some(_) => Sum::Heap,
+            None => Sum::Tree,
+        }
     }
 
     /// Width of the vector sum S.
@@ -355,7 +353,7 @@ impl Dot {
             "acc_bits": self.acc_bits,
             "target_mhz": self.target_mhz,
             "axis": self.axis,
-            "sum": self.sum.name(),
+            "sum": self.sum().name(),
         })
     }
 
@@ -424,6 +422,7 @@ pub fn plan(
         tree_levels_per_stage: if per_stage > levels { 0 } else { per_stage },
         axis,
         heap: None,
+        heap_plan: None,
         budget_ns: budget,
     }
 }
