@@ -66,6 +66,29 @@ fn n16_random() {
     }
 }
 
+/// Each of the three operand structures (leading-one detector with a right or a left aligner,
+/// or a normaliser; the default picks one per (n, t)) exhaustively at n = 4, 7 and 9 (every
+/// leading-one position and fraction of a non-power-of-two width), both families, unsigned
+/// and signed.
+#[test]
+fn every_operand_structure_exhaustive() {
+    for operands in ["lod-right", "lod-left", "normalize"] {
+        for (n, t) in [(4, 3), (7, 2), (9, 5)] {
+            for family in ["mitchell", "adam"] {
+                for signed in [false, true] {
+                    let s = spec(
+                        family,
+                        &format!(
+                            "{{width: {n}, frac_bits: {t}, signed: {signed}, operands: {operands}}}"
+                        ),
+                    );
+                    assert_eq!(verify_default(&s, 0), 1 << (2 * n));
+                }
+            }
+        }
+    }
+}
+
 /// Fault-port inputs: every operand pair × sites 0..=t+3 (none, s_0..s_{t-1}, c, c', one
 /// past the last) × kinds 0..=3 (flip, stuck-at-0, stuck-at-1, none).
 fn every_fault(n: u32, t: u32) -> Exhaustive {
@@ -176,7 +199,8 @@ fn pipelined() {
     );
 }
 
-/// Every (n, t) lints clean: Mitchell and AdAM signed, AdAM with fault ports unsigned.
+/// Every (n, t) lints clean: Mitchell and AdAM signed, AdAM with fault ports unsigned, and
+/// AdAM signed in each operand structure.
 #[test]
 fn every_width_and_fraction_lints_clean() {
     let mut bad = Vec::new();
@@ -186,7 +210,13 @@ fn every_width_and_fraction_lints_clean() {
                 ("mitchell", "signed: true"),
                 ("adam", "signed: true"),
                 ("adam", "fault_ports: true"),
+                ("adam", "signed: true, operands: lod-right"),
+                ("adam", "signed: true, operands: lod-left"),
+                ("adam", "signed: true, operands: normalize"),
             ] {
+                if n < 4 && extra.ends_with("normalize") {
+                    continue;
+                }
                 let s = spec(family, &format!("{{width: {n}, frac_bits: {t}, {extra}}}"));
                 let g = qmulgen::emit::generate(&s);
                 if let Err(r) = qmulgen::sim::lint(common::verilator(), &g) {

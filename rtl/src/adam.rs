@@ -108,8 +108,128 @@ impl<const N: usize, const P: usize> Logic for FractionAligner<N, P> {
     }
 }
 
-/// Operand side of the log multiplier: magnitudes (signed option), both LODs and both
-/// fraction aligners, the product's sign and the zero test.
+/// The t-bit fraction the other way round: `x << (n-1-k)` puts the leading one on bit n-1,
+/// the t bits below it are the fraction (moved down to bits [0, t)).
+#[derive(LogicBlock)]
+pub struct LeftFractionAligner<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub k: Signal<In, Bits<N>>,
+    pub f: Signal<Out, Bits<N>>,
+    shifted: Signal<Local, Bits<N>>,
+    top: Constant<Bits<N>>,
+    low: Constant<Bits<N>>,
+    frac_mask: Constant<Bits<N>>,
+    k_mask: Constant<Bits<N>>,
+}
+
+impl<const N: usize> LeftFractionAligner<N> {
+    fn new(t: u32) -> Self {
+        Self {
+            x: Default::default(),
+            k: Default::default(),
+            f: Default::default(),
+            shifted: Default::default(),
+            top: Constant::new((N as u64 - 1).into()),
+            low: Constant::new((N as u64 - 1 - u64::from(t)).into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+            k_mask: Constant::new(k_mask::<N>().into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for LeftFractionAligner<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.shifted.next = self.x.val() << (self.top.val() - (self.k.val() & self.k_mask.val()));
+        self.f.next = (self.shifted.val() >> self.low.val()) & self.frac_mask.val();
+    }
+}
+
+/// Leading-one position and fraction together, as a normaliser (FloPoCo's LZOC shifter): x,
+/// zero-extended to 16 bits, passes four stages; stage j (j = 3 down to 0) shifts the word
+/// left by 2^j where its top 2^j bits are zero, else sets bit j of k. The leading one ends on
+/// bit 15 and k = 15 - (total shift). Stages whose test is constant (n <= 8: the top 8 bits
+/// are the padding) fold away in synthesis.
+#[derive(LogicBlock)]
+pub struct LeadingOneNormalizer<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub k: Signal<Out, Bits<N>>,
+    pub f: Signal<Out, Bits<N>>,
+    word: Signal<Local, Bits<16>>,
+    level: Signal<Local, Bits<4>>,
+    shifted: Signal<Local, Bits<16>>,
+    /// Bits [t, 16) of `shifted`, above the fraction (Verilator's `*unused*` convention).
+    unused_high_bits: Signal<Local, Bits<16>>,
+    /// Per stage, from the first: the top 2^j bits, the shift 2^j, bit j of k.
+    tops: Vec<Constant<Bits<16>>>,
+    shifts: Vec<Constant<Bits<16>>>,
+    k_bits: Vec<Constant<Bits<4>>>,
+    no_k_bits: Constant<Bits<4>>,
+    frac_low: Constant<Bits<16>>,
+    frac_mask: Constant<Bits<16>>,
+}
+
+impl<const N: usize> LeadingOneNormalizer<N> {
+    fn new(t: u32) -> Self {
+        // k leaves as four bits: n >= 4 (the parameter check refuses smaller n).
+        assert!(N >= 4, "the normaliser needs n >= 4");
+        let stages = [3u32, 2, 1, 0];
+        Self {
+            x: Default::default(),
+            k: Default::default(),
+            f: Default::default(),
+            word: Default::default(),
+            level: Default::default(),
+            shifted: Default::default(),
+            unused_high_bits: Default::default(),
+            tops: stages
+                .map(|j| Constant::new((0xffffu64 ^ (0xffff >> (1 << j))).into()))
+                .to_vec(),
+            shifts: stages.map(|j| Constant::new((1u64 << j).into())).to_vec(),
+            k_bits: stages.map(|j| Constant::new((1u64 << j).into())).to_vec(),
+            no_k_bits: Constant::new(0u64.into()),
+            frac_low: Constant::new((15 - u64::from(t)).into()),
+            frac_mask: Constant::new(mask(t as usize).into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for LeadingOneNormalizer<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.word.next = bit_cast::<16, N>(self.x.val());
+        self.level.next = self.no_k_bits.val();
+        for j in 0..4 {
+            if (self.word.val() & self.tops[j].val()).any() {
+                self.level.next = self.level.val() | self.k_bits[j].val();
+            } else {
+                self.word.next = self.word.val() << self.shifts[j].val();
+            }
+        }
+        self.shifted.next = (self.word.val() >> self.frac_low.val()) & self.frac_mask.val();
+        self.unused_high_bits.next = self.shifted.val();
+        self.f.next = self.shifted.val().get_bits::<N>(0);
+        self.k.next = bit_cast::<N, 4>(self.level.val());
+    }
+}
+
+/// How an operand's leading-one position k and t-bit fraction are found. The three map to
+/// different LUT counts at different (n, t) under Yosys, by up to 20 % either way; each
+/// configuration uses the one measured smallest (see [`OperandStructure::for_unit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperandStructure {
+    /// A leading-one detector, then `{x, t zeros} >> k` ([`FractionAligner`]).
+    DetectShiftRight,
+    /// A leading-one detector, then `x << (n-1-k)` ([`LeftFractionAligner`]).
+    DetectShiftLeft,
+    /// Both at once, stage by stage ([`LeadingOneNormalizer`]).
+    Normalize,
+}
+
+/// Operand side of the log multiplier: magnitudes (signed option), the leading-one positions
+/// and fractions of both operands in the configuration's [`OperandStructure`] (the unused
+/// structures' block lists are empty, so they are not written), the product's sign and the
+/// zero test.
 #[derive(LogicBlock)]
 pub struct LogOperands<const N: usize, const P: usize> {
     pub a: Signal<In, Bits<N>>,
@@ -122,18 +242,30 @@ pub struct LogOperands<const N: usize, const P: usize> {
     pub nonzero: Signal<Out, Bit>,
     magnitude_a: Signal<Local, Bits<N>>,
     magnitude_b: Signal<Local, Bits<N>>,
-    lod_a: LeadingOneDetector<N>,
-    lod_b: LeadingOneDetector<N>,
-    align_a: FractionAligner<N, P>,
-    align_b: FractionAligner<N, P>,
+    /// Leading-one detectors of a and b, with a right or a left aligner each (or none).
+    lod: Vec<LeadingOneDetector<N>>,
+    align_right: Vec<FractionAligner<N, P>>,
+    align_left: Vec<LeftFractionAligner<N>>,
+    /// Normalisers of a and b (or none).
+    normalize: Vec<LeadingOneNormalizer<N>>,
     a_signed: Constant<Bit>,
     b_signed: Constant<Bit>,
     msb: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
+    _detected: usize,
+    _right: usize,
+    _left: usize,
+    _normalized: usize,
 }
 
 impl<const N: usize, const P: usize> LogOperands<N, P> {
-    fn new(t: u32, signed: crate::Signedness) -> Self {
+    fn new(t: u32, signed: crate::Signedness, structure: OperandStructure) -> Self {
+        let pair = |s: OperandStructure| usize::from(structure == s) * 2;
+        let (right, left, normalized) = (
+            pair(OperandStructure::DetectShiftRight),
+            pair(OperandStructure::DetectShiftLeft),
+            pair(OperandStructure::Normalize),
+        );
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -145,14 +277,20 @@ impl<const N: usize, const P: usize> LogOperands<N, P> {
             nonzero: Default::default(),
             magnitude_a: Default::default(),
             magnitude_b: Default::default(),
-            lod_a: Default::default(),
-            lod_b: Default::default(),
-            align_a: FractionAligner::new(t),
-            align_b: FractionAligner::new(t),
+            lod: (0..right + left).map(|_| Default::default()).collect(),
+            align_right: (0..right).map(|_| FractionAligner::new(t)).collect(),
+            align_left: (0..left).map(|_| LeftFractionAligner::new(t)).collect(),
+            normalize: (0..normalized)
+                .map(|_| LeadingOneNormalizer::new(t))
+                .collect(),
             a_signed: Constant::new(signed.a),
             b_signed: Constant::new(signed.b),
             msb: Constant::new((1u64 << (N - 1)).into()),
             one: Constant::new(1u64.into()),
+            _detected: (right + left) / 2,
+            _right: right / 2,
+            _left: left / 2,
+            _normalized: normalized / 2,
         }
     }
 }
@@ -171,16 +309,88 @@ impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
         self.negative.next = (self.a_signed.val() & (self.a.val() & self.msb.val()).any())
             ^ (self.b_signed.val() & (self.b.val() & self.msb.val()).any());
         self.nonzero.next = self.a.val().any() & self.b.val().any();
-        self.lod_a.x.next = self.magnitude_a.val();
-        self.lod_b.x.next = self.magnitude_b.val();
-        self.align_a.x.next = self.magnitude_a.val();
-        self.align_b.x.next = self.magnitude_b.val();
-        self.align_a.k.next = self.lod_a.k.val();
-        self.align_b.k.next = self.lod_b.k.val();
-        self.ka.next = self.lod_a.k.val();
-        self.kb.next = self.lod_b.k.val();
-        self.fa.next = self.align_a.f.val();
-        self.fb.next = self.align_b.f.val();
+        // Each loop runs once or not at all, as the configuration's structure has it.
+        for _i in 0..self._detected {
+            self.lod[0].x.next = self.magnitude_a.val();
+            self.lod[1].x.next = self.magnitude_b.val();
+            self.ka.next = self.lod[0].k.val();
+            self.kb.next = self.lod[1].k.val();
+        }
+        for _i in 0..self._right {
+            self.align_right[0].x.next = self.magnitude_a.val();
+            self.align_right[1].x.next = self.magnitude_b.val();
+            self.align_right[0].k.next = self.lod[0].k.val();
+            self.align_right[1].k.next = self.lod[1].k.val();
+            self.fa.next = self.align_right[0].f.val();
+            self.fb.next = self.align_right[1].f.val();
+        }
+        for _i in 0..self._left {
+            self.align_left[0].x.next = self.magnitude_a.val();
+            self.align_left[1].x.next = self.magnitude_b.val();
+            self.align_left[0].k.next = self.lod[0].k.val();
+            self.align_left[1].k.next = self.lod[1].k.val();
+            self.fa.next = self.align_left[0].f.val();
+            self.fb.next = self.align_left[1].f.val();
+        }
+        for _i in 0..self._normalized {
+            self.normalize[0].x.next = self.magnitude_a.val();
+            self.normalize[1].x.next = self.magnitude_b.val();
+            self.ka.next = self.normalize[0].k.val();
+            self.kb.next = self.normalize[1].k.val();
+            self.fa.next = self.normalize[0].f.val();
+            self.fb.next = self.normalize[1].f.val();
+        }
+    }
+}
+
+impl OperandStructure {
+    pub const ALL: [OperandStructure; 3] = [
+        OperandStructure::DetectShiftRight,
+        OperandStructure::DetectShiftLeft,
+        OperandStructure::Normalize,
+    ];
+
+    /// The parameter value that names the structure (`operands: ...`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OperandStructure::DetectShiftRight => "lod-right",
+            OperandStructure::DetectShiftLeft => "lod-left",
+            OperandStructure::Normalize => "normalize",
+        }
+    }
+
+    /// The default of an n-bit unit with t fraction bits: the smallest of the three, as
+    /// measured with the project's synthesis flow (Yosys 0.70, Mitchell, every (n, t) with
+    /// n >= 4, ties to lod-right; AdAM's operand side is the same block, so it uses the same
+    /// table; below n = 4 the normaliser's four-bit position does not fit). MEASURED[n - 4]
+    /// holds one letter per t = 1..n-1: r, l, z for lod-right, lod-left, normalize. The
+    /// structures differ by up to 25 % at one (n, t) and none is smallest throughout: the
+    /// normaliser wins at most t of n = 11..13 and 16, the detectors at n = 8 and t near n.
+    pub fn for_unit(n: u32, t: u32) -> OperandStructure {
+        const MEASURED: [&str; 13] = [
+            "lrr",
+            "rrrr",
+            "rzzzz",
+            "zzrlzz",
+            "rzllrrr",
+            "rrrzlrrr",
+            "rlzzlrrrr",
+            "zzzzzzrlrr",
+            "zzzzzzzzrzz",
+            "rzzzzzlzrrll",
+            "lllzlzllzllrl",
+            "rrzzzzzrrlllll",
+            "zzzzzzzzlzzrrzr",
+        ];
+        let letter = n
+            .checked_sub(4)
+            .and_then(|i| MEASURED.get(i as usize))
+            .and_then(|row| row.as_bytes().get((t as usize).checked_sub(1)?));
+        match letter {
+            Some(b'l') => OperandStructure::DetectShiftLeft,
+            Some(b'z') => OperandStructure::Normalize,
+            _ => OperandStructure::DetectShiftRight,
+        }
     }
 }
 
@@ -662,12 +872,12 @@ pub struct MitchellMultiplier<const N: usize, const P: usize, const W: usize> {
 }
 
 impl<const N: usize, const P: usize, const W: usize> MitchellMultiplier<N, P, W> {
-    pub fn new(t: u32, signed: crate::Signedness) -> Self {
+    pub fn new(t: u32, signed: crate::Signedness, structure: OperandStructure) -> Self {
         Self {
             a: Default::default(),
             b: Default::default(),
             p: Default::default(),
-            operands: LogOperands::new(t, signed),
+            operands: LogOperands::new(t, signed, structure),
             adder: FractionAdder::new(t),
             antilog: AntilogShifter::new(t),
             sign: Default::default(),
@@ -715,14 +925,14 @@ macro_rules! adam_multiplier {
         }
 
         impl<const N: usize, const P: usize, const W: usize> $name<N, P, W> {
-            pub fn new(t: u32, signed: crate::Signedness) -> Self {
+            pub fn new(t: u32, signed: crate::Signedness, structure: OperandStructure) -> Self {
                 Self {
                     a: Default::default(),
                     b: Default::default(),
                     $($fault: Default::default(),)*
                     p: Default::default(),
                     err: Default::default(),
-                    operands: LogOperands::new(t, signed),
+                    operands: LogOperands::new(t, signed, structure),
                     kmax: Default::default(),
                     adder: AdaptiveAdder::new(t),
                     // Bit i of the adder's output word is fault site 1 + i.
@@ -784,15 +994,16 @@ adam_multiplier!(
 );
 
 /// The rust-hdl block of `mitchell` (`protected` false) or `adam` (top module `top`): n-bit operands,
-/// t fraction bits.
+/// t fraction bits, the operands found by `structure`.
 pub fn block(
     n: u32,
     t: u32,
     signed: crate::Signedness,
     protected: bool,
     fault_ports: bool,
+    structure: OperandStructure,
 ) -> crate::AnyBlock {
-    crate::dispatch_n_2n_3n!(n, block_for(t, signed, protected, fault_ports))
+    crate::dispatch_n_2n_3n!(n, block_for(t, signed, protected, fault_ports, structure))
 }
 
 #[inline(never)]
@@ -801,10 +1012,11 @@ fn block_for<const N: usize, const P: usize, const W: usize>(
     s: crate::Signedness,
     protected: bool,
     fault_ports: bool,
+    o: OperandStructure,
 ) -> crate::AnyBlock {
     match (protected, fault_ports) {
-        (false, _) => crate::AnyBlock::new(MitchellMultiplier::<N, P, W>::new(t, s)),
-        (true, false) => crate::AnyBlock::new(AdamMultiplier::<N, P, W>::new(t, s)),
-        (true, true) => crate::AnyBlock::new(AdamMultiplierFaultPorts::<N, P, W>::new(t, s)),
+        (false, _) => crate::AnyBlock::new(MitchellMultiplier::<N, P, W>::new(t, s, o)),
+        (true, false) => crate::AnyBlock::new(AdamMultiplier::<N, P, W>::new(t, s, o)),
+        (true, true) => crate::AnyBlock::new(AdamMultiplierFaultPorts::<N, P, W>::new(t, s, o)),
     }
 }

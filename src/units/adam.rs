@@ -20,9 +20,10 @@ use crate::base::{
 };
 use crate::units::tmr::SITE_BITS;
 use crate::units::{Family, Unit};
+use qmulgen_rtl::adam::OperandStructure;
 use serde::Deserialize;
 
-const WIDTH_PARAMS: [ParamInfo; 5] = [
+const WIDTH_PARAMS: [ParamInfo; 6] = [
     ParamInfo {
         key: "width",
         range: "2..=16",
@@ -53,6 +54,12 @@ const WIDTH_PARAMS: [ParamInfo; 5] = [
         default: "signed",
         help: "operand b alone is two's complement",
     },
+    ParamInfo {
+        key: "operands",
+        range: "lod-right, lod-left, normalize (width >= 4)",
+        default: "the smallest at (width, frac_bits), as measured",
+        help: "how each operand's leading-one position and fraction are found: a leading-one detector then a right or a left shift, or a normaliser that finds both stage by stage",
+    },
 ];
 
 pub static MITCHELL: Family = Family {
@@ -74,6 +81,7 @@ pub static ADAM: Family = Family {
         WIDTH_PARAMS[2],
         WIDTH_PARAMS[3],
         WIDTH_PARAMS[4],
+        WIDTH_PARAMS[5],
         ParamInfo {
             key: "fault_ports",
             range: "true/false",
@@ -285,6 +293,8 @@ pub struct LogParams {
     pub signed: qmulgen_rtl::Signedness,
     pub protected: bool,
     pub fault_ports: bool,
+    /// How the operands' positions and fractions are found.
+    pub operands: OperandStructure,
 }
 
 #[derive(Deserialize)]
@@ -298,6 +308,7 @@ struct RawLogParams {
     b_signed: Option<bool>,
     #[serde(default)]
     fault_ports: bool,
+    operands: Option<String>,
 }
 
 fn default_width() -> u32 {
@@ -317,9 +328,30 @@ impl LogParams {
                     .into(),
             ));
         }
+        let operands = match raw.operands.as_deref() {
+            None => OperandStructure::for_unit(raw.width, t),
+            Some(name) => {
+                let o = OperandStructure::ALL
+                    .into_iter()
+                    .find(|o| o.name() == name)
+                    .ok_or_else(|| {
+                        SpecError(format!(
+                            "{family}: operands = {name} is not an operand structure, allowed: lod-right, lod-left, normalize"
+                        ))
+                    })?;
+                if o == OperandStructure::Normalize && raw.width < 4 {
+                    return Err(SpecError(format!(
+                        "{family}: operands = normalize needs width >= 4, got width = {}",
+                        raw.width
+                    )));
+                }
+                o
+            }
+        };
         Ok(LogParams {
             n: raw.width,
             t,
+            operands,
             signed: crate::base::operand_signedness(
                 family,
                 raw.signed,
@@ -372,7 +404,14 @@ impl Unit for LogParams {
         } else {
             crate::base::operands_name(self.n, self.n, self.signed)
         };
-        format!("{}_{operands}_t{}{f}", self.family(), self.t)
+        // A structure other than the default is part of the name (the Verilog differs).
+        let structure = match self.operands {
+            o if o == OperandStructure::for_unit(self.n, self.t) => "",
+            OperandStructure::DetectShiftRight => "_lodr",
+            OperandStructure::DetectShiftLeft => "_lodl",
+            OperandStructure::Normalize => "_nrm",
+        };
+        format!("{}_{operands}_t{}{structure}{f}", self.family(), self.t)
     }
     fn ports(&self) -> Vec<Port> {
         let n = self.n as usize;
@@ -413,8 +452,8 @@ impl Unit for LogParams {
     }
     /// §5 delays of the log multiplier's blocks, fitted to Yosys' mapping of each block on its
     /// own (rounded up): a leading-one detector (a LUT per two bits of n), an aligner (a
-    /// shifter by k; the adder term is margin kept from when it computed n-1-k), both operands
-    /// together, the fraction adder (AdAM's:
+    /// shifter by k, after n-1-k for the left one), a normaliser (a zero test and a mux per
+    /// stage), both operands together, the fraction adder (AdAM's:
     /// the primary and duplicate chains, the move into the idle positions), the lane plan,
     /// the checker, the exponent kA + kB + c (its adder), the antilog shifter (a 2n:1 mux per
     /// bit and the zero mux, with a level to spare), the sign's adder, an injector.
@@ -424,15 +463,32 @@ impl Unit for LogParams {
         let k_bits = bitlen(n as u64 - 1) as usize;
         let e_bits = bitlen(2 * n as u64 - 1) as usize;
         let lod = LUT_NS * bitlen(n as u64).div_ceil(2) as f64;
+        let align = adder_ns(k_bits) + LUT_NS * k_bits as f64;
+        let normalize = 2.0 * LUT_NS * k_bits as f64;
         let magnitude = if self.signed.a || self.signed.b {
             adder_ns(n) + LUT_NS
         } else {
             0.0
         };
-        Some(match path.rsplit('$').next()? {
-            "operands" => magnitude + lod + LUT_NS * k_bits as f64,
-            "lod_a" | "lod_b" => lod,
-            "align_a" | "align_b" => adder_ns(k_bits) + LUT_NS * k_bits as f64,
+        // A block of a list is named by its index (`operands$lod$0`): the list names it.
+        let mut names = path.rsplit('$');
+        let name = match names.next()? {
+            index if index.parse::<usize>().is_ok() => names.next()?,
+            name => name,
+        };
+        Some(match name {
+            "operands" => {
+                use OperandStructure as S;
+                magnitude
+                    + match self.operands {
+                        S::DetectShiftRight => lod + LUT_NS * k_bits as f64,
+                        S::DetectShiftLeft => lod + align,
+                        S::Normalize => normalize,
+                    }
+            }
+            "lod" => lod,
+            "align_right" | "align_left" => align,
+            "normalize" => normalize,
             "adder" if self.protected => {
                 adder_ns(t) + LUT_NS * (t.saturating_sub(3) / 3).max(1) as f64
             }
@@ -449,7 +505,7 @@ impl Unit for LogParams {
     }
     fn rtl(&self) -> qmulgen_rtl::AnyBlock {
         let (n, t, s) = (self.n, self.t, self.signed);
-        qmulgen_rtl::adam::block(n, t, s, self.protected, self.fault_ports)
+        qmulgen_rtl::adam::block(n, t, s, self.protected, self.fault_ports, self.operands)
     }
     fn corner_cases(&self) -> Vec<Vec<u64>> {
         let m = mask(self.n as usize);
@@ -475,8 +531,12 @@ impl Unit for LogParams {
             .collect()
     }
     fn params(&self) -> serde_json::Value {
-        let mut p =
-            serde_json::json!({"width": self.n, "frac_bits": self.t, "signed": self.signed.a});
+        let mut p = serde_json::json!({
+            "width": self.n,
+            "frac_bits": self.t,
+            "signed": self.signed.a,
+            "operands": self.operands.name(),
+        });
         if self.signed.a != self.signed.b {
             p["a_signed"] = self.signed.a.into();
             p["b_signed"] = self.signed.b.into();
@@ -830,5 +890,50 @@ mod tests {
         );
         let u = unit("mitchell", "{width: 12, frac_bits: 11, signed: true}");
         assert_eq!(u.base_name(), "mitchell_s12_t11");
+    }
+
+    #[test]
+    fn operand_structure_is_a_parameter_named_when_not_the_default() {
+        let err = |yaml: &str| {
+            let m: ParamMap = serde_yaml::from_str(yaml).unwrap();
+            LogParams::from_map(false, &m).unwrap_err().0
+        };
+        assert_eq!(
+            err("{width: 8, operands: barrel}"),
+            "mitchell: operands = barrel is not an operand structure, allowed: lod-right, lod-left, normalize"
+        );
+        assert_eq!(
+            err("{width: 3, operands: normalize}"),
+            "mitchell: operands = normalize needs width >= 4, got width = 3"
+        );
+        // Each structure by name; the module name says so unless it is the default.
+        for (structure, suffix) in [
+            (OperandStructure::DetectShiftRight, "_lodr"),
+            (OperandStructure::DetectShiftLeft, "_lodl"),
+            (OperandStructure::Normalize, "_nrm"),
+        ] {
+            for (n, t) in [(8, 7), (9, 5), (12, 4)] {
+                let u = unit(
+                    "adam",
+                    &format!(
+                        "{{width: {n}, frac_bits: {t}, operands: {}}}",
+                        structure.name()
+                    ),
+                );
+                assert_eq!(u.operands, structure);
+                let default = OperandStructure::for_unit(n, t) == structure;
+                let name = format!("adam_u{n}_t{t}{}", if default { "" } else { suffix });
+                assert_eq!(u.base_name(), name);
+            }
+        }
+        // The default is a table over every (n, t) with n >= 4; below, the detectors.
+        assert_eq!(
+            unit("mitchell", "{width: 3}").operands,
+            OperandStructure::DetectShiftRight
+        );
+        assert_eq!(
+            unit("mitchell", "{width: 12, frac_bits: 4}").operands,
+            OperandStructure::Normalize
+        );
     }
 }
