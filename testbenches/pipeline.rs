@@ -17,8 +17,9 @@ const UNITS: &[(&str, &str)] = &[
     ("esb", "linear: true, weight_bits: 5, act_bits: 8"),
     ("apot", "mag_bits: 6, act_bits: 10"),
     ("pot", "mag_bits: 4, act_bits: 12"),
-    ("mitchell", "width: 12, frac_bits: 8"),
-    ("adam", "width: 10, signed: true"),
+    ("mitchell", "width: 12, frac_bits: 8, operands: normalize"),
+    ("mitchell", "width: 9, frac_bits: 5, operands: lod-left"),
+    ("adam", "width: 10, signed: true, operands: lod-right"),
     ("adam", "width: 8, frac_bits: 5, fault_ports: true"),
 ];
 

@@ -359,15 +359,15 @@ impl OperandStructure {
         }
     }
 
-    /// The default of an n-bit unit with t fraction bits: the smallest of the three, as
-    /// measured with the project's synthesis flow (Yosys 0.70, Mitchell, every (n, t) with
-    /// n >= 4, ties to lod-right; AdAM's operand side is the same block, so it uses the same
-    /// table; below n = 4 the normaliser's four-bit position does not fit). MEASURED[n - 4]
-    /// holds one letter per t = 1..n-1: r, l, z for lod-right, lod-left, normalize. The
-    /// structures differ by up to 25 % at one (n, t) and none is smallest throughout: the
-    /// normaliser wins at most t of n = 11..13 and 16, the detectors at n = 8 and t near n.
-    pub fn for_unit(n: u32, t: u32) -> OperandStructure {
-        const MEASURED: [&str; 13] = [
+    /// The default of an n-bit Mitchell (`protected` false) or AdAM unit with t fraction bits:
+    /// the smallest of the three, as measured for that family with the project's synthesis
+    /// flow (Yosys 0.70, every (n, t) with n >= 4, ties to lod-right; below n = 4 the
+    /// normaliser's four-bit position does not fit). A table row, [n - 4], holds one letter
+    /// per t = 1..n-1: r, l, z for lod-right, lod-left, normalize. The structures differ by up
+    /// to 25 % at one (n, t) and none is smallest throughout: the normaliser wins at most t of
+    /// n = 11..13 and 16, the detectors at n = 8 and t near n.
+    pub fn for_unit(protected: bool, n: u32, t: u32) -> OperandStructure {
+        const MITCHELL: [&str; 13] = [
             "lrr",
             "rrrr",
             "rzzzz",
@@ -382,9 +382,25 @@ impl OperandStructure {
             "rrzzzzzrrlllll",
             "zzzzzzzzlzzrrzr",
         ];
+        const ADAM: [&str; 13] = [
+            "rrr",
+            "rrrz",
+            "rzzrz",
+            "zzzllz",
+            "rzrrrrz",
+            "rrrllrrr",
+            "rrzlrrrrr",
+            "rzzrzrrlrr",
+            "zzzzzzzzzzz",
+            "lzzzzzzlllll",
+            "rzzzzzlllllll",
+            "rzzzzzzrrlllll",
+            "zzzzzzzzzrzrzzz",
+        ];
+        let table = if protected { ADAM } else { MITCHELL };
         let letter = n
             .checked_sub(4)
-            .and_then(|i| MEASURED.get(i as usize))
+            .and_then(|i| table.get(i as usize))
             .and_then(|row| row.as_bytes().get((t as usize).checked_sub(1)?));
         match letter {
             Some(b'l') => OperandStructure::DetectShiftLeft,

@@ -329,7 +329,7 @@ impl LogParams {
             ));
         }
         let operands = match raw.operands.as_deref() {
-            None => OperandStructure::for_unit(raw.width, t),
+            None => OperandStructure::for_unit(protected, raw.width, t),
             Some(name) => {
                 let o = OperandStructure::ALL
                     .into_iter()
@@ -406,7 +406,7 @@ impl Unit for LogParams {
         };
         // A structure other than the default is part of the name (the Verilog differs).
         let structure = match self.operands {
-            o if o == OperandStructure::for_unit(self.n, self.t) => "",
+            o if o == OperandStructure::for_unit(self.protected, self.n, self.t) => "",
             OperandStructure::DetectShiftRight => "_lodr",
             OperandStructure::DetectShiftLeft => "_lodl",
             OperandStructure::Normalize => "_nrm",
@@ -921,7 +921,7 @@ mod tests {
                     ),
                 );
                 assert_eq!(u.operands, structure);
-                let default = OperandStructure::for_unit(n, t) == structure;
+                let default = OperandStructure::for_unit(true, n, t) == structure;
                 let name = format!("adam_u{n}_t{t}{}", if default { "" } else { suffix });
                 assert_eq!(u.base_name(), name);
             }
