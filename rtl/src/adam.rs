@@ -361,8 +361,10 @@ impl OperandStructure {
 
     /// The default of an n-bit Mitchell (`protected` false) or AdAM unit with t fraction bits:
     /// the smallest of the three, as measured for that family with the project's synthesis
-    /// flow (Yosys 0.70, every (n, t) with n >= 4, ties to lod-right; below n = 4 the
-    /// normaliser's four-bit position does not fit). A table row, [n - 4], holds one letter
+    /// flow (Yosys 0.70, every (n, t) with n >= 4, ties to lod-right), the normaliser only
+    /// where it saves more than 2 % (its stages are up to two LUT levels deeper: AdAM n16 t15
+    /// 283 LUTs, depth 21, against 286, depth 19). Below n = 4 the normaliser's four-bit
+    /// position does not fit. A table row, [n - 4], holds one letter
     /// per t = 1..n-1: r, l, z for lod-right, lod-left, normalize. The structures differ by up
     /// to 25 % at one (n, t) and none is smallest throughout: the normaliser wins at most t of
     /// n = 11..13 and 16, the detectors at n = 8 and t near n.
@@ -371,31 +373,31 @@ impl OperandStructure {
             "lrr",
             "rrrr",
             "rzzzz",
-            "zzrlzz",
+            "zzrllz",
             "rzllrrr",
             "rrrzlrrr",
             "rlzzlrrrr",
             "zzzzzzrlrr",
             "zzzzzzzzrzz",
-            "rzzzzzlzrrll",
+            "rzzzlzlzrrll",
             "lllzlzllzllrl",
             "rrzzzzzrrlllll",
             "zzzzzzzzlzzrrzr",
         ];
         const ADAM: [&str; 13] = [
             "rrr",
-            "rrrz",
+            "rrrr",
             "rzzrz",
             "zzzllz",
-            "rzrrrrz",
+            "rzrrrrr",
             "rrrllrrr",
-            "rrzlrrrrr",
-            "rzzrzrrlrr",
-            "zzzzzzzzzzz",
-            "lzzzzzzlllll",
+            "rrllrrrrr",
+            "rzzrlrrlrr",
+            "rzzzzzzzrzz",
+            "lzzzzzllllll",
             "rzzzzzlllllll",
             "rzzzzzzrrlllll",
-            "zzzzzzzzzrzrzzz",
+            "rzzzzzzrzrrrrrr",
         ];
         let table = if protected { ADAM } else { MITCHELL };
         let letter = n
