@@ -567,8 +567,8 @@ struct UnitArgs {
     /// How each operand's leading-one position and fraction are found (mitchell, adam):
     /// a leading-one detector then a right or a left shift, or a normaliser; default: the
     /// smallest at (width, frac-bits), as measured
-    #[arg(long, value_parser = ["lod-right", "lod-left", "normalize"])]
-    operands: Option<String>,
+    #[arg(long = "operands", value_parser = ["lod-right", "lod-left", "normalize"])]
+    operand_structure: Option<String>,
     /// Number of lanes N (dot; dnn and dnn-faults: the dot the MACs run on, default 16)
     #[arg(long)]
     lanes: Option<u32>,
@@ -626,7 +626,7 @@ impl UnitArgs {
         if let Some(n) = &self.name {
             m.insert("name".into(), n.clone().into());
         }
-        if let Some(o) = &self.operands {
+        if let Some(o) = &self.operand_structure {
             m.insert("operands".into(), o.clone().into());
         }
         // A dot takes its own options; every other flag belongs to its lane.

@@ -106,7 +106,7 @@ fn bad_flags_are_rejected_with_the_field_and_range() {
         ),
         (
             vec!["gen", "mitchell", "--fault-ports"],
-            vec!["mitchell: unknown key `fault_ports`", "allowed: width, frac_bits, signed, a_signed, b_signed, pipeline, target_mhz, valid, name"],
+            vec!["mitchell: unknown key `fault_ports`", "allowed: width, frac_bits, signed, a_signed, b_signed, operands, pipeline, target_mhz, valid, name"],
         ),
         (
             vec!["gen", "exact", "--name", "9bad"],
