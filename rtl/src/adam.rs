@@ -252,10 +252,6 @@ pub struct LogOperands<const N: usize, const P: usize> {
     b_signed: Constant<Bit>,
     msb: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
-    _detected: usize,
-    _right: usize,
-    _left: usize,
-    _normalized: usize,
 }
 
 impl<const N: usize, const P: usize> LogOperands<N, P> {
@@ -287,10 +283,6 @@ impl<const N: usize, const P: usize> LogOperands<N, P> {
             b_signed: Constant::new(signed.b),
             msb: Constant::new((1u64 << (N - 1)).into()),
             one: Constant::new(1u64.into()),
-            _detected: (right + left) / 2,
-            _right: right / 2,
-            _left: left / 2,
-            _normalized: normalized / 2,
         }
     }
 }
@@ -309,14 +301,15 @@ impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
         self.negative.next = (self.a_signed.val() & (self.a.val() & self.msb.val()).any())
             ^ (self.b_signed.val() & (self.b.val() & self.msb.val()).any());
         self.nonzero.next = self.a.val().any() & self.b.val().any();
-        // Each loop runs once or not at all, as the configuration's structure has it.
-        for _i in 0..self._detected {
+        // Each loop runs once (its list holds the blocks of a and b) or not at all (empty), as
+        // the configuration's structure has it.
+        for _i in 0..(self.lod.len() / 2) {
             self.lod[0].x.next = self.magnitude_a.val();
             self.lod[1].x.next = self.magnitude_b.val();
             self.ka.next = self.lod[0].k.val();
             self.kb.next = self.lod[1].k.val();
         }
-        for _i in 0..self._right {
+        for _i in 0..(self.align_right.len() / 2) {
             self.align_right[0].x.next = self.magnitude_a.val();
             self.align_right[1].x.next = self.magnitude_b.val();
             self.align_right[0].k.next = self.lod[0].k.val();
@@ -324,7 +317,7 @@ impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
             self.fa.next = self.align_right[0].f.val();
             self.fb.next = self.align_right[1].f.val();
         }
-        for _i in 0..self._left {
+        for _i in 0..(self.align_left.len() / 2) {
             self.align_left[0].x.next = self.magnitude_a.val();
             self.align_left[1].x.next = self.magnitude_b.val();
             self.align_left[0].k.next = self.lod[0].k.val();
@@ -332,7 +325,7 @@ impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
             self.fa.next = self.align_left[0].f.val();
             self.fb.next = self.align_left[1].f.val();
         }
-        for _i in 0..self._normalized {
+        for _i in 0..(self.normalize.len() / 2) {
             self.normalize[0].x.next = self.magnitude_a.val();
             self.normalize[1].x.next = self.magnitude_b.val();
             self.ka.next = self.normalize[0].k.val();

@@ -335,8 +335,10 @@ impl LogParams {
                     .into_iter()
                     .find(|o| o.name() == name)
                     .ok_or_else(|| {
+                        let allowed: Vec<_> = OperandStructure::ALL.map(|o| o.name()).into();
                         SpecError(format!(
-                            "{family}: operands = {name} is not an operand structure, allowed: lod-right, lod-left, normalize"
+                            "{family}: operands = {name} is not an operand structure, allowed: {}",
+                            allowed.join(", ")
                         ))
                     })?;
                 if o == OperandStructure::Normalize && raw.width < 4 {
