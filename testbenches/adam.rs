@@ -66,16 +66,18 @@ fn n16_random() {
     }
 }
 
-/// Each of the three operand structures (leading-one detector with a right or a left aligner,
-/// or a normaliser; the default picks one per (n, t)) exhaustively at n = 9 (every leading-one
+/// Each of the four operand structures (leading-one detector with a right or a left aligner,
+/// a normaliser, or a priority encoder with the right aligner; the default picks one per
+/// (n, t)) exhaustively at n = 9 (every leading-one
 /// position and fraction of a non-power-of-two width), both families, unsigned and signed;
 /// the normaliser also at its smallest width, n = 4.
 #[test]
 fn every_operand_structure_exhaustive() {
-    let mut configs: Vec<(&str, u32, u32)> = ["lod-right", "lod-left", "normalize"]
-        .into_iter()
-        .map(|o| (o, 9, 5))
-        .collect();
+    let mut configs: Vec<(&str, u32, u32)> =
+        ["lod-right", "lod-left", "normalize", "priority-right"]
+            .into_iter()
+            .map(|o| (o, 9, 5))
+            .collect();
     configs.push(("normalize", 4, 3));
     for (operands, n, t) in configs {
         for family in ["mitchell", "adam"] {
@@ -203,7 +205,8 @@ fn pipelined() {
 }
 
 /// Every (n, t) lints clean: Mitchell and AdAM signed, AdAM with fault ports unsigned, and
-/// AdAM signed in the structures that are not the usual default (lod-left, normalize).
+/// AdAM signed in the structures that are not the usual default (lod-left, normalize,
+/// priority-right).
 #[test]
 fn every_width_and_fraction_lints_clean() {
     let mut bad = Vec::new();
@@ -215,6 +218,7 @@ fn every_width_and_fraction_lints_clean() {
                 ("adam", "fault_ports: true"),
                 ("adam", "signed: true, operands: lod-left"),
                 ("adam", "signed: true, operands: normalize"),
+                ("adam", "signed: true, operands: priority-right"),
             ] {
                 if n < 4 && extra.ends_with("normalize") {
                     continue;

@@ -5,7 +5,7 @@
 //! weighted inputs, an adder the sum of its two rows), independently of how it is printed;
 //! the printed Verilog is checked in Verilator by the dot testbenches.
 
-use qmulgen_rtl::heap::{counter, plan, Kind, Plan};
+use qmulgen_rtl::heap::{chain_positions, counter, plan, Kind, Plan};
 
 /// The value of the plan's result for input bits `input` (bit i of the heap = input(i)).
 fn evaluate(plan: &Plan, input: impl Fn(usize) -> bool) -> u128 {
@@ -17,7 +17,7 @@ fn evaluate(plan: &Plan, input: impl Fn(usize) -> bool) -> u128 {
         for c in &stage.compressors {
             let bit = |id: &Option<usize>| id.is_some_and(|id| value[id]);
             let total: u128 = match c.kind {
-                Kind::Counter { .. } => c
+                Kind::Counter { .. } | Kind::Chain => c
                     .inputs
                     .iter()
                     .enumerate()
@@ -95,6 +95,36 @@ fn counters_match_their_truth_tables() {
                 .map(|(k, b)| (*b as usize) << k)
                 .sum::<usize>();
             assert_eq!(got, want, "({high},{low}:3) counter, inputs {bits:?}");
+        }
+    }
+}
+
+/// A chain counter's positions, run as the carry chain runs them (X + (P ^ X) + cin), against
+/// the weighted count of its inputs, for every pattern of every input count it is used with.
+#[test]
+fn chain_counters_match_their_truth_tables() {
+    for low in 0..=5 {
+        for mid in 0..=3 {
+            for top in 0..=1 {
+                let n = low + mid + top;
+                for pattern in 0u32..1 << n {
+                    let bits: Vec<bool> = (0..n).map(|i| pattern >> i & 1 == 1).collect();
+                    let (l, rest) = bits.split_at(low);
+                    let (m, t) = rest.split_at(mid);
+                    let count = |v: &[bool]| v.iter().filter(|b| **b).count();
+                    let want = count(l) + 2 * count(m) + 4 * count(t);
+                    let positions = chain_positions(l, m, t);
+                    let (mut sum, cin) = (0, usize::from(l.get(4) == Some(&true)));
+                    for (i, (p, x)) in positions.iter().enumerate() {
+                        sum += (usize::from(*x) + usize::from(p ^ x)) << i;
+                    }
+                    assert_eq!(
+                        sum + cin,
+                        want,
+                        "(1,3,5:4) chain counter with {low}, {mid}, {top} inputs: {bits:?}"
+                    );
+                }
+            }
         }
     }
 }

@@ -64,6 +64,55 @@ impl<const N: usize> Logic for LeadingOneDetector<N> {
     }
 }
 
+/// The leading-one position as a priority encoder from the top: the first one seen from bit
+/// n-1 down wins. The same function as [`LeadingOneDetector`], in the form Yosys maps
+/// differently (smaller at some (n, t), larger at most: see [`OperandStructure::for_unit`]).
+#[derive(LogicBlock)]
+pub struct PriorityEncoder<const N: usize> {
+    pub x: Signal<In, Bits<N>>,
+    pub k: Signal<Out, Bits<N>>,
+    found: Signal<Local, Bit>,
+    /// Per step, from the top: the bit tested (1 << (n-1-i)) and its position n-1-i.
+    bits: Vec<Constant<Bits<N>>>,
+    positions: Vec<Constant<Bits<N>>>,
+    zero: Constant<Bits<N>>,
+    k_mask: Constant<Bits<N>>,
+}
+
+impl<const N: usize> Default for PriorityEncoder<N> {
+    fn default() -> Self {
+        let from_top = (0..N as u64).rev();
+        Self {
+            x: Default::default(),
+            k: Default::default(),
+            found: Default::default(),
+            bits: from_top
+                .clone()
+                .map(|i| Constant::new((1u64 << i).into()))
+                .collect(),
+            positions: from_top.map(|i| Constant::new(i.into())).collect(),
+            zero: Constant::new(0u64.into()),
+            k_mask: Constant::new(k_mask::<N>().into()),
+        }
+    }
+}
+
+impl<const N: usize> Logic for PriorityEncoder<N> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.k.next = self.zero.val();
+        self.found.next = false;
+        for i in 0..N {
+            if !self.found.val() & (self.x.val() & self.bits[i].val()).any() {
+                self.k.next = self.positions[i].val();
+                self.found.next = true;
+            }
+        }
+        // As in the detector: k < n, said to synthesis.
+        self.k.next = self.k.val() & self.k_mask.val();
+    }
+}
+
 /// The t-bit fraction: `{x, t zeros} >> k` puts the leading one on bit t, so its t low bits
 /// are the bits below the leading one, left-aligned (a right shift by k needs no n-1-k, which
 /// is a subtraction when n is not a power of two: Mitchell n5 t3 40 -> 33 LUTs).
@@ -213,7 +262,7 @@ impl<const N: usize> Logic for LeadingOneNormalizer<N> {
     }
 }
 
-/// How an operand's leading-one position k and t-bit fraction are found. The three map to
+/// How an operand's leading-one position k and t-bit fraction are found. The four map to
 /// different LUT counts at different (n, t) under Yosys, by up to 20 % either way; each
 /// configuration uses the one measured smallest (see [`OperandStructure::for_unit`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,6 +273,8 @@ pub enum OperandStructure {
     DetectShiftLeft,
     /// Both at once, stage by stage ([`LeadingOneNormalizer`]).
     Normalize,
+    /// A priority encoder from the top ([`PriorityEncoder`]), then the right shift.
+    PriorityShiftRight,
 }
 
 /// Operand side of the log multiplier: magnitudes (signed option), the leading-one positions
@@ -242,8 +293,10 @@ pub struct LogOperands<const N: usize, const P: usize> {
     pub nonzero: Signal<Out, Bit>,
     magnitude_a: Signal<Local, Bits<N>>,
     magnitude_b: Signal<Local, Bits<N>>,
-    /// Leading-one detectors of a and b, with a right or a left aligner each (or none).
+    /// Leading-one detectors or priority encoders of a and b (or none), with a right or a
+    /// left aligner each (or none).
     lod: Vec<LeadingOneDetector<N>>,
+    priority: Vec<PriorityEncoder<N>>,
     align_right: Vec<FractionAligner<N, P>>,
     align_left: Vec<LeftFractionAligner<N>>,
     /// Normalisers of a and b (or none).
@@ -257,10 +310,11 @@ pub struct LogOperands<const N: usize, const P: usize> {
 impl<const N: usize, const P: usize> LogOperands<N, P> {
     fn new(t: u32, signed: crate::Signedness, structure: OperandStructure) -> Self {
         let pair = |s: OperandStructure| usize::from(structure == s) * 2;
-        let (right, left, normalized) = (
+        let (right, left, normalized, priority) = (
             pair(OperandStructure::DetectShiftRight),
             pair(OperandStructure::DetectShiftLeft),
             pair(OperandStructure::Normalize),
+            pair(OperandStructure::PriorityShiftRight),
         );
         Self {
             a: Default::default(),
@@ -274,7 +328,10 @@ impl<const N: usize, const P: usize> LogOperands<N, P> {
             magnitude_a: Default::default(),
             magnitude_b: Default::default(),
             lod: (0..right + left).map(|_| Default::default()).collect(),
-            align_right: (0..right).map(|_| FractionAligner::new(t)).collect(),
+            priority: (0..priority).map(|_| Default::default()).collect(),
+            align_right: (0..right + priority)
+                .map(|_| FractionAligner::new(t))
+                .collect(),
             align_left: (0..left).map(|_| LeftFractionAligner::new(t)).collect(),
             normalize: (0..normalized)
                 .map(|_| LeadingOneNormalizer::new(t))
@@ -309,19 +366,26 @@ impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
             self.ka.next = self.lod[0].k.val();
             self.kb.next = self.lod[1].k.val();
         }
+        for _i in 0..(self.priority.len() / 2) {
+            self.priority[0].x.next = self.magnitude_a.val();
+            self.priority[1].x.next = self.magnitude_b.val();
+            self.ka.next = self.priority[0].k.val();
+            self.kb.next = self.priority[1].k.val();
+        }
+        // The aligners shift by the positions found above.
         for _i in 0..(self.align_right.len() / 2) {
             self.align_right[0].x.next = self.magnitude_a.val();
             self.align_right[1].x.next = self.magnitude_b.val();
-            self.align_right[0].k.next = self.lod[0].k.val();
-            self.align_right[1].k.next = self.lod[1].k.val();
+            self.align_right[0].k.next = self.ka.val();
+            self.align_right[1].k.next = self.kb.val();
             self.fa.next = self.align_right[0].f.val();
             self.fb.next = self.align_right[1].f.val();
         }
         for _i in 0..(self.align_left.len() / 2) {
             self.align_left[0].x.next = self.magnitude_a.val();
             self.align_left[1].x.next = self.magnitude_b.val();
-            self.align_left[0].k.next = self.lod[0].k.val();
-            self.align_left[1].k.next = self.lod[1].k.val();
+            self.align_left[0].k.next = self.ka.val();
+            self.align_left[1].k.next = self.kb.val();
             self.fa.next = self.align_left[0].f.val();
             self.fb.next = self.align_left[1].f.val();
         }
@@ -337,10 +401,11 @@ impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
 }
 
 impl OperandStructure {
-    pub const ALL: [OperandStructure; 3] = [
+    pub const ALL: [OperandStructure; 4] = [
         OperandStructure::DetectShiftRight,
         OperandStructure::DetectShiftLeft,
         OperandStructure::Normalize,
+        OperandStructure::PriorityShiftRight,
     ];
 
     /// The parameter value that names the structure (`operands: ...`).
@@ -349,6 +414,7 @@ impl OperandStructure {
             OperandStructure::DetectShiftRight => "lod-right",
             OperandStructure::DetectShiftLeft => "lod-left",
             OperandStructure::Normalize => "normalize",
+            OperandStructure::PriorityShiftRight => "priority-right",
         }
     }
 
@@ -357,21 +423,24 @@ impl OperandStructure {
     /// flow (Yosys 0.70, every (n, t) with n >= 4, ties to lod-right), the normaliser only
     /// where it saves more than 2 % (its stages are up to two LUT levels deeper: AdAM n16 t15
     /// 283 LUTs, depth 21, against 286, depth 19). Below n = 4 the normaliser's four-bit
-    /// position does not fit. A table row, [n - 4], holds one letter
-    /// per t = 1..n-1: r, l, z for lod-right, lod-left, normalize. The structures differ by up
+    /// position does not fit. Mitchell's table also has the priority encoder where it saves
+    /// more than 2 % over the other three (9 of 117 entries, e.g. n8 t4 70 -> 68, n9 t3
+    /// 71 -> 66; the same function as the detector, mapped differently by Yosys); AdAM's was
+    /// not re-measured with it. A table row, [n - 4], holds one letter per t = 1..n-1: r, l,
+    /// z, p for lod-right, lod-left, normalize, priority-right. The structures differ by up
     /// to 25 % at one (n, t) and none is smallest throughout: the normaliser wins at most t of
     /// n = 11..13 and 16, the detectors at n = 8 and t near n.
     pub fn for_unit(protected: bool, n: u32, t: u32) -> OperandStructure {
         const MITCHELL: [&str; 13] = [
-            "lrr",
+            "lpr",
             "rrrr",
-            "rzzzz",
-            "zzrllz",
-            "rzllrrr",
-            "rrrzlrrr",
+            "rpzzz",
+            "pprllz",
+            "rzlprrr",
+            "rrpzlrrp",
             "rlzzlrrrr",
             "zzzzzzrlrr",
-            "zzzzzzzzrzz",
+            "zzzzzzzzpzp",
             "rzzzlzlzrrll",
             "lllzlzllzllrl",
             "rrzzzzzrrlllll",
@@ -400,6 +469,7 @@ impl OperandStructure {
         match letter {
             Some(b'l') => OperandStructure::DetectShiftLeft,
             Some(b'z') => OperandStructure::Normalize,
+            Some(b'p') => OperandStructure::PriorityShiftRight,
             _ => OperandStructure::DetectShiftRight,
         }
     }

@@ -110,13 +110,15 @@ pub struct ApotTerm<const P: usize> {
     shift1: Constant<Bits<P>>,
     shift2: Constant<Bits<P>>,
     shift3: Constant<Bits<P>>,
+    /// Whether `y` itself is 0 for index 0, or only the sum's gate on `active` applies.
+    gated: Constant<Bit>,
     zero: Constant<Bits<P>>,
 }
 
 impl<const P: usize> ApotTerm<P> {
     /// A term whose index field starts at bit `field_shift` of `w`, `field_bits` wide, with
     /// output shifts `shifts[i-1]` for index i.
-    fn new(field_shift: u32, field_bits: u32, shifts: [u32; 3]) -> Self {
+    fn new(field_shift: u32, field_bits: u32, shifts: [u32; 3], gated: bool) -> Self {
         let c = |v: u64| Constant::new(v.into());
         Self {
             w: Default::default(),
@@ -132,6 +134,7 @@ impl<const P: usize> ApotTerm<P> {
             shift1: c(shifts[0].into()),
             shift2: c(shifts[1].into()),
             shift3: c(shifts[2].into()),
+            gated: Constant::new(gated),
             zero: c(0),
         }
     }
@@ -145,7 +148,8 @@ impl<const P: usize> Logic for ApotTerm<P> {
         // the sum also adds it only when the index is not 0 (`active`), which is redundant
         // but maps to fewer LUTs than either gate alone or an AND-OR of the three shifted
         // copies (Yosys 0.70, APoT B4/B5/B6 a8: 38/59/64 LUTs, against 40/57/90 with the
-        // sum's gate alone and 38/63/81 with the term's).
+        // sum's gate alone and 38/63/81 with the term's). B = 3 is the exception, see
+        // `ApotCore::new`.
         self.amount.next = self.shift3.val();
         if self.index.val() == self.index1.val() {
             self.amount.next = self.shift1.val();
@@ -155,7 +159,7 @@ impl<const P: usize> Logic for ApotTerm<P> {
         }
         self.active.next = self.index.val().any();
         self.y.next = self.zero.val();
-        if self.active.val() {
+        if self.active.val() | !self.gated.val() {
             self.y.next = self.x.val() << self.amount.val();
         }
     }
@@ -182,14 +186,22 @@ impl<const P: usize> ApotCore<P> {
         // The sum adds the narrowest, least significant rows first: the one-bit term (a single
         // shift), then the two-bit terms from the largest exponents (smallest shifts) up. Yosys
         // 0.70, a = 8: B5 59 -> 51, B6 64 -> 61, B7 80 -> 72 LUTs against the terms in field
-        // order.
-        let mut terms = Vec::new();
-        if let Some(e) = t.one_bit {
-            terms.push(ApotTerm::new(0, 1, [t.emax - e; 3]));
-        }
-        for (i, exps) in t.two_bit[..t.n_two].iter().enumerate().rev() {
-            let shifts = exps.map(|e| t.emax - e);
-            terms.push(ApotTerm::new(mag_bits - 2 * (i as u32 + 1), 2, shifts));
+        // order. B = 3 (one two-bit term, one one-bit term) maps one LUT smaller at every a
+        // with the one-bit term last and the sum's gate alone: 18 -> 17 LUTs at a = 4, 30 -> 29
+        // at a = 8, 42 -> 41 at a = 12 (the same change costs B4..B7 up to 50 %).
+        let b3 = mag_bits == 3;
+        let one_bit = t.one_bit.map(|e| ApotTerm::new(0, 1, [t.emax - e; 3], !b3));
+        let mut terms: Vec<_> = t.two_bit[..t.n_two]
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, exps)| {
+                let shifts = exps.map(|e| t.emax - e);
+                ApotTerm::new(mag_bits - 2 * (i as u32 + 1), 2, shifts, !b3)
+            })
+            .collect();
+        if let Some(term) = one_bit {
+            terms.insert(if b3 { terms.len() } else { 0 }, term);
         }
         Self {
             w: Default::default(),

@@ -1,6 +1,6 @@
 //! A bit heap (FloPoCo's `BitHeap`, brought to qmulgen): a sum of weighted bits (column =
-//! weight) plus a constant, compressed by generalised parallel counters on LUT6s and by
-//! two-row adders on the carry chain until one row is left (the sum, modulo 2^width).
+//! weight) plus a constant, compressed by generalised parallel counters on LUT6s and on the
+//! carry chain, then two-row adders, until one row is left (the sum, modulo 2^width).
 //!
 //! Lanes put their partial products here instead of into adders of their own: signs are folded
 //! in as inverted bits plus one constant for the whole heap (two's complement: -v = ~v + 1),
@@ -8,13 +8,15 @@
 //! ([`Heap::add`], [`Heap::subtract`], [`Heap::add_signed_row`]).
 //!
 //! Which compressor goes where (the cost model, after FloPoCo's greedy compressor choice):
-//! - a counter's cost is its LUTs (one LUT6 per output bit: 3) and its worth the bits it
-//!   removes; (6:3) and (1,5:3) remove 3 bits for 3 LUTs, (5:3) 2 bits; a two-row adder removes
-//!   about one bit per LUT (one LUT per column, the carry chain free) but its delay grows with
-//!   its length;
-//! - so while some column holds more than [`ADDER_HEIGHT`] bits, a stage of counters (one LUT
-//!   level) covers every column with as many (6:3) as fit, and five leftover bits with a
-//!   (1,5:3) (borrowing a bit of the next column) or a (5:3); fewer leftovers pass unchanged;
+//! - a compressor's cost is its LUTs and its worth the bits it removes. A (6:3) or (1,5:3)
+//!   counter (one LUT6 per output) removes 3 bits for 3 LUTs; a (1,3,5:4) chain counter
+//!   ([`chain_positions`]: three LUTs on a carry chain, Preusser's atoms) removes 5 for 3, at a
+//!   LUT and a carry entry of delay; a two-row adder about one bit per LUT, its delay growing
+//!   with its length;
+//! - so while some column holds more than [`ADDER_HEIGHT`] bits, a stage of chain counters
+//!   (from the lowest column up, one wherever a column still holds 4 bits), or of plain
+//!   counters where chains would not lower the heap: as many (6:3) as fit, five leftover bits
+//!   as a (1,5:3) (borrowing a bit of the next column) or a (5:3); leftovers pass unchanged;
 //! - then stages of two-row adders (rows 0+1, 2+3) until one row is left.
 //!
 //! Registers go between stages where the §5 path would exceed the clock period (all live bits
@@ -187,6 +189,10 @@ pub enum Kind {
     /// bits of the next, summed into 3 bits (column, column+1, column+2); each output is one
     /// LUT6 of at most 6 inputs.
     Counter { low: usize, high: usize },
+    /// A (1,3,5:4) counter on the carry chain ([`chain_positions`]): up to 5 bits of its column,
+    /// 3 of the next and 1 of the one after, summed into 4 bits by three LUTs and a carry chain
+    /// of three positions.
+    Chain,
     /// Two rows added on the carry chain over `span` columns: span + 1 bits.
     Adder { span: usize },
 }
@@ -197,8 +203,8 @@ pub enum Kind {
 pub struct Compressor {
     pub kind: Kind,
     pub column: usize,
-    /// Counters: inputs[0] at the column, inputs[1] at the next. Adders: the two rows, one
-    /// entry per column of the span (`None`: a zero).
+    /// Counters: inputs[k] at column + k. Adders: the two rows, one entry per column of the
+    /// span (`None`: a zero).
     pub inputs: Vec<Vec<Option<BitId>>>,
     pub outputs: Vec<Option<BitId>>,
 }
@@ -240,16 +246,11 @@ impl Plan {
 /// arriving `first_ns` after a register, registers placed for `budget_ns` per stage; the
 /// accumulator's adder (`acc_ns`) follows the result.
 pub fn plan(columns: &[usize], width: usize, first_ns: f64, budget_ns: f64, acc_ns: f64) -> Plan {
-    let mut next_id = columns.len();
     let mut live: Vec<Vec<BitId>> = vec![Vec::new(); width];
     for (id, &c) in columns.iter().enumerate() {
         live[c].push(id);
     }
-    let mut fresh = |n: usize| -> Vec<BitId> {
-        let ids = (next_id..next_id + n).collect();
-        next_id += n;
-        ids
-    };
+    let mut ids = Ids(columns.len());
     let mut stages = Vec::new();
     let mut path = first_ns;
     let mut worst: f64 = 0.0;
@@ -258,91 +259,21 @@ pub fn plan(columns: &[usize], width: usize, first_ns: f64, budget_ns: f64, acc_
         if height <= 1 {
             break;
         }
-        let mut next: Vec<Vec<BitId>> = vec![Vec::new(); width];
-        let mut compressors = Vec::new();
-        let ns;
-        if height > ADDER_HEIGHT {
-            ns = LUT_NS;
-            // Bits of column c+1 borrowed by a (1,5:3) of column c.
-            let mut borrowed = 0;
-            for c in 0..width {
-                let mut bits: Vec<BitId> = live[c][borrowed..].to_vec();
-                borrowed = 0;
-                let mut groups = Vec::new();
-                while bits.len() >= 6 {
-                    groups.push((bits.drain(..6).collect::<Vec<_>>(), Vec::new()));
-                }
-                if bits.len() == 5 {
-                    let high = match live.get(c + 1) {
-                        Some(up) if !up.is_empty() => {
-                            borrowed = 1;
-                            vec![up[0]]
-                        }
-                        _ => Vec::new(),
-                    };
-                    groups.push((std::mem::take(&mut bits), high));
-                }
-                next[c].extend(bits);
-                for (low, high) in groups {
-                    let outputs: Vec<Option<BitId>> = (0..3)
-                        .map(|k| (c + k < width).then(|| fresh(1)[0]))
-                        .collect();
-                    for (k, o) in outputs.iter().enumerate() {
-                        if let Some(o) = o {
-                            next[c + k].push(*o);
-                        }
-                    }
-                    compressors.push(Compressor {
-                        kind: Kind::Counter {
-                            low: low.len(),
-                            high: high.len(),
-                        },
-                        column: c,
-                        inputs: vec![
-                            low.into_iter().map(Some).collect(),
-                            high.into_iter().map(Some).collect(),
-                        ],
-                        outputs,
-                    });
-                }
+        let (next, compressors, ns) = if height > ADDER_HEIGHT {
+            // Chain counters remove up to 5 bits for 3 LUTs, counters 3: chains unless they
+            // would not lower the heap (a few bits per column, where they only reshuffle).
+            let mut chain_ids = Ids(ids.0);
+            let (next, compressors) = chain_stage(&live, width, &mut chain_ids);
+            if next.iter().map(Vec::len).max().unwrap_or(0) < height {
+                ids = chain_ids;
+                (next, compressors, adder_ns(4))
+            } else {
+                let (next, compressors) = counter_stage(&live, width, &mut ids);
+                (next, compressors, LUT_NS)
             }
         } else {
-            let mut longest = 0;
-            for pair in 0..height.div_ceil(2) {
-                let (r0, r1) = (2 * pair, 2 * pair + 1);
-                let rows_of = &live;
-                let in_row = |r: usize| (0..width).filter(move |&c| rows_of[c].len() > r);
-                let Some(low) = in_row(r1).next() else {
-                    for c in in_row(r0) {
-                        next[c].push(live[c][r0]);
-                    }
-                    continue;
-                };
-                let high = in_row(r0).next_back().unwrap_or(low);
-                for c in in_row(r0).filter(|&c| c < low) {
-                    next[c].push(live[c][r0]);
-                }
-                let span = high - low + 1;
-                let rows =
-                    [r0, r1].map(|r| (low..=high).map(|c| live[c].get(r).copied()).collect());
-                let outputs: Vec<Option<BitId>> = (0..=span)
-                    .map(|k| (low + k < width).then(|| fresh(1)[0]))
-                    .collect();
-                for (k, o) in outputs.iter().enumerate() {
-                    if let Some(o) = o {
-                        next[low + k].push(*o);
-                    }
-                }
-                longest = longest.max(span);
-                compressors.push(Compressor {
-                    kind: Kind::Adder { span },
-                    column: low,
-                    inputs: rows.into(),
-                    outputs,
-                });
-            }
-            ns = adder_ns(longest);
-        }
+            adder_stage(&live, width, height, &mut ids)
+        };
         let registered = path > 0.0 && path + ns > budget_ns;
         if registered {
             worst = worst.max(path);
@@ -368,8 +299,156 @@ pub fn plan(columns: &[usize], width: usize, first_ns: f64, budget_ns: f64, acc_
         result: live.into_iter().map(|c| c.first().copied()).collect(),
         result_registered,
         path_ns: worst.max(path + acc_ns),
-        bit_count: next_id,
+        bit_count: ids.0,
     }
+}
+
+/// Bit ids handed out so far (the next one to hand out).
+struct Ids(usize);
+
+impl Ids {
+    fn take(&mut self) -> BitId {
+        self.0 += 1;
+        self.0 - 1
+    }
+}
+
+/// The live bits of each column after a stage, and the stage's compressors.
+type StageOut = (Vec<Vec<BitId>>, Vec<Compressor>);
+
+/// A compressor at `column` of `inputs` (by column offset) with `outputs` output bits (none at
+/// or above the width), its outputs added to `next`.
+fn place(
+    kind: Kind,
+    column: usize,
+    inputs: Vec<Vec<BitId>>,
+    outputs: usize,
+    width: usize,
+    ids: &mut Ids,
+    next: &mut [Vec<BitId>],
+) -> Compressor {
+    let outputs: Vec<Option<BitId>> = (0..outputs)
+        .map(|k| (column + k < width).then(|| ids.take()))
+        .collect();
+    for (k, o) in outputs.iter().enumerate() {
+        if let Some(o) = o {
+            next[column + k].push(*o);
+        }
+    }
+    Compressor {
+        kind,
+        column,
+        inputs: inputs
+            .into_iter()
+            .map(|col| col.into_iter().map(Some).collect())
+            .collect(),
+        outputs,
+    }
+}
+
+/// A stage of (1,3,5:4) chain counters: from the lowest column up, while a column holds at
+/// least 4 bits, a counter takes 5 of them (or 4), up to 3 of the next column and 1 of the one
+/// after; fewer bits pass unchanged.
+fn chain_stage(live: &[Vec<BitId>], width: usize, ids: &mut Ids) -> StageOut {
+    let mut left: Vec<Vec<BitId>> = live.to_vec();
+    let mut next: Vec<Vec<BitId>> = vec![Vec::new(); width];
+    let mut compressors = Vec::new();
+    let take = |left: &mut Vec<Vec<BitId>>, c: usize, n: usize| match left.get_mut(c) {
+        Some(bits) => bits.drain(..n.min(bits.len())).collect(),
+        None => Vec::new(),
+    };
+    for c in 0..width {
+        while left[c].len() >= 4 {
+            let inputs = vec![
+                take(&mut left, c, 5),
+                take(&mut left, c + 1, 3),
+                take(&mut left, c + 2, 1),
+            ];
+            compressors.push(place(Kind::Chain, c, inputs, 4, width, ids, &mut next));
+        }
+        next[c].append(&mut left[c]);
+    }
+    (next, compressors)
+}
+
+/// A stage of counters (one LUT level): every column with as many (6:3) as fit, and five
+/// leftover bits with a (1,5:3) (borrowing a bit of the next column) or a (5:3).
+fn counter_stage(live: &[Vec<BitId>], width: usize, ids: &mut Ids) -> StageOut {
+    let mut next: Vec<Vec<BitId>> = vec![Vec::new(); width];
+    let mut compressors = Vec::new();
+    // Bits of column c+1 borrowed by a (1,5:3) of column c.
+    let mut borrowed = 0;
+    for c in 0..width {
+        let mut bits: Vec<BitId> = live[c][borrowed..].to_vec();
+        borrowed = 0;
+        let mut groups = Vec::new();
+        while bits.len() >= 6 {
+            groups.push((bits.drain(..6).collect::<Vec<_>>(), Vec::new()));
+        }
+        if bits.len() == 5 {
+            let high = match live.get(c + 1) {
+                Some(up) if !up.is_empty() => {
+                    borrowed = 1;
+                    vec![up[0]]
+                }
+                _ => Vec::new(),
+            };
+            groups.push((std::mem::take(&mut bits), high));
+        }
+        next[c].extend(bits);
+        for (low, high) in groups {
+            let kind = Kind::Counter {
+                low: low.len(),
+                high: high.len(),
+            };
+            compressors.push(place(kind, c, vec![low, high], 3, width, ids, &mut next));
+        }
+    }
+    (next, compressors)
+}
+
+/// A stage of two-row adders on the carry chain (rows 0+1, 2+3, ...), with its delay.
+fn adder_stage(
+    live: &[Vec<BitId>],
+    width: usize,
+    height: usize,
+    ids: &mut Ids,
+) -> (Vec<Vec<BitId>>, Vec<Compressor>, f64) {
+    let mut next: Vec<Vec<BitId>> = vec![Vec::new(); width];
+    let mut compressors = Vec::new();
+    let mut longest = 0;
+    for pair in 0..height.div_ceil(2) {
+        let (r0, r1) = (2 * pair, 2 * pair + 1);
+        let in_row = |r: usize| (0..width).filter(move |&c| live[c].len() > r);
+        let Some(low) = in_row(r1).next() else {
+            for c in in_row(r0) {
+                next[c].push(live[c][r0]);
+            }
+            continue;
+        };
+        let high = in_row(r0).next_back().unwrap_or(low);
+        for c in in_row(r0).filter(|&c| c < low) {
+            next[c].push(live[c][r0]);
+        }
+        let span = high - low + 1;
+        let rows = [r0, r1].map(|r| (low..=high).map(|c| live[c].get(r).copied()).collect());
+        let outputs: Vec<Option<BitId>> = (0..=span)
+            .map(|k| (low + k < width).then(|| ids.take()))
+            .collect();
+        for (k, o) in outputs.iter().enumerate() {
+            if let Some(o) = o {
+                next[low + k].push(*o);
+            }
+        }
+        longest = longest.max(span);
+        compressors.push(Compressor {
+            kind: Kind::Adder { span },
+            column: low,
+            inputs: rows.into(),
+            outputs,
+        });
+    }
+    (next, compressors, adder_ns(longest))
 }
 
 impl Heap {
@@ -473,6 +552,81 @@ impl Heap {
         let inputs: Vec<Expr> = low.iter().chain(high).cloned().collect();
         self.cell(m, format!("counter_{nh}_{nl}"), module, &inputs, 3)
     }
+
+    /// A (1,3,5:4) chain counter named `node`: its positions' LUTs (cells), then
+    /// `X + (P ^ X)`, which synthesis maps to one carry chain with S = P (the XORs with X
+    /// cancel) and DI = X: three LUTs. `bits` of the 4 outputs are kept (the rest wrap).
+    fn chain_counter(
+        &mut self,
+        m: &mut Assembly,
+        node: &str,
+        ins: &[Vec<Expr>],
+        bits: usize,
+    ) -> Vec<Expr> {
+        let sizes = [ins[0].len(), ins[1].len(), ins[2].len()];
+        // Slot k of the 9 (low 0..5, mid 5..8, top 8): its expression, if the input exists.
+        let slot = |k: usize| {
+            let (col, j) = match k {
+                0..=4 => (0, k),
+                5..=7 => (1, k - 5),
+                _ => (2, 0),
+            };
+            ins[col].get(j).cloned()
+        };
+        let mut p = Vec::new();
+        let mut x = Vec::new();
+        for (position, reads) in CHAIN_LUT_INPUTS.iter().enumerate() {
+            let present: Vec<usize> = reads
+                .iter()
+                .copied()
+                .filter(|&k| slot(k).is_some())
+                .collect();
+            let inputs: Vec<Expr> = present.iter().filter_map(|&k| slot(k)).collect();
+            let f = |index: u32| {
+                let value = |k: usize| {
+                    present
+                        .iter()
+                        .position(|&q| q == k)
+                        .is_some_and(|i| index >> i & 1 == 1)
+                };
+                let column =
+                    |from: usize, n: usize| (from..from + n).map(value).collect::<Vec<bool>>();
+                let (p, _) = chain_positions(
+                    &column(0, sizes[0]),
+                    &column(5, sizes[1]),
+                    &column(8, sizes[2]),
+                )[position];
+                p
+            };
+            p.push(match inputs.len() {
+                0 => lit(1, 0),
+                _ => self.lut(m, &inputs, f),
+            });
+            x.push(slot([3, 7, 8][position]).unwrap_or_else(|| lit(1, 0)));
+        }
+        // cin enters as a fourth, lowest position of both rows: its S = cin ^ cin = 0 and its
+        // DI = cin make the carry into position 0 (a third operand would be a `$macc`, which
+        // Yosys maps with P ^ X as DI: a LUT more on the path).
+        let cin = slot(4).unwrap_or_else(|| lit(1, 0));
+        let (xs, ps, sum) = (
+            format!("{node}_x"),
+            format!("{node}_p"),
+            format!("{node}_sum"),
+        );
+        for (name, row) in [(&xs, x), (&ps, p)] {
+            m.wire(name, 4, AtomKind::LocalSignal);
+            m.assign_slice(name, 0, 1, cin.clone());
+            for (j, b) in row.into_iter().enumerate() {
+                m.assign_slice(name, j + 1, 1, b);
+            }
+        }
+        m.wire(&sum, 5, AtomKind::LocalSignal);
+        let y = op(sig(&ps), VerilogOp::BitXor, sig(&xs));
+        m.assign(&sum, bin(sig(&xs), VerilogOp::Add, y));
+        m.wire(node, bits, AtomKind::LocalSignal);
+        m.assign(node, slice(&sum, 1, bits));
+        (0..bits).map(|j| bit_of(node, bits, j)).collect()
+    }
 }
 
 /// The logic a compressor is made of, over any carrier: Verilog expressions to print, or
@@ -539,6 +693,26 @@ pub fn counter<G: Gates>(low: &[G], high: &[G]) -> [G; 3] {
     [o0, o1, o2]
 }
 
+/// The three carry-chain positions of a (1,3,5:4) chain counter over `low` (at most 5 bits of
+/// weight 1), `mid` (3, weight 2) and `top` (1, weight 4): per position (p, x), the chain
+/// computing X + Y + cin with Y = P ^ X, cin = low[4]. Position i adds the digit x_i + y_i:
+/// y_0 = a0 ^ a1 ^ a2 (a = low[0..3]), whose remainder maj(a) moves up; y_1 = maj(a) ^ b0 ^ b1
+/// (b = mid[0..2]), remainder maj(maj(a), b0, b1) = y_2. Each p is one LUT of at most six
+/// inputs, x is a heap bit itself: the chain's DI, so no LUT makes it (Preusser's atoms, with
+/// the digit's second bit a plain input where an atom uses a LUT's O5).
+pub fn chain_positions<G: Gates>(low: &[G], mid: &[G], top: &[G]) -> [(G, G); 3] {
+    assert!(low.len() <= 5 && mid.len() <= 3 && top.len() <= 1);
+    let bit = |v: &[G], i: usize| v.get(i).cloned().unwrap_or_else(G::zero);
+    let (y0, m) = full_adder(&bit(low, 0), &bit(low, 1), &bit(low, 2));
+    let (y1, y2) = full_adder(&m, &bit(mid, 0), &bit(mid, 1));
+    let (x0, x1, x2) = (bit(low, 3), bit(mid, 2), bit(top, 0));
+    [(y0.xor(&x0), x0), (y1.xor(&x1), x1), (y2.xor(&x2), x2)]
+}
+
+/// Which inputs of a chain counter (`low` bits 0..5, then `mid` 0..3, then `top`) each
+/// position's LUT reads: p_0 the a's and x_0, p_1 and p_2 the a's, b's and their x.
+const CHAIN_LUT_INPUTS: [&[usize]; 3] = [&[0, 1, 2, 3], &[0, 1, 2, 5, 6, 7], &[0, 1, 2, 5, 6, 8]];
+
 /// Render `plan` of `heap` into the assembly: registers load while `ce`. Returns the sum's
 /// signal (`prefix`_sum, `heap.width` bits) and calls `stage` at every register so the
 /// caller's control bits travel beside the data.
@@ -597,6 +771,10 @@ pub fn render(
                 .collect();
             let outs: Vec<Expr> = match comp.kind {
                 Kind::Counter { .. } => heap.counter_cell(m, &ins[0], &ins[1]),
+                Kind::Chain => {
+                    let bits = comp.outputs.iter().flatten().count();
+                    heap.chain_counter(m, &node, &ins, bits)
+                }
                 Kind::Adder { .. } => {
                     // The carry out of the heap's top column wraps away.
                     let bits = comp.outputs.iter().flatten().count();

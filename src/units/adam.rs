@@ -56,9 +56,9 @@ const WIDTH_PARAMS: [ParamInfo; 6] = [
     },
     ParamInfo {
         key: "operands",
-        range: "lod-right, lod-left, normalize (width >= 4)",
+        range: "lod-right, lod-left, normalize (width >= 4), priority-right",
         default: "the smallest at (width, frac_bits), as measured",
-        help: "how each operand's leading-one position and fraction are found: a leading-one detector then a right or a left shift, or a normaliser that finds both stage by stage",
+        help: "how each operand's leading-one position and fraction are found: a leading-one detector then a right or a left shift, a normaliser that finds both stage by stage, or a priority encoder from the top then a right shift",
     },
 ];
 
@@ -412,6 +412,7 @@ impl Unit for LogParams {
             OperandStructure::DetectShiftRight => "_lodr",
             OperandStructure::DetectShiftLeft => "_lodl",
             OperandStructure::Normalize => "_nrm",
+            OperandStructure::PriorityShiftRight => "_pri",
         };
         format!("{}_{operands}_t{}{structure}{f}", self.family(), self.t)
     }
@@ -483,12 +484,12 @@ impl Unit for LogParams {
                 use OperandStructure as S;
                 magnitude
                     + match self.operands {
-                        S::DetectShiftRight => lod + LUT_NS * k_bits as f64,
+                        S::DetectShiftRight | S::PriorityShiftRight => lod + LUT_NS * k_bits as f64,
                         S::DetectShiftLeft => lod + align,
                         S::Normalize => normalize,
                     }
             }
-            "lod" => lod,
+            "lod" | "priority" => lod,
             "align_right" | "align_left" => align,
             "normalize" => normalize,
             "adder" if self.protected => {
@@ -902,7 +903,7 @@ mod tests {
         };
         assert_eq!(
             err("{width: 8, operands: barrel}"),
-            "mitchell: operands = barrel is not an operand structure, allowed: lod-right, lod-left, normalize"
+            "mitchell: operands = barrel is not an operand structure, allowed: lod-right, lod-left, normalize, priority-right"
         );
         assert_eq!(
             err("{width: 3, operands: normalize}"),
@@ -913,6 +914,7 @@ mod tests {
             (OperandStructure::DetectShiftRight, "_lodr"),
             (OperandStructure::DetectShiftLeft, "_lodl"),
             (OperandStructure::Normalize, "_nrm"),
+            (OperandStructure::PriorityShiftRight, "_pri"),
         ] {
             for (n, t) in [(8, 7), (9, 5), (12, 4)] {
                 let u = unit(
