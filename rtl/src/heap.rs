@@ -604,8 +604,8 @@ impl Heap {
             });
             x.push(slot([3, 7, 8][position]).unwrap_or_else(|| lit(1, 0)));
         }
-        // cin enters as a fourth, lowest position of both rows: its S = cin ^ cin = 0 and its
-        // DI = cin make the carry into position 0 (a third operand would be a `$macc`, which
+        // cin enters as a fourth, lowest position of both operands (X and P ^ X): its S =
+        // cin ^ cin = 0 and its DI = cin make the carry into position 0 (a third operand would be a `$macc`, which
         // Yosys maps with P ^ X as DI: a LUT more on the path).
         let cin = slot(4).unwrap_or_else(|| lit(1, 0));
         let (xs, ps, sum) = (
@@ -613,9 +613,11 @@ impl Heap {
             format!("{node}_p"),
             format!("{node}_sum"),
         );
-        for (name, row) in [(&xs, x), (&ps, p)] {
-            m.wire(name, 4, AtomKind::LocalSignal);
-            m.assign_slice(name, 0, 1, cin.clone());
+        // Position 0 of X is cin and of P is 0, so that both operands hold cin there.
+        for (name, row, low) in [(&xs, x, cin), (&ps, p, lit(1, 0))] {
+            m.wire(name, 5, AtomKind::LocalSignal);
+            m.assign(name, lit(5, 0));
+            m.assign_slice(name, 0, 1, low);
             for (j, b) in row.into_iter().enumerate() {
                 m.assign_slice(name, j + 1, 1, b);
             }
@@ -623,6 +625,11 @@ impl Heap {
         m.wire(&sum, 5, AtomKind::LocalSignal);
         let y = op(sig(&ps), VerilogOp::BitXor, sig(&xs));
         m.assign(&sum, bin(sig(&xs), VerilogOp::Add, y));
+        // The sum's bit 0 (and bits past the heap's width) are not outputs: read here under
+        // Verilator's `*unused*` naming convention.
+        let unused = format!("{node}_unused");
+        m.wire(&unused, 5, AtomKind::LocalSignal);
+        m.assign(&unused, sig(&sum));
         m.wire(node, bits, AtomKind::LocalSignal);
         m.assign(node, slice(&sum, 1, bits));
         (0..bits).map(|j| bit_of(node, bits, j)).collect()
