@@ -293,6 +293,9 @@ pub struct LogOperands<const N: usize, const P: usize> {
     pub nonzero: Signal<Out, Bit>,
     magnitude_a: Signal<Local, Bits<N>>,
     magnitude_b: Signal<Local, Bits<N>>,
+    /// The leading-one positions as the structure finds them, read by the aligners.
+    position_a: Signal<Local, Bits<N>>,
+    position_b: Signal<Local, Bits<N>>,
     /// Leading-one detectors or priority encoders of a and b (or none), with a right or a
     /// left aligner each (or none).
     lod: Vec<LeadingOneDetector<N>>,
@@ -327,6 +330,8 @@ impl<const N: usize, const P: usize> LogOperands<N, P> {
             nonzero: Default::default(),
             magnitude_a: Default::default(),
             magnitude_b: Default::default(),
+            position_a: Default::default(),
+            position_b: Default::default(),
             lod: (0..right + left).map(|_| Default::default()).collect(),
             priority: (0..priority).map(|_| Default::default()).collect(),
             align_right: (0..right + priority)
@@ -363,40 +368,42 @@ impl<const N: usize, const P: usize> Logic for LogOperands<N, P> {
         for _i in 0..(self.lod.len() / 2) {
             self.lod[0].x.next = self.magnitude_a.val();
             self.lod[1].x.next = self.magnitude_b.val();
-            self.ka.next = self.lod[0].k.val();
-            self.kb.next = self.lod[1].k.val();
+            self.position_a.next = self.lod[0].k.val();
+            self.position_b.next = self.lod[1].k.val();
         }
         for _i in 0..(self.priority.len() / 2) {
             self.priority[0].x.next = self.magnitude_a.val();
             self.priority[1].x.next = self.magnitude_b.val();
-            self.ka.next = self.priority[0].k.val();
-            self.kb.next = self.priority[1].k.val();
+            self.position_a.next = self.priority[0].k.val();
+            self.position_b.next = self.priority[1].k.val();
         }
         // The aligners shift by the positions found above.
         for _i in 0..(self.align_right.len() / 2) {
             self.align_right[0].x.next = self.magnitude_a.val();
             self.align_right[1].x.next = self.magnitude_b.val();
-            self.align_right[0].k.next = self.ka.val();
-            self.align_right[1].k.next = self.kb.val();
+            self.align_right[0].k.next = self.position_a.val();
+            self.align_right[1].k.next = self.position_b.val();
             self.fa.next = self.align_right[0].f.val();
             self.fb.next = self.align_right[1].f.val();
         }
         for _i in 0..(self.align_left.len() / 2) {
             self.align_left[0].x.next = self.magnitude_a.val();
             self.align_left[1].x.next = self.magnitude_b.val();
-            self.align_left[0].k.next = self.ka.val();
-            self.align_left[1].k.next = self.kb.val();
+            self.align_left[0].k.next = self.position_a.val();
+            self.align_left[1].k.next = self.position_b.val();
             self.fa.next = self.align_left[0].f.val();
             self.fb.next = self.align_left[1].f.val();
         }
         for _i in 0..(self.normalize.len() / 2) {
             self.normalize[0].x.next = self.magnitude_a.val();
             self.normalize[1].x.next = self.magnitude_b.val();
-            self.ka.next = self.normalize[0].k.val();
-            self.kb.next = self.normalize[1].k.val();
+            self.position_a.next = self.normalize[0].k.val();
+            self.position_b.next = self.normalize[1].k.val();
             self.fa.next = self.normalize[0].f.val();
             self.fb.next = self.normalize[1].f.val();
         }
+        self.ka.next = self.position_a.val();
+        self.kb.next = self.position_b.val();
     }
 }
 
