@@ -588,8 +588,8 @@ struct UnitArgs {
     axis: bool,
     /// How a dot sums its lanes: an adder tree of the lanes' products, or every lane's partial
     /// products in one bit heap (exact, esb, apot, pot lanes); default: the smaller as measured,
-    /// heap for exact lanes and for ESB e <= 2, k >= 2 where the tree splits the lane for the
-    /// clock, tree for the others
+    /// heap for exact lanes, APoT from 8 lanes, ESB k >= 2 where the tree splits the lane for
+    /// the clock (e <= 2; e = 3 from 8 lanes), tree for the others
     #[arg(long, value_parser = ["tree", "heap"])]
     sum: Option<String>,
 }

@@ -871,11 +871,29 @@ pub struct LaneRows {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Smaller {
     Always,
+    /// From this many lanes on (fewer lanes leave the heap's fixed part, its constant's ones
+    /// and final adders over the whole width, less to share).
+    FromLanes(usize),
     /// Where the tree needs a register inside each lane for the clock (the register keeps the
-    /// lane's halves from merging: ESB e2k2 a8 at 400 MHz, 1149 LUTs, at 300 MHz 874; the heap
-    /// 1055 at either).
-    WhenTheTreeSplitsTheLane,
+    /// lane's halves from merging: ESB e2k2 a8 at 400 MHz, 1149 LUTs, at 300 MHz 876; the heap
+    /// 913 at either), from this many lanes on.
+    WhenTheTreeSplitsTheLane {
+        from_lanes: usize,
+    },
     Never,
+}
+
+impl Smaller {
+    /// Whether the heap is the smaller sum of `lanes` lanes, the tree splitting each lane
+    /// (`lane_staged`) or not.
+    pub fn heap(self, lanes: usize, lane_staged: bool) -> bool {
+        match self {
+            Smaller::Always => true,
+            Smaller::FromLanes(n) => lanes >= n,
+            Smaller::WhenTheTreeSplitsTheLane { from_lanes } => lane_staged && lanes >= from_lanes,
+            Smaller::Never => false,
+        }
+    }
 }
 
 /// How a lane adds its bits: (heap, the module's assembly, the lane's signals).

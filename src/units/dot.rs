@@ -12,7 +12,6 @@ use crate::base::{
 use crate::timing::{adder_ns, PATH_OVERHEAD_NS};
 use crate::units::{self, Unit};
 use qmulgen_rtl::dot::{DotConfig, LanePorts};
-use qmulgen_rtl::heap::Smaller;
 use serde::Deserialize;
 use std::collections::VecDeque;
 
@@ -49,7 +48,7 @@ pub const PARAMS: [ParamInfo; 6] = [
     ParamInfo {
         key: "sum",
         range: "tree, heap",
-        default: "the smaller: heap for exact lanes, and for ESB e <= 2, k >= 2 where the tree splits the lane",
+        default: "the smaller as measured: heap for exact lanes, APoT from 8 lanes, ESB e <= 2, k >= 2 where the tree splits the lane (e = 3: from 8 lanes)",
         help: "how the lanes are summed: an adder tree of the lanes' products, or all lanes' partial products in one bit heap (exact, esb, apot, pot lanes)",
     },
     ParamInfo {
@@ -206,12 +205,8 @@ impl Dot {
             raw.axis,
             lane.lane_path_ns(),
         );
-        let smaller = rows.as_ref().map(|r| r.smaller);
-        let heap_smaller = match smaller {
-            Some(Smaller::Always) => true,
-            Some(Smaller::WhenTheTreeSplitsTheLane) => config.lane_staged,
-            Some(Smaller::Never) | None => false,
-        };
+        let heap_smaller =
+            (rows.as_ref()).is_some_and(|r| r.smaller.heap(lanes, config.lane_staged));
         let sum = match raw.sum.as_deref() {
             None if heap_smaller => Sum::Heap,
             None | Some("tree") => Sum::Tree,
@@ -642,6 +637,38 @@ mod tests {
         assert!(plan(16, ports.clone(), 30, 400.0, false, Some(2.4)).lane_staged);
         let c = plan(16, ports, 30, 400.0, false, Some(2.2));
         assert!(!c.lane_staged);
+    }
+
+    #[test]
+    fn the_default_sum_follows_the_measured_rule() {
+        let sum = |yaml: &str| {
+            let m: ParamMap = serde_yaml::from_str(yaml).expect("yaml");
+            Dot::from_map(&m).expect("valid dot").sum().name()
+        };
+        let apot = "lane: {family: apot, mag_bits: 4, act_bits: 8}";
+        assert_eq!(sum(&format!("{{lanes: 4, {apot}}}")), "tree");
+        assert_eq!(sum(&format!("{{lanes: 8, {apot}}}")), "heap");
+        let pot = "lane: {family: pot, mag_bits: 3, act_bits: 8}";
+        assert_eq!(sum(&format!("{{lanes: 16, {pot}}}")), "tree");
+        // ESB: where the tree splits the lane (400 MHz), not at 300; e = 3 from 8 lanes.
+        let e2 = "lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}";
+        assert_eq!(sum(&format!("{{lanes: 4, target_mhz: 400, {e2}}}")), "heap");
+        assert_eq!(
+            sum(&format!("{{lanes: 16, target_mhz: 300, {e2}}}")),
+            "tree"
+        );
+        let e3 = "lane: {family: esb, exp_bits: 3, frac_bits: 2, act_bits: 8}";
+        assert_eq!(sum(&format!("{{lanes: 4, target_mhz: 400, {e3}}}")), "tree");
+        assert_eq!(
+            sum(&format!("{{lanes: 16, target_mhz: 400, {e3}}}")),
+            "heap"
+        );
+        let e21 = "lane: {family: esb, exp_bits: 2, frac_bits: 1, act_bits: 8}";
+        assert_eq!(
+            sum(&format!("{{lanes: 16, target_mhz: 400, {e21}}}")),
+            "tree"
+        );
+        assert_eq!(sum("{lanes: 4, lane: {family: exact, width: 8}}"), "heap");
     }
 
     #[test]
