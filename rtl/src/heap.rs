@@ -604,16 +604,16 @@ impl Heap {
             });
             x.push(slot([3, 7, 8][position]).unwrap_or_else(|| lit(1, 0)));
         }
-        // cin enters as a fourth, lowest position of both operands (X and P ^ X): its S =
-        // cin ^ cin = 0 and its DI = cin make the carry into position 0 (a third operand would be a `$macc`, which
-        // Yosys maps with P ^ X as DI: a LUT more on the path).
+        // cin enters as a fourth, lowest position of both operands (X holds cin there, P a 0,
+        // so P ^ X holds it too): its S = cin ^ cin = 0 and its DI = cin make the carry into
+        // position 0. A third operand would be a `$macc`, which Yosys maps with P ^ X as DI:
+        // a LUT more on the path.
         let cin = slot(4).unwrap_or_else(|| lit(1, 0));
         let (xs, ps, sum) = (
             format!("{node}_x"),
             format!("{node}_p"),
             format!("{node}_sum"),
         );
-        // Position 0 of X is cin and of P is 0, so that both operands hold cin there.
         for (name, row, low) in [(&xs, x, cin), (&ps, p, lit(1, 0))] {
             m.wire(name, 5, AtomKind::LocalSignal);
             m.assign(name, lit(5, 0));
