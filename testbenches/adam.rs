@@ -68,9 +68,10 @@ fn n16_random() {
 
 /// Each of the four operand structures (leading-one detector with a right or a left aligner,
 /// a normaliser, or a priority encoder with the right aligner; the default picks one per
-/// (n, t)) exhaustively at n = 9 (every leading-one
-/// position and fraction of a non-power-of-two width), both families, unsigned and signed;
-/// the normaliser also at its smallest width, n = 4.
+/// (n, t)) exhaustively at n = 9 (every leading-one position and fraction of a
+/// non-power-of-two width), Mitchell unsigned and AdAM signed (the signed magnitudes are the
+/// same logic before every structure, checked with the defaults above); the normaliser also at
+/// its smallest width, n = 4.
 #[test]
 fn every_operand_structure_exhaustive() {
     let mut configs: Vec<(&str, u32, u32)> =
@@ -80,16 +81,12 @@ fn every_operand_structure_exhaustive() {
             .collect();
     configs.push(("normalize", 4, 3));
     for (operands, n, t) in configs {
-        for family in ["mitchell", "adam"] {
-            for signed in [false, true] {
-                let s = spec(
-                    family,
-                    &format!(
-                        "{{width: {n}, frac_bits: {t}, signed: {signed}, operands: {operands}}}"
-                    ),
-                );
-                assert_eq!(verify_default(&s, 0), 1 << (2 * n));
-            }
+        for (family, signed) in [("mitchell", false), ("adam", true)] {
+            let s = spec(
+                family,
+                &format!("{{width: {n}, frac_bits: {t}, signed: {signed}, operands: {operands}}}"),
+            );
+            assert_eq!(verify_default(&s, 0), 1 << (2 * n));
         }
     }
 }
