@@ -316,12 +316,12 @@ impl Ids {
 /// The live bits of each column after a stage, and the stage's compressors.
 type StageOut = (Vec<Vec<BitId>>, Vec<Compressor>);
 
-/// A compressor at `column` of `inputs` (by column offset) with `outputs` output bits (none at
-/// or above the width), its outputs added to `next`.
+/// A compressor at `column` of `inputs` (see [`Compressor::inputs`]) with `outputs` output
+/// bits (none at or above the width), its outputs added to `next`.
 fn place(
     kind: Kind,
     column: usize,
-    inputs: Vec<Vec<BitId>>,
+    inputs: Vec<Vec<Option<BitId>>>,
     outputs: usize,
     width: usize,
     ids: &mut Ids,
@@ -338,12 +338,16 @@ fn place(
     Compressor {
         kind,
         column,
-        inputs: inputs
-            .into_iter()
-            .map(|col| col.into_iter().map(Some).collect())
-            .collect(),
+        inputs,
         outputs,
     }
+}
+
+/// Counter inputs by column offset, every one present.
+fn present(columns: Vec<Vec<BitId>>) -> Vec<Vec<Option<BitId>>> {
+    (columns.into_iter())
+        .map(|col| col.into_iter().map(Some).collect())
+        .collect()
 }
 
 /// A stage of (1,3,5:4) chain counters: from the lowest column up, while a column holds at
@@ -359,11 +363,11 @@ fn chain_stage(live: &[Vec<BitId>], width: usize, ids: &mut Ids) -> StageOut {
     };
     for c in 0..width {
         while left[c].len() >= 4 {
-            let inputs = vec![
+            let inputs = present(vec![
                 take(&mut left, c, 5),
                 take(&mut left, c + 1, 3),
                 take(&mut left, c + 2, 1),
-            ];
+            ]);
             compressors.push(place(Kind::Chain, c, inputs, 4, width, ids, &mut next));
         }
         next[c].append(&mut left[c]);
@@ -401,7 +405,8 @@ fn counter_stage(live: &[Vec<BitId>], width: usize, ids: &mut Ids) -> StageOut {
                 low: low.len(),
                 high: high.len(),
             };
-            compressors.push(place(kind, c, vec![low, high], 3, width, ids, &mut next));
+            let inputs = present(vec![low, high]);
+            compressors.push(place(kind, c, inputs, 3, width, ids, &mut next));
         }
     }
     (next, compressors)
@@ -432,21 +437,17 @@ fn adder_stage(
         }
         let span = high - low + 1;
         let rows = [r0, r1].map(|r| (low..=high).map(|c| live[c].get(r).copied()).collect());
-        let outputs: Vec<Option<BitId>> = (0..=span)
-            .map(|k| (low + k < width).then(|| ids.take()))
-            .collect();
-        for (k, o) in outputs.iter().enumerate() {
-            if let Some(o) = o {
-                next[low + k].push(*o);
-            }
-        }
         longest = longest.max(span);
-        compressors.push(Compressor {
-            kind: Kind::Adder { span },
-            column: low,
-            inputs: rows.into(),
-            outputs,
-        });
+        let kind = Kind::Adder { span };
+        compressors.push(place(
+            kind,
+            low,
+            rows.into(),
+            span + 1,
+            width,
+            ids,
+            &mut next,
+        ));
     }
     (next, compressors, adder_ns(longest))
 }
