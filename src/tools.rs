@@ -127,9 +127,165 @@ pub fn folder_size(dir: &Path) -> u64 {
         .sum()
 }
 
+/// The size each cache folder (`synth`, `verilator-models`) is kept under, in bytes:
+/// `$QMULGEN_CACHE_MAX_GB` (a positive number of GB), else [`DEFAULT_CACHE_MAX_GB`].
+pub fn cache_limit() -> Result<u64, String> {
+    cache_limit_of(std::env::var("QMULGEN_CACHE_MAX_GB").ok().as_deref())
+}
+
+/// The default of [`cache_limit`]: room for every netlist and model of `make bench` and the
+/// area sweep (about 4.5 GB of compressed netlists) plus some.
+pub const DEFAULT_CACHE_MAX_GB: f64 = 8.0;
+
+fn cache_limit_of(value: Option<&str>) -> Result<u64, String> {
+    let gb = match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => DEFAULT_CACHE_MAX_GB,
+        Some(v) => match v.parse::<f64>() {
+            Ok(gb) if gb > 0.0 && gb.is_finite() => gb,
+            _ => {
+                return Err(format!(
+                    "QMULGEN_CACHE_MAX_GB={v}: expected a positive number of GB, e.g. 8 or 0.5"
+                ))
+            }
+        },
+    };
+    Ok((gb * 1e9) as u64)
+}
+
+/// Mark a cache entry (file or folder) as used now: [`trim_cache`] removes the least recently
+/// used first. Best effort: an entry that cannot be touched only ages.
+pub fn touch(path: &Path) {
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// Keep the cache folder `dir` under `limit` bytes: when it holds more, remove its entries
+/// (files and folders directly inside it) least recently used first (by modification time, see
+/// [`touch`]) until it holds at most three quarters of `limit`, so that trimming is rare.
+/// `keep` (the entry just written, about to be used) and names starting with `.` (builds in
+/// progress) stay. Returns the bytes removed; an entry another process removed first, or that
+/// cannot be removed, is skipped.
+pub fn trim_cache(dir: &Path, limit: u64, keep: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    // (last use, size, path)
+    let mut all: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            let size = if meta.is_dir() {
+                folder_size(&e.path())
+            } else {
+                meta.len()
+            };
+            Some((meta.modified().ok()?, size, e.path()))
+        })
+        .collect();
+    let mut total: u64 = all.iter().map(|(_, size, _)| size).sum();
+    if total <= limit {
+        return 0;
+    }
+    all.sort();
+    let mut removed = 0;
+    for (_, size, path) in all {
+        if total <= limit / 4 * 3 {
+            break;
+        }
+        if path == keep {
+            continue;
+        }
+        let gone = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if gone.is_ok() {
+            total -= size;
+            removed += size;
+        }
+    }
+    removed
+}
+
+/// [`trim_cache`] with [`cache_limit`], after a flow added `entry` to its cache folder; an
+/// invalid `$QMULGEN_CACHE_MAX_GB` is said on stderr (the cache is then left as it is).
+pub fn trim_cache_after_write(entry: &Path) {
+    let Some(dir) = entry.parent() else {
+        return;
+    };
+    match cache_limit() {
+        Ok(limit) => {
+            trim_cache(dir, limit, entry);
+        }
+        Err(e) => eprintln!(
+            "warning: {e}; the cache in {} is not trimmed",
+            dir.display()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_limit_reads_gigabytes_and_refuses_what_is_not_a_positive_number() {
+        assert_eq!(cache_limit_of(None), Ok(8_000_000_000));
+        assert_eq!(cache_limit_of(Some(" ")), Ok(8_000_000_000));
+        assert_eq!(cache_limit_of(Some("0.5")), Ok(500_000_000));
+        for bad in ["0", "-1", "lots", "inf"] {
+            let e = cache_limit_of(Some(bad)).unwrap_err();
+            assert!(
+                e.starts_with(&format!("QMULGEN_CACHE_MAX_GB={bad}: expected a positive")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn trimming_removes_the_least_recently_used_entries_down_to_three_quarters() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        // Five 100-byte entries used at t = 1..5; entry 2 is a folder; a build in progress.
+        for k in 1..=5u64 {
+            let path = dir.path().join(format!("e{k}"));
+            if k == 2 {
+                std::fs::create_dir(&path).unwrap();
+                std::fs::write(path.join("model"), [0u8; 100]).unwrap();
+            } else {
+                std::fs::write(&path, [0u8; 100]).unwrap();
+            }
+            std::fs::File::open(&path)
+                .unwrap()
+                .set_modified(at(k))
+                .unwrap();
+        }
+        std::fs::write(dir.path().join(".build-x"), [0u8; 1000]).unwrap();
+        let none = dir.path().join("none");
+        // Under the limit: nothing goes.
+        assert_eq!(trim_cache(dir.path(), 500, &none), 0);
+        // Over 400: down to 300 at most, oldest first; the folder counts its files.
+        assert_eq!(trim_cache(dir.path(), 400, &none), 200);
+        let left = |d: &Path| {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(left(dir.path()), [".build-x", "e3", "e4", "e5"]);
+        // A touched entry is the newest: e3 outlives e4 and e5.
+        touch(&dir.path().join("e3"));
+        assert_eq!(trim_cache(dir.path(), 250, &none), 200);
+        assert_eq!(left(dir.path()), [".build-x", "e3"]);
+        // The entry just written stays, whatever the limit.
+        assert_eq!(trim_cache(dir.path(), 1, &dir.path().join("e3")), 0);
+        assert_eq!(left(dir.path()), [".build-x", "e3"]);
+    }
 
     #[test]
     fn folder_size_sums_nested_files() {

@@ -18,6 +18,8 @@ pub struct Report {
     pub caches: Vec<(String, std::path::PathBuf, u64)>,
     pub cache_root: std::path::PathBuf,
     pub cache_reason: &'static str,
+    /// Each cache folder's size limit ([`tools::cache_limit`]), or why it is invalid.
+    pub cache_limit: Result<u64, String>,
 }
 
 impl Report {
@@ -39,6 +41,13 @@ impl Report {
             self.cache_root.display(),
             self.cache_reason
         ));
+        match &self.cache_limit {
+            Ok(bytes) => s.push_str(&format!(
+                "  each kept under {:.1} GB, least recently used first ($QMULGEN_CACHE_MAX_GB)\n",
+                *bytes as f64 / 1e9
+            )),
+            Err(e) => s.push_str(&format!("  INVALID: {e}\n")),
+        }
         for (name, path, bytes) in &self.caches {
             s.push_str(&format!(
                 "  {:<12} {} ({:.1} MB)\n",
@@ -134,6 +143,7 @@ pub fn run() -> Report {
             },
         ],
         caches,
+        cache_limit: tools::cache_limit(),
         cache_root: root,
         cache_reason,
     }

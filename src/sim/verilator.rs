@@ -278,7 +278,8 @@ const BUILD_FLAGS: &[&str] = &[
     "CFG_CXXFLAGS_PCH_I=-include",
 ];
 
-/// The model cache: `verilator-models` in the cache folder of [`crate::tools`].
+/// The model cache: `verilator-models` in the cache folder of [`crate::tools`], kept under
+/// [`tools::cache_limit`] (least recently used models go first).
 pub fn cache_root() -> PathBuf {
     tools::cache_dir("verilator-models")
 }
@@ -302,6 +303,7 @@ impl Model {
         let dir = cache_root().join(format!("{name}-{}", &key[..16]));
         let exe = dir.join(format!("V{name}"));
         if exe.is_file() {
+            tools::touch(&dir);
             return Ok(Model {
                 manifest: generated.manifest.clone(),
                 exe,
@@ -354,6 +356,8 @@ impl Model {
                 exe.display()
             ));
         }
+        // The least recently used models go when the folder passes its limit (never this one).
+        tools::trim_cache_after_write(&dir);
         Ok(Model {
             manifest: generated.manifest.clone(),
             exe,

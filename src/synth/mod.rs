@@ -12,6 +12,7 @@ pub use netlist::{nets, Bit, Cell, Netlist, NetlistStats, Pin};
 use crate::emit::{sha256_hex, Generated};
 use crate::tools;
 use askama::Template;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -209,7 +210,7 @@ pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
     if let Some(r) = cache.stored_result() {
         return Ok((SynthResult { seconds: 0.0, ..r }, true));
     }
-    if let Ok(netlist) = Netlist::load(&cache.netlist, src.top) {
+    if let Ok(netlist) = cache.stored_netlist(src.top) {
         return Ok((cache.result_of(&netlist, src, yosys, 0.0), true));
     }
     Ok((cache.synthesize(yosys, src)?.0, false))
@@ -220,7 +221,7 @@ pub fn synthesize_source(yosys: &Yosys, src: &Source) -> Synthesized {
 pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthResult), String> {
     let src = Source::from(g);
     let cache = CacheEntry::of(yosys, &src);
-    if let Ok(netlist) = Netlist::load(&cache.netlist, src.top) {
+    if let Ok(netlist) = cache.stored_netlist(src.top) {
         let result = match cache.stored_result() {
             Some(r) => SynthResult { seconds: 0.0, ..r },
             None => cache.result_of(&netlist, &src, yosys, 0.0),
@@ -231,10 +232,12 @@ pub fn mapped_netlist(yosys: &Yosys, g: &Generated) -> Result<(Netlist, SynthRes
     Ok((netlist, result))
 }
 
-/// One source's script and cache files: the mapped netlist (Yosys JSON), keyed by the hash of
-/// the Verilog, the script and the Yosys version, and the result read from it, keyed also by
-/// the statistics code, so that a change to how LUTs and depth are counted is never answered
-/// from an older result.
+/// One source's script and cache files: the mapped netlist (Yosys JSON, gzipped: a 16-lane
+/// dot's is 22 MB as text, 1.8 MB compressed), keyed by the hash of the Verilog, the script
+/// and the Yosys version, and the result read from it, keyed also by the statistics code, so
+/// that a change to how LUTs and depth are counted is never answered from an older result.
+/// Every hit marks its file used, and every write trims the cache folder to
+/// [`tools::cache_limit`], least recently used first.
 struct CacheEntry {
     script: String,
     result: PathBuf,
@@ -253,14 +256,29 @@ impl CacheEntry {
         CacheEntry {
             script,
             result: cache_root().join(format!("{stem}-s{}.json", &stats_key[..8])),
-            netlist: cache_root().join(format!("{stem}.netlist.json")),
+            netlist: cache_root().join(format!("{stem}.netlist.json.gz")),
         }
     }
 
     /// The result stored for this netlist and statistics code, if any.
     fn stored_result(&self) -> Option<SynthResult> {
         let text = std::fs::read_to_string(&self.result).ok()?;
-        serde_json::from_str(&text).ok()
+        let result = serde_json::from_str(&text).ok()?;
+        tools::touch(&self.result);
+        Some(result)
+    }
+
+    /// The netlist stored for this source, if any.
+    fn stored_netlist(&self, top: &str) -> Result<Netlist, String> {
+        let path = &self.netlist;
+        let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(file)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let netlist = Netlist::parse(&text, top).map_err(|e| format!("{}: {e}", path.display()))?;
+        tools::touch(path);
+        Ok(netlist)
     }
 
     /// The result of a netlist (Yosys took `seconds`), stored in the cache (an optimisation:
@@ -289,9 +307,16 @@ impl CacheEntry {
     /// its netlist only makes `mapped_netlist` synthesise again).
     fn synthesize(&self, yosys: &Yosys, src: &Source) -> Result<(SynthResult, Netlist), String> {
         let (netlist, netlist_json, seconds) = run_yosys(yosys, src, &self.script)?;
-        let _ = std::fs::create_dir_all(cache_root())
-            .and_then(|_| crate::emit::write_file_atomically(&self.netlist, &netlist_json));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = gz
+            .write_all(netlist_json.as_bytes())
+            .and_then(|_| gz.finish())
+            .and_then(|bytes| {
+                std::fs::create_dir_all(cache_root())?;
+                crate::emit::write_file_atomically(&self.netlist, bytes)
+            });
         let result = self.result_of(&netlist, src, yosys, seconds);
+        tools::trim_cache_after_write(&self.netlist);
         Ok((result, netlist))
     }
 }

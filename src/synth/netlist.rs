@@ -2,7 +2,6 @@
 //! connections. Counts cells by kind and finds the longest combinational path.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 /// One bit of a connection: a net or a constant (Yosys writes `x`/`z` as strings too; they
 /// read as 0).
@@ -126,13 +125,6 @@ fn is_lut(kind: &str) -> bool {
 }
 
 impl Netlist {
-    /// Read `module` from a Yosys JSON netlist file.
-    pub fn load(path: &Path, module: &str) -> Result<Netlist, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Netlist::parse(&text, module).map_err(|e| format!("{}: {e}", path.display()))
-    }
-
     pub fn parse(text: &str, module: &str) -> Result<Netlist, String> {
         let json: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not a Yosys JSON netlist: {e}"))?;
