@@ -567,7 +567,9 @@ struct UnitArgs {
     /// How each operand's leading-one position and fraction are found (mitchell, adam):
     /// a leading-one detector then a right or a left shift, a normaliser, or a priority
     /// encoder then a right shift; default: the smallest at (width, frac-bits), as measured
-    #[arg(long = "operands", value_parser = ["lod-right", "lod-left", "normalize", "priority-right"])]
+    #[arg(long = "operands", value_parser = clap::builder::PossibleValuesParser::new(
+        units::adam::OperandStructure::ALL.map(|o| o.name())
+    ))]
     operand_structure: Option<String>,
     /// Number of lanes N (dot; dnn and dnn-faults: the dot the MACs run on, default 16)
     #[arg(long)]

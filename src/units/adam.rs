@@ -20,7 +20,7 @@ use crate::base::{
 };
 use crate::units::tmr::SITE_BITS;
 use crate::units::{Family, Unit};
-use qmulgen_rtl::adam::OperandStructure;
+pub use qmulgen_rtl::adam::OperandStructure;
 use serde::Deserialize;
 
 const WIDTH_PARAMS: [ParamInfo; 6] = [
