@@ -9,6 +9,7 @@
 mod common;
 use common::{spec, verify, verify_default};
 use qmulgen::sim::{splitmix64, Corners, Exhaustive, VectorSource};
+use qmulgen::units::adam::OperandStructure;
 
 /// t = n-1 and smaller fraction widths per n (n = 12: two, each 2^24 pairs).
 const GRID: [(u32, &[u32]); 3] = [(4, &[3, 2, 1]), (8, &[7, 5, 3]), (12, &[11, 5])];
@@ -74,11 +75,9 @@ fn n16_random() {
 /// its smallest width, n = 4.
 #[test]
 fn every_operand_structure_exhaustive() {
-    let mut configs: Vec<(&str, u32, u32)> =
-        ["lod-right", "lod-left", "normalize", "priority-right"]
-            .into_iter()
-            .map(|o| (o, 9, 5))
-            .collect();
+    let mut configs: Vec<(&str, u32, u32)> = (OperandStructure::ALL.iter())
+        .map(|o| (o.name(), 9, 5))
+        .collect();
     configs.push(("normalize", 4, 3));
     for (operands, n, t) in configs {
         for (family, signed) in [("mitchell", false), ("adam", true)] {

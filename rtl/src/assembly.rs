@@ -249,6 +249,15 @@ impl Assembly {
         });
     }
 
+    /// A local `name` of `width` bits: `bits` (low first) from bit 0, zeros above them.
+    pub fn zero_padded(&mut self, name: &str, width: usize, bits: impl IntoIterator<Item = Expr>) {
+        self.wire(name, width, AtomKind::LocalSignal);
+        self.assign(name, lit(width, 0));
+        for (j, b) in bits.into_iter().enumerate() {
+            self.assign_slice(name, j, 1, b);
+        }
+    }
+
     /// `if (test) lhs = rhs;` after the assignments before it.
     pub fn when(&mut self, test: Expr, lhs: &str, rhs: Expr) {
         self.code.push(VerilogStatement::If(VerilogConditional {

@@ -616,12 +616,7 @@ impl Heap {
             format!("{node}_sum"),
         );
         for (name, row, low) in [(&xs, x, cin), (&ps, p, lit(1, 0))] {
-            m.wire(name, 5, AtomKind::LocalSignal);
-            m.assign(name, lit(5, 0));
-            m.assign_slice(name, 0, 1, low);
-            for (j, b) in row.into_iter().enumerate() {
-                m.assign_slice(name, j + 1, 1, b);
-            }
+            m.zero_padded(name, 5, std::iter::once(low).chain(row));
         }
         m.wire(&sum, 5, AtomKind::LocalSignal);
         let y = op(sig(&ps), VerilogOp::BitXor, sig(&xs));
@@ -777,25 +772,16 @@ pub fn render(
                 .iter()
                 .map(|row| row.iter().map(|b| bit(&value, b)).collect())
                 .collect();
+            // Outputs at or above the heap's width (the top carry) wrap away.
+            let bits = comp.outputs.iter().flatten().count();
             let outs: Vec<Expr> = match comp.kind {
                 Kind::Counter { .. } => heap.counter_cell(m, &ins[0], &ins[1]),
-                Kind::Chain => {
-                    let bits = comp.outputs.iter().flatten().count();
-                    heap.chain_counter(m, &node, &ins, bits)
-                }
+                Kind::Chain => heap.chain_counter(m, &node, &ins, bits),
                 Kind::Adder { .. } => {
-                    // The carry out of the heap's top column wraps away.
-                    let bits = comp.outputs.iter().flatten().count();
-                    let rows: Vec<String> = ins
-                        .iter()
-                        .enumerate()
+                    let rows: Vec<String> = (ins.iter().enumerate())
                         .map(|(r, row)| {
                             let name = format!("{node}_row{r}");
-                            m.wire(&name, bits, AtomKind::LocalSignal);
-                            m.assign(&name, lit(bits, 0));
-                            for (j, b) in row.iter().enumerate() {
-                                m.assign_slice(&name, j, 1, b.clone());
-                            }
+                            m.zero_padded(&name, bits, row.iter().cloned());
                             name
                         })
                         .collect();
