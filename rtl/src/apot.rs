@@ -335,13 +335,12 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
 }
 
 /// The lane's terms as rows of a dot's heap (operands `w`, `x`): term t is x << shift(idx_t),
-/// placed by its index field (each bit picks its x bit), negated with the weight's sign as
-/// (−1)^s_t · row with s_t = s & (idx_t != 0): the bits XOR s where the term is active, s_t at
-/// the row's low column and −s_t past its high one. PoT is one term over j.
+/// placed by its index field (each bit picks its x bit), all terms negated with the weight's
+/// sign by [`crate::heap::Heap::add_signed_rows`] (an inactive term is a zero row). PoT is one
+/// term over j.
 pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::LaneRows {
-    use crate::assembly::lit;
     use crate::heap::{op, shifted_bit, Heap, LaneSignals};
-    use rust_hdl::prelude::ast::VerilogOp::{BitAnd, BitXor, Ne};
+    use rust_hdl::prelude::ast::VerilogOp::BitXor;
     let a = act_bits as usize;
     // Per term: (field offset, field width, shift for index 1, 2, ...).
     let terms: Vec<(usize, usize, Vec<usize>)> = if additive {
@@ -367,7 +366,7 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         vec![(0, mag_bits as usize, (1..=emax).map(|j| emax - j).collect())]
     };
     // A term's bit reads its index, the x bits of its shifts and the sign: one LUT6 if that
-    // is at most six inputs (APoT's terms), else a mux tree and the sign and gating after it.
+    // is at most six inputs (APoT's terms), else a mux tree and the sign after it.
     let (field_bits, choices) = terms
         .iter()
         .map(|t| (t.1, t.2.len()))
@@ -380,10 +379,8 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
     let add = move |heap: &mut Heap, _: &mut crate::assembly::Assembly, lane: &LaneSignals| {
         let (w, x) = (&lane.operands[0], &lane.operands[1]);
         let sign = w.bit(mag_bits as usize);
-        for (offset, width, shifts) in &terms {
-            let field = w.range(*offset, *width);
+        let rows = terms.iter().map(|(offset, width, shifts)| {
             let select = w.bits(*offset, *width);
-            let active = op(field.clone(), Ne, lit(*width, 0));
             let choices: Vec<(u64, usize)> = shifts
                 .iter()
                 .enumerate()
@@ -394,11 +391,12 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
             let row = (low..high)
                 .map(|c| {
                     let term = shifted_bit(&x.bits(0, a), c, &select, &choices);
-                    op(active.clone(), BitAnd, op(term, BitXor, sign.clone()))
+                    op(term, BitXor, sign.clone())
                 })
                 .collect::<Vec<_>>();
-            heap.add_signed_row(low, row, op(active.clone(), BitAnd, sign.clone()));
-        }
+            (low, row)
+        });
+        heap.add_signed_rows(sign.clone(), rows.collect());
     };
     crate::heap::LaneRows {
         registered: Vec::new(),

@@ -249,12 +249,21 @@ impl Assembly {
         });
     }
 
+    /// Bit `j` of `lhs`, a signal of `width` bits (a 1-bit signal is assigned whole: Verilog
+    /// has no bit select of a scalar).
+    pub fn assign_bit(&mut self, lhs: &str, width: usize, j: usize, rhs: Expr) {
+        match width {
+            1 => self.assign(lhs, rhs),
+            _ => self.assign_slice(lhs, j, 1, rhs),
+        }
+    }
+
     /// A local `name` of `width` bits: `bits` (low first) from bit 0, zeros above them.
     pub fn zero_padded(&mut self, name: &str, width: usize, bits: impl IntoIterator<Item = Expr>) {
         self.wire(name, width, AtomKind::LocalSignal);
         self.assign(name, lit(width, 0));
         for (j, b) in bits.into_iter().enumerate() {
-            self.assign_slice(name, j, 1, b);
+            self.assign_bit(name, width, j, b);
         }
     }
 

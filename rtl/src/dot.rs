@@ -275,10 +275,7 @@ fn block_assembly(
             m.wire(&d, *width, AtomKind::LocalSignal);
             let h = cells.as_mut().expect("a heap lane");
             for (j, b) in f(h, &mut m, raw).into_iter().enumerate() {
-                match width {
-                    1 => m.assign(&d, b),
-                    _ => m.assign_slice(&d, j, 1, b),
-                }
+                m.assign_bit(&d, *width, j, b);
             }
             m.register(&format!("{d}_r"), *width, sig(&d), &ce);
         }

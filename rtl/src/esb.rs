@@ -332,7 +332,7 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
 pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
     use crate::assembly::{lit, Expr};
     use crate::heap::{bit_of, op, shifted_bit, Heap, LaneSignals, Operand};
-    use rust_hdl::prelude::ast::VerilogOp::{BitAnd, BitXor, Ne};
+    use rust_hdl::prelude::ast::VerilogOp::{BitXor, Ne};
     use std::sync::Arc;
     let a = act_bits as usize;
     let (k, e, sign_bit) = match format {
@@ -454,22 +454,18 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
             .map(|c| bit_of(&lane.registered[0], len, c))
             .collect();
         let factors = |s: &Option<_>, b: _| s.iter().cloned().chain([b]).collect::<Vec<_>>();
-        for column in 0..len + sig.len() - 1 {
+        // Row i is sig_i·(X ^ s) at column i; its correction for s = 1 (see
+        // `Heap::add_signed_rows`) is +sig_i·s at column i and −sig_i·s at i + len.
+        for column in 0..len + sig.len() {
             let rows = (0..sig.len()).filter(|&i| column >= i && column - i < len);
-            let mut products: Vec<_> = rows
+            let mut positive: Vec<_> = rows
                 .map(|i| factors(&sig[i], shifted[column - i].clone()))
                 .collect();
-            if let Some(s) = sig.get(column) {
-                products.push(factors(s, sign.clone()));
-            }
-            heap.add_products(m, column, products);
-        }
-        for (i, s) in sig.iter().enumerate() {
-            let signed_row = factors(s, sign.clone()).into_iter();
-            let s_i = signed_row
-                .reduce(|p, q| op(p, BitAnd, q))
-                .expect("the sign");
-            heap.subtract(i + len, s_i);
+            positive.extend(sig.get(column).map(|s| factors(s, sign.clone())));
+            let negative = (column.checked_sub(len))
+                .and_then(|i| sig.get(i))
+                .map(|s| factors(s, sign.clone()));
+            heap.add_products(m, column, positive, negative.into_iter().collect());
         }
     };
     crate::heap::LaneRows {

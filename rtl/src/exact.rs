@@ -309,24 +309,24 @@ fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
 
 /// The lane's partial products as bits of a dot's heap (operands `a`, `b`): a_i & b_j at
 /// column i + j, packed per column into tables of at most six inputs; the products with one
-/// operand's sign bit are negative (Baugh-Wooley: −v = ~v + 1, the ones in the heap's constant).
+/// operand's sign bit are negative (Baugh-Wooley: −p = ~p + 1, the ones in the heap's
+/// constant), counted in the same tables as their column's positive ones.
 pub fn heap_rows(a_bits: u32, b_bits: u32, signed: Signedness) -> crate::heap::LaneRows {
-    use crate::heap::{op, Heap, LaneSignals};
-    use rust_hdl::prelude::ast::VerilogOp::BitAnd;
+    use crate::heap::{Heap, LaneSignals};
     let (na, nb) = (a_bits as usize, b_bits as usize);
     let add = move |heap: &mut Heap, m: &mut crate::assembly::Assembly, lane: &LaneSignals| {
         let (a, b) = (&lane.operands[0], &lane.operands[1]);
         for column in 0..na + nb - 1 {
-            let mut positive = Vec::new();
+            let (mut positive, mut negative) = (Vec::new(), Vec::new());
             for i in (0..na).filter(|&i| column >= i && column - i < nb) {
                 let j = column - i;
-                if (signed.a && i == na - 1) != (signed.b && j == nb - 1) {
-                    heap.subtract(column, op(a.bit(i), BitAnd, b.bit(j)));
-                } else {
-                    positive.push(vec![a.bit(i), b.bit(j)]);
+                let product = vec![a.bit(i), b.bit(j)];
+                match (signed.a && i == na - 1) != (signed.b && j == nb - 1) {
+                    true => negative.push(product),
+                    false => positive.push(product),
                 }
             }
-            heap.add_products(m, column, positive);
+            heap.add_products(m, column, positive, negative);
         }
     };
     crate::heap::LaneRows {

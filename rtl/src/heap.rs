@@ -5,7 +5,7 @@
 //! Lanes put their partial products here instead of into adders of their own: signs are folded
 //! in as inverted bits plus one constant for the whole heap (two's complement: -v = ~v + 1),
 //! so no row is ever sign-extended. Nothing here knows a family; a lane hands over bits
-//! ([`Heap::add`], [`Heap::subtract`], [`Heap::add_signed_row`]).
+//! ([`Heap::add`], [`Heap::subtract`], [`Heap::add_signed_rows`]).
 //!
 //! Which compressor goes where (the cost model, after FloPoCo's greedy compressor choice):
 //! - a compressor's cost is its LUTs and its worth the bits it removes. A (6:3) or (1,5:3)
@@ -26,7 +26,7 @@
 use crate::assembly::{bin, lit, not, sig, slice, Assembly, Expr, Instance, Wire};
 use crate::timing::{adder_ns, LUT_NS};
 use crate::AnyBlock;
-use rust_hdl::prelude::ast::VerilogOp;
+use rust_hdl::prelude::ast::{VerilogOp, VerilogOpUnary};
 use rust_hdl::prelude::*;
 
 /// Column height at or below which two-row adders take over from counters.
@@ -91,27 +91,62 @@ impl Heap {
         }
     }
 
-    /// (−1)^sign · Σ_j row[j]·2^(low+j), the row given as its bits already XORed with the
-    /// sign (`row[j] ^ sign`): Σ (r_j ^ s)·2^(low+j) is R for s = 0 and 2^high − 2^low − R for
-    /// s = 1, so −R = that + s·2^low − s·2^high (high = low + row length).
-    pub fn add_signed_row(&mut self, low: usize, xored_row: Vec<Expr>, sign: Expr) {
-        let high = low + xored_row.len();
-        for (j, bit) in xored_row.into_iter().enumerate() {
-            self.add(low + j, bit);
+    /// (−1)^sign · Σ_r R_r·2^low_r, rows sharing one sign, each given as (low, its bits already
+    /// XORed with the sign: `row[j] ^ sign`). Σ_j (r_j ^ s)·2^(low+j) is R for s = 0 and
+    /// 2^high − 2^low − R for s = 1 (high = low + row length), so −R = that + s·2^low −
+    /// s·2^high. The rows' corrections add up to s·(L − H), L = Σ_r 2^low_r and H = Σ_r
+    /// 2^high_r: a bit s per one of L and ~s (see [`Heap::subtract`]) per one of H, none where
+    /// both have a one (a row ending where another starts). Binary, not a signed-digit form
+    /// with fewer digits: that would put bits in columns past the rows and more of them ~s.
+    /// An all-zero row (an inactive term) needs no gating: with s = 1 its bits add 2^high −
+    /// 2^low, which its correction cancels.
+    pub fn add_signed_rows(&mut self, sign: Expr, rows: Vec<(usize, Vec<Expr>)>) {
+        let (mut lows, mut highs) = (0u128, 0u128);
+        for (low, xored_row) in rows {
+            let high = low + xored_row.len();
+            for (j, bit) in xored_row.into_iter().enumerate() {
+                self.add(low + j, bit);
+            }
+            for (sum, column) in [(&mut lows, low), (&mut highs, high)] {
+                if column < self.width {
+                    *sum += 1 << column;
+                }
+            }
         }
-        self.add(low, sign.clone());
-        self.subtract(high, sign);
+        let both = lows & highs;
+        for column in 0..=self.width {
+            if (lows & !both) >> column & 1 == 1 {
+                self.add(column, sign.clone());
+            }
+            if (highs & !both) >> column & 1 == 1 {
+                self.subtract(column, sign.clone());
+            }
+        }
     }
 
-    /// Adds Σ products·2^column, each product an AND of factors: packed into groups whose
-    /// factors number at most six, each group one table per bit of its count (a LUT6 that
-    /// makes its AND terms and counts them at once); a product alone stays a bit of the heap.
-    pub fn add_products(&mut self, m: &mut Assembly, column: usize, products: Vec<Vec<Expr>>) {
+    /// Adds (Σ positive − Σ negative)·2^column, each product an AND of factors: packed into
+    /// groups whose factors number at most six, each group one table per bit of its count (a
+    /// LUT6 that makes its AND terms and counts them at once); a product alone stays a bit of
+    /// the heap. A negative product counts as its NAND, its −1 going into the constant
+    /// (−p = (1 − p) − 1), so it shares a table with the column's positive ones.
+    pub fn add_products(
+        &mut self,
+        m: &mut Assembly,
+        column: usize,
+        positive: Vec<Vec<Expr>>,
+        negative: Vec<Vec<Expr>>,
+    ) {
+        if column >= self.width {
+            return;
+        }
+        self.add_constant(-((negative.len() as i128) << column));
         // Factors are compared by their printed form, computed once each.
         let key = |e: &Expr| format!("{e:?}");
-        // (distinct factors with their keys, products as indices into them)
+        // (distinct factors with their keys, products as (is negative, indices into them))
         let mut groups: Vec<Group> = Vec::new();
-        for product in products {
+        let products = (positive.into_iter().map(|p| (false, p)))
+            .chain(negative.into_iter().map(|p| (true, p)));
+        for (negated, product) in products {
             let keyed: Vec<(String, Expr)> = product.into_iter().map(|f| (key(&f), f)).collect();
             let fits = |factors: &Vec<(String, Expr)>| {
                 let new = keyed
@@ -134,24 +169,22 @@ impl Heap {
                 };
                 term.push(at);
             }
-            terms.push(term);
+            terms.push((negated, term));
         }
         for (factors, terms) in groups {
             let factors: Vec<Expr> = factors.into_iter().map(|(_, f)| f).collect();
-            if terms.len() == 1 {
-                let and = terms[0].iter().map(|&i| factors[i].clone());
-                self.add(
-                    column,
-                    and.reduce(|a, b| op(a, VerilogOp::BitAnd, b))
-                        .unwrap_or(lit(1, 1)),
-                );
+            if let [(negated, term)] = &terms[..] {
+                let and = (term.iter().map(|&i| factors[i].clone()))
+                    .reduce(|a, b| op(a, VerilogOp::BitAnd, b))
+                    .unwrap_or(lit(1, 1));
+                self.add(column, if *negated { not(and) } else { and });
                 continue;
             }
+            let bits = usize::BITS as usize - terms.len().leading_zeros() as usize;
             let count = move |index: u32| {
                 let on = |t: &Vec<usize>| t.iter().all(|&i| index >> i & 1 == 1);
-                terms.iter().filter(|t| on(t)).count() as u32
+                terms.iter().filter(|(n, t)| on(t) != *n).count() as u32
             };
-            let bits = 32 - (count((1 << factors.len()) - 1)).leading_zeros() as usize;
             for k in 0..bits {
                 let table = self.lut(m, &factors, |i| count(i) >> k & 1 == 1);
                 self.add(column + k, table);
@@ -176,8 +209,8 @@ impl Heap {
 }
 
 /// Products sharing at most six factors: (the factors with their printed keys, each product as
-/// indices into them).
-type Group = (Vec<(String, Expr)>, Vec<Vec<usize>>);
+/// (whether it is negative, indices into them)).
+type Group = (Vec<(String, Expr)>, Vec<(bool, Vec<usize>)>);
 
 /// A bit of the plan: an input of the heap or an output of a compressor.
 pub type BitId = usize;
@@ -493,28 +526,23 @@ impl Heap {
         m.children.push((instance.clone(), AnyBlock::new(block)));
         let (i, o) = (format!("{instance}$i"), format!("{instance}$o"));
         for (j, e) in inputs.iter().enumerate() {
-            match inputs.len() {
-                1 => m.assign(&i, e.clone()),
-                _ => m.assign_slice(&i, j, 1, e.clone()),
-            }
+            m.assign_bit(&i, inputs.len(), j, e.clone());
         }
-        (0..outputs)
-            .map(|j| {
-                if outputs == 1 {
-                    sig(&o)
-                } else {
-                    slice(&o, j, 1)
-                }
-            })
-            .collect()
+        (0..outputs).map(|j| bit_of(&o, outputs, j)).collect()
     }
 
     /// A function of at most six bits as one LUT: a cell whose output is `truth[i]`, the
     /// truth table a constant holding f(i) at bit i (input 0 the index's least significant bit).
+    /// An inverted input (`~e`) is read as `e`, the table inverting it (an inverter before a
+    /// kept cell would be a LUT of its own).
     pub fn lut(&mut self, m: &mut Assembly, inputs: &[Expr], f: impl Fn(u32) -> bool) -> Expr {
         let k = inputs.len();
         assert!((1..=6).contains(&k), "a LUT of {k} inputs");
-        let table: u64 = (0..1u32 << k).filter(|&i| f(i)).map(|i| 1u64 << i).sum();
+        let (inputs, inverted) = uninverted(inputs);
+        let table: u64 = (0..1u32 << k)
+            .filter(|&i| f(i ^ inverted as u32))
+            .map(|i| 1u64 << i)
+            .sum();
         let module = || {
             let mut c = Assembly::default();
             c.wire("i", k, AtomKind::InputParameter);
@@ -533,25 +561,33 @@ impl Heap {
             c
         };
         let key = format!("lut{k}_{table:x}");
-        self.cell(m, key, module, inputs, 1).remove(0)
+        self.cell(m, key, module, &inputs, 1).remove(0)
     }
 
-    /// A counter cell: `low` bits of weight 1 and `high` of weight 2 into 3 bits.
+    /// A counter cell: `low` bits of weight 1 and `high` of weight 2 into 3 bits (inverted
+    /// inputs read uninverted, as in [`Heap::lut`]).
     fn counter_cell(&mut self, m: &mut Assembly, low: &[Expr], high: &[Expr]) -> Vec<Expr> {
         let (nl, nh) = (low.len(), high.len());
+        let all: Vec<Expr> = low.iter().chain(high).cloned().collect();
+        let (inputs, inverted) = uninverted(&all);
         let module = || {
             let mut c = Assembly::default();
             c.wire("i", nl + nh, AtomKind::InputParameter);
             c.wire("o", 3, AtomKind::OutputParameter);
-            let bits: Vec<Expr> = (0..nl + nh).map(|j| slice("i", j, 1)).collect();
+            let bits: Vec<Expr> = (0..nl + nh)
+                .map(|j| match inverted >> j & 1 {
+                    1 => not(slice("i", j, 1)),
+                    _ => slice("i", j, 1),
+                })
+                .collect();
             c.assign("o", lit(3, 0));
             for (j, e) in counter(&bits[..nl], &bits[nl..]).into_iter().enumerate() {
                 c.assign_slice("o", j, 1, e);
             }
             c
         };
-        let inputs: Vec<Expr> = low.iter().chain(high).cloned().collect();
-        self.cell(m, format!("counter_{nh}_{nl}"), module, &inputs, 3)
+        let key = format!("counter_{nh}_{nl}_{inverted:x}");
+        self.cell(m, key, module, &inputs, 3)
     }
 
     /// A (1,3,5:4) chain counter named `node`: its positions' LUTs (cells), then
@@ -630,6 +666,26 @@ impl Heap {
         m.assign(node, slice(&sum, 1, bits));
         (0..bits).map(|j| bit_of(node, bits, j)).collect()
     }
+}
+
+/// Whether `e` is `~e'`.
+fn inverted(e: &Expr) -> bool {
+    matches!(e, Expr::Unary(VerilogOpUnary::Not, _))
+}
+
+/// `inputs` with each `~e` replaced by `e`, and the mask of those replaced (bit j: input j).
+fn uninverted(inputs: &[Expr]) -> (Vec<Expr>, u64) {
+    let mut mask = 0;
+    let plain = (inputs.iter().enumerate())
+        .map(|(j, e)| match e {
+            Expr::Unary(VerilogOpUnary::Not, inner) => {
+                mask |= 1 << j;
+                (**inner).clone()
+            }
+            other => other.clone(),
+        })
+        .collect();
+    (plain, mask)
 }
 
 /// The logic a compressor is made of, over any carrier: Verilog expressions to print, or
@@ -767,11 +823,26 @@ pub fn render(
         }
         for (k, comp) in st.compressors.iter().enumerate() {
             let node = format!("{prefix}_s{s}_c{k}");
-            let ins: Vec<Vec<Expr>> = comp
+            let mut ins: Vec<Vec<Expr>> = comp
                 .inputs
                 .iter()
                 .map(|row| row.iter().map(|b| bit(&value, b)).collect())
                 .collect();
+            // Inverted bits go where only LUTs read them (their tables invert for free), plain
+            // ones where the carry chain's DI does: a chain's x and cin slots are last in their
+            // columns, an adder's DI is its first row.
+            match comp.kind {
+                Kind::Chain => ins.iter_mut().for_each(|c| c.sort_by_key(|e| !inverted(e))),
+                Kind::Adder { .. } => {
+                    for c in 0..ins[0].len() {
+                        if inverted(&ins[0][c]) && !inverted(&ins[1][c]) {
+                            let (first, second) = ins.split_at_mut(1);
+                            std::mem::swap(&mut first[0][c], &mut second[0][c]);
+                        }
+                    }
+                }
+                Kind::Counter { .. } => {}
+            }
             // Outputs at or above the heap's width (the top carry) wrap away.
             let bits = comp.outputs.iter().flatten().count();
             let outs: Vec<Expr> = match comp.kind {
@@ -824,13 +895,24 @@ fn register_live(
     for (r, chunk) in live.chunks(64).enumerate() {
         let d = format!("{name}_d{r}");
         m.wire(&d, chunk.len(), AtomKind::LocalSignal);
-        for (j, &id) in chunk.iter().enumerate() {
-            let e = value[id].clone().expect("live");
-            m.assign_slice(&d, j, 1, e);
+        // An inverted bit is registered uninverted and read inverted: the inversion moves on
+        // into the LUT that reads it instead of costing one before the register.
+        let (plain, inverted) = uninverted(
+            &chunk
+                .iter()
+                .map(|&id| value[id].clone().expect("live"))
+                .collect::<Vec<_>>(),
+        );
+        for (j, e) in plain.into_iter().enumerate() {
+            m.assign_bit(&d, chunk.len(), j, e);
         }
         let q = m.register(&format!("{name}_r{r}"), chunk.len(), sig(&d), ce);
         for (j, &id) in chunk.iter().enumerate() {
-            value[id] = Some(slice(&q, j, 1));
+            let bit = bit_of(&q, chunk.len(), j);
+            value[id] = Some(match inverted >> j & 1 {
+                1 => not(bit),
+                _ => bit,
+            });
         }
     }
 }
