@@ -48,7 +48,8 @@ fn every_lane_family_in_random_streams_with_gaps_last_and_resets() {
         "{lanes: 4, lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}, sum: tree}",
         "{lanes: 5, lane: {family: esb, exp_bits: 3, frac_bits: 2, act_bits: 5}, sum: heap, target_mhz: 700}",
         "{lanes: 6, lane: {family: apot, mag_bits: 5, act_bits: 6}, sum: heap, target_mhz: 775}",
-        "{lanes: 3, lane: {family: pot, mag_bits: 3, act_bits: 8}, sum: heap}",
+        // Registers one bit past a multiple of 64 after its first stage (a 1-bit register).
+        "{lanes: 4, lane: {family: pot, mag_bits: 3, act_bits: 8}, sum: heap, target_mhz: 400}",
         "{lanes: 4, lane: {family: exact, width: 6, signed: true}, sum: tree}",
     ] {
         let mut stimulus = DotStimulus::random(40_000, 3);

@@ -405,8 +405,8 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         ns,
         // A term's bit is a LUT of six inputs (index, three x bits, sign) that no table can
         // share with another term; the chain counters repay it from 8 APoT lanes on (B4 a8 at
-        // 400 MHz, heap/tree LUTs: N = 4 229/212, N = 8 393/412, N = 16 767/812), never for
-        // PoT's single term (N = 16 722/685).
+        // 400 MHz, heap/tree LUTs: N = 4 213/212, N = 8 364/412, N = 16 710/812), never for
+        // PoT's single term (N = 16 694/685).
         smaller: match additive {
             true => crate::heap::Smaller::FromLanes(8),
             false => crate::heap::Smaller::Never,

@@ -475,8 +475,8 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
         ns: crate::timing::LUT_NS,
         // With k < 2 a column's products do not fill a table. With e = 3 the shift of x picks
         // among 7 bits, several LUTs per bit of X, which the heap repays from 8 lanes on
-        // (e3k2 a8 at 400 MHz, heap/tree LUTs: N = 4 373/360, N = 8 708/708, N = 16
-        // 1367/1405); wider e is not measured.
+        // (e3k2 a8 at 400 MHz, heap/tree LUTs: N = 4 366/360, N = 8 686/708, N = 16
+        // 1332/1405); wider e is not measured.
         smaller: match (e, k >= 2 && !linear) {
             (..=2, true) => crate::heap::Smaller::WhenTheTreeSplitsTheLane { from_lanes: 1 },
             (3, true) => crate::heap::Smaller::WhenTheTreeSplitsTheLane { from_lanes: 8 },

@@ -591,8 +591,12 @@ impl Heap {
     }
 
     /// A (1,3,5:4) chain counter named `node`: its positions' LUTs (cells), then
-    /// `X + (P ^ X)`, which synthesis maps to one carry chain with S = P (the XORs with X
-    /// cancel) and DI = X: three LUTs. `bits` of the 4 outputs are kept (the rest wrap).
+    /// X + (P ^ X), which synthesis maps to one carry chain with S = P (the XORs with X
+    /// cancel) and DI = X: three LUTs. Written `X - ~(P ^ X)` (the same bits above the cin
+    /// position, see below): a sum's operands may be swapped by Yosys, and with P ^ X first
+    /// its DI needs a LUT per position (one more on the path: heaps planned for 300 MHz came
+    /// out at 276); a difference keeps X first. `bits` of the 4 outputs are kept (the rest
+    /// wrap).
     fn chain_counter(
         &mut self,
         m: &mut Assembly,
@@ -644,7 +648,8 @@ impl Heap {
         // cin enters as a fourth, lowest position of both operands (X holds cin there, P a 0,
         // so P ^ X holds it too): its S = cin ^ cin = 0 and its DI = cin make the carry into
         // position 0. A third operand would be a `$macc`, which Yosys maps with P ^ X as DI:
-        // a LUT more on the path.
+        // a LUT more on the path. X − ~Y = X + Y + 1 (mod 2^5): the +1 (the chain's carry-in)
+        // lands on that position's even cin + cin and changes only its bit 0, unused.
         let cin = slot(4).unwrap_or_else(|| lit(1, 0));
         let (xs, ps, sum) = (
             format!("{node}_x"),
@@ -656,7 +661,7 @@ impl Heap {
         }
         m.wire(&sum, 5, AtomKind::LocalSignal);
         let y = op(sig(&ps), VerilogOp::BitXor, sig(&xs));
-        m.assign(&sum, bin(sig(&xs), VerilogOp::Add, y));
+        m.assign(&sum, bin(sig(&xs), VerilogOp::Sub, not(y)));
         // The sum's bit 0 (and bits past the heap's width) are not outputs: read here under
         // Verilator's `*unused*` naming convention.
         let unused = format!("{node}_unused");
@@ -815,8 +820,14 @@ pub fn render(
     }
     for (s, st) in plan.stages.iter().enumerate() {
         if st.registered {
+            // Constant bits (the constant's ones not yet compressed) need no register.
             let live: Vec<BitId> = (0..plan.bit_count)
-                .filter(|&id| value[id].is_some() && read_at[id] >= s)
+                .filter(|&id| read_at[id] >= s)
+                .filter(|&id| {
+                    value[id]
+                        .as_ref()
+                        .is_some_and(|e| !matches!(e, Expr::Literal(_)))
+                })
                 .collect();
             register_live(m, &mut value, &live, &format!("{prefix}_s{s}"), ce);
             stage(m);
@@ -945,7 +956,7 @@ pub enum Smaller {
     FromLanes(usize),
     /// Where the tree needs a register inside each lane for the clock (the register keeps the
     /// lane's halves from merging: ESB e2k2 a8 at 400 MHz, 1149 LUTs, at 300 MHz 876; the heap
-    /// 913 at either), from this many lanes on.
+    /// 878 and 877), from this many lanes on.
     WhenTheTreeSplitsTheLane {
         from_lanes: usize,
     },
