@@ -191,3 +191,34 @@ fn dot_heaps_on_random_patterns() {
         }
     }
 }
+
+/// The exact lanes' 3x3 product blocks: disjoint, among the positive products (no sign bit),
+/// never more heap bits than none; an 8x8 lane's 64 products in 44 bits (four blocks of 9 in 6
+/// bits each, the other 28 products counted per column in 20), where per column alone they
+/// take 48 (heights 1..8..1: a bit per product left over past each three).
+#[test]
+fn exact_lanes_product_blocks() {
+    use qmulgen_rtl::exact::{heap_bits_with_blocks, product_blocks};
+    for na in 2..=10 {
+        for nb in 2..=10 {
+            for (sa, sb) in [(false, false), (true, true), (true, false)] {
+                let (rows, cols) = (na - usize::from(sa), nb - usize::from(sb));
+                let blocks = product_blocks(na, nb, rows, cols);
+                for &(i, j) in &blocks {
+                    assert!(
+                        i + 3 <= rows && j + 3 <= cols,
+                        "{na}x{nb}: block at ({i}, {j})"
+                    );
+                }
+                let with = heap_bits_with_blocks(na, nb, &blocks).expect("disjoint blocks");
+                let without = heap_bits_with_blocks(na, nb, &[]).expect("no blocks");
+                assert!(with <= without, "{na}x{nb}: {with:?} > {without:?}");
+            }
+        }
+    }
+    assert_eq!(heap_bits_with_blocks(8, 8, &[]).map(|b| b.0), Some(48));
+    let blocks = product_blocks(8, 8, 8, 8);
+    assert_eq!(blocks.len(), 4);
+    assert_eq!(heap_bits_with_blocks(8, 8, &blocks).map(|b| b.0), Some(44));
+    assert_eq!(heap_bits_with_blocks(8, 8, &[(0, 0), (2, 2)]), None);
+}
