@@ -311,11 +311,7 @@ fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
 /// (i, j) corners) are tables of their own (6 bits each) and the rest are counted per column
 /// (three products in 2 bits, two in 2, one in 1): (bits, Σ over columns of bits², which is
 /// lower for a flatter heap), or `None` if blocks overlap.
-pub fn heap_bits_with_blocks(
-    na: usize,
-    nb: usize,
-    blocks: &[(usize, usize)],
-) -> Option<(usize, usize)> {
+pub fn heap_bits_with_blocks(na: usize, nb: usize, blocks: &[Corner]) -> Option<(usize, usize)> {
     let mut taken = vec![false; na * nb];
     let mut bits = vec![0usize; na + nb + 6];
     for &(i0, j0) in blocks {
@@ -338,18 +334,18 @@ pub fn heap_bits_with_blocks(
 }
 
 /// A block's corner: (i, j) of its first product a_i & b_j.
-type Corner = (usize, usize);
+pub type Corner = (usize, usize);
 
 /// 3x3 blocks of positive products (corners within `rows` x `cols`) that leave the fewest
 /// heap bits, then the most even columns: a block's 9 products give 6 bits where a column's
 /// leftover one or two products give a bit each. Every set of up to four blocks is tried where
 /// there are at most 36 corners (8x8 lanes: 48 bits -> 44, 16-lane u8x8 dot at 400 MHz 1267
 /// -> 1158 LUTs), else blocks are added one at a time while one helps.
-pub fn product_blocks(na: usize, nb: usize, rows: usize, cols: usize) -> Vec<(usize, usize)> {
-    let corners: Vec<(usize, usize)> = (0..(rows + 1).saturating_sub(3))
+pub fn product_blocks(na: usize, nb: usize, rows: usize, cols: usize) -> Vec<Corner> {
+    let corners: Vec<Corner> = (0..(rows + 1).saturating_sub(3))
         .flat_map(|i| (0..(cols + 1).saturating_sub(3)).map(move |j| (i, j)))
         .collect();
-    let score = |blocks: &[(usize, usize)]| heap_bits_with_blocks(na, nb, blocks);
+    let score = |blocks: &[Corner]| heap_bits_with_blocks(na, nb, blocks);
     let mut best = (score(&[]).expect("no blocks"), Vec::new());
     if corners.len() <= 36 {
         fn subsets(
