@@ -177,7 +177,7 @@ impl Heap {
                 let and = (term.iter().map(|&i| factors[i].clone()))
                     .reduce(|a, b| op(a, VerilogOp::BitAnd, b))
                     .unwrap_or(lit(1, 1));
-                self.add(column, if *negated { not(and) } else { and });
+                self.add(column, invert_if(and, *negated));
                 continue;
             }
             let bits = usize::BITS as usize - terms.len().leading_zeros() as usize;
@@ -597,10 +597,7 @@ impl Heap {
             c.wire("i", nl + nh, AtomKind::InputParameter);
             c.wire("o", 3, AtomKind::OutputParameter);
             let bits: Vec<Expr> = (0..nl + nh)
-                .map(|j| match inverted >> j & 1 {
-                    1 => not(slice("i", j, 1)),
-                    _ => slice("i", j, 1),
-                })
+                .map(|j| invert_if(slice("i", j, 1), inverted >> j & 1 == 1))
                 .collect();
             c.assign("o", lit(3, 0));
             for (j, e) in counter(&bits[..nl], &bits[nl..]).into_iter().enumerate() {
@@ -695,21 +692,38 @@ impl Heap {
     }
 }
 
+/// `e'` when `e` is `~e'`.
+fn inner_of_not(e: &Expr) -> Option<&Expr> {
+    match e {
+        Expr::Unary(VerilogOpUnary::Not, inner) => Some(inner),
+        _ => None,
+    }
+}
+
 /// Whether `e` is `~e'`.
 fn inverted(e: &Expr) -> bool {
-    matches!(e, Expr::Unary(VerilogOpUnary::Not, _))
+    inner_of_not(e).is_some()
+}
+
+/// `e`, inverted when `invert`.
+fn invert_if(e: Expr, invert: bool) -> Expr {
+    if invert {
+        not(e)
+    } else {
+        e
+    }
 }
 
 /// `inputs` with each `~e` replaced by `e`, and the mask of those replaced (bit j: input j).
 fn uninverted(inputs: &[Expr]) -> (Vec<Expr>, u64) {
     let mut mask = 0;
     let plain = (inputs.iter().enumerate())
-        .map(|(j, e)| match e {
-            Expr::Unary(VerilogOpUnary::Not, inner) => {
+        .map(|(j, e)| match inner_of_not(e) {
+            Some(inner) => {
                 mask |= 1 << j;
-                (**inner).clone()
+                inner.clone()
             }
-            other => other.clone(),
+            None => e.clone(),
         })
         .collect();
     (plain, mask)
@@ -941,11 +955,10 @@ fn register_live(
         }
         let q = m.register(&format!("{name}_r{r}"), chunk.len(), sig(&d), ce);
         for (j, &id) in chunk.iter().enumerate() {
-            let bit = bit_of(&q, chunk.len(), j);
-            value[id] = Some(match inverted >> j & 1 {
-                1 => not(bit),
-                _ => bit,
-            });
+            value[id] = Some(invert_if(
+                bit_of(&q, chunk.len(), j),
+                inverted >> j & 1 == 1,
+            ));
         }
     }
 }
