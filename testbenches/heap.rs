@@ -197,28 +197,66 @@ fn dot_heaps_on_random_patterns() {
 /// bits each, the other 28 products counted per column in 20), where per column alone they
 /// take 48 (heights 1..8..1: a bit per product left over past each three).
 #[test]
-fn exact_lanes_product_blocks() {
-    use qmulgen_rtl::exact::{heap_bits_with_blocks, product_blocks};
-    for na in 2..=10 {
-        for nb in 2..=10 {
-            for (sa, sb) in [(false, false), (true, true), (true, false)] {
-                let (rows, cols) = (na - usize::from(sa), nb - usize::from(sb));
-                let blocks = product_blocks(na, nb, rows, cols);
-                for &(i, j) in &blocks {
-                    assert!(
-                        i + 3 <= rows && j + 3 <= cols,
-                        "{na}x{nb}: block at ({i}, {j})"
-                    );
-                }
-                let with = heap_bits_with_blocks(na, nb, &blocks).expect("disjoint blocks");
-                let without = heap_bits_with_blocks(na, nb, &[]).expect("no blocks");
-                assert!(with <= without, "{na}x{nb}: {with:?} > {without:?}");
+fn exact_lanes_product_groups() {
+    use qmulgen::units::tiling::{product_groups, ProductGrid};
+    // Optima of the exact cover as an integer program (scipy's HiGHS MILP, offline) over
+    // subsets of 3x3, 2x4, 4x2, 1x5, 5x1, 2x3, 3x2 and 2x2 windows and up to three products
+    // of a column: (na, nb, bits).
+    let optima = [
+        (3, 3, 6),
+        (4, 4, 11),
+        (5, 5, 17),
+        (6, 6, 24),
+        (7, 7, 32),
+        (8, 8, 42),
+        (10, 10, 65),
+        (2, 8, 12),
+        (3, 8, 16),
+        (3, 10, 20),
+        (4, 6, 17),
+        (4, 8, 22),
+        (8, 4, 22),
+        (5, 8, 27),
+        (6, 8, 32),
+    ];
+    for (na, nb, bits) in optima {
+        let grid = ProductGrid::multiplier(na, nb);
+        let groups = product_groups(&grid);
+        let total: usize = groups.iter().map(|g| grid.group_bits(g)).sum();
+        assert_eq!(total, bits, "{na}x{nb}: {groups:?}");
+    }
+    for na in 1..=16 {
+        for nb in 1..=16 {
+            let grid = ProductGrid::multiplier(na, nb);
+            let groups = product_groups(&grid);
+            let mut seen = vec![0; na * nb];
+            for g in &groups {
+                let rows: std::collections::BTreeSet<_> = g.iter().map(|p| p.0).collect();
+                let cols: std::collections::BTreeSet<_> = g.iter().map(|p| p.1).collect();
+                assert!(
+                    rows.len() + cols.len() <= 6,
+                    "{na}x{nb}: {g:?} reads more than 6 bits"
+                );
+                g.iter().for_each(|&(i, j)| seen[i * nb + j] += 1);
             }
+            assert!(seen.iter().all(|&n| n == 1), "{na}x{nb}: not a partition");
+            // Never more bits than counting each column alone (three products in 2 bits).
+            let by_column: usize = (0..na + nb - 1)
+                .map(|c| (0..na).filter(|&i| c >= i && c - i < nb).count())
+                .map(|h| h / 3 * 2 + h % 3)
+                .sum();
+            let total: usize = groups.iter().map(|g| grid.group_bits(g)).sum();
+            assert!(total <= by_column, "{na}x{nb}: {total} > {by_column}");
         }
     }
-    assert_eq!(heap_bits_with_blocks(8, 8, &[]).map(|b| b.0), Some(48));
-    let blocks = product_blocks(8, 8, 8, 8);
-    assert_eq!(blocks.len(), 4);
-    assert_eq!(heap_bits_with_blocks(8, 8, &blocks).map(|b| b.0), Some(44));
-    assert_eq!(heap_bits_with_blocks(8, 8, &[(0, 0), (2, 2)]), None);
+    // The weighted count's width: a 3x3 block 49 -> 6 bits, without its lowest product 5,
+    // three products of a column and two of the next 3.
+    let grid = ProductGrid::multiplier(3, 3);
+    let block: Vec<_> = (0..3).flat_map(|i| (0..3).map(move |j| (i, j))).collect();
+    assert_eq!(grid.group_bits(&block), 6);
+    assert_eq!(grid.group_bits(&block[1..]), 5);
+    assert_eq!(
+        grid.group_bits(&[(0, 2), (1, 1), (2, 0), (1, 2), (2, 1)]),
+        3
+    );
 }

@@ -404,12 +404,11 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         add: std::sync::Arc::new(add),
         ns,
         // A term's bit is a LUT of six inputs (index, three x bits, sign) that no table can
-        // share with another term; the chain counters repay it from 8 APoT lanes on (B4 a8 at
-        // 400 MHz, heap/tree LUTs: N = 4 213/212, N = 8 364/412, N = 16 710/812), never for
-        // PoT's single term (N = 16 694/685).
+        // share with another term. At 400 MHz, heap/tree LUTs at N = 4, 8, 16: APoT B4 a8
+        // 202/212, 364/412, 705/812; PoT B3 a8 (a single term) 189/180, 369/348, 680/685.
         smaller: match additive {
-            true => crate::heap::Smaller::FromLanes(8),
-            false => crate::heap::Smaller::Never,
+            true => crate::heap::Smaller::Always,
+            false => crate::heap::Smaller::FromLanes(16),
         },
     }
 }

@@ -322,14 +322,36 @@ fn block_for<const W: usize, const X: usize, const P: usize>(
     }
 }
 
+/// The products the lane puts in the heap, as [`heap_rows`] numbers them: significand bits
+/// (rows) times the factors [s, X_0 .. X_(len−1), s], whose weights are returned (the first
+/// s is the rows' +s_i corrections, the last their −s_i, a negative product).
+pub fn heap_product_weights(format: EsbFormat, act_bits: u32) -> (usize, Vec<usize>) {
+    let (rows, len) = heap_shape(format, act_bits);
+    let weights = std::iter::once(0).chain(0..len).chain([len]).collect();
+    (rows, weights)
+}
+
+/// (significand bits with linear mode's constant one, bits of X).
+fn heap_shape(format: EsbFormat, act_bits: u32) -> (usize, usize) {
+    let a = act_bits as usize;
+    match format {
+        EsbFormat::Nonlinear { e, k } => (k as usize + 1, a + (1 << e) - 2),
+        EsbFormat::Linear { b } => (b as usize, a),
+    }
+}
+
 /// The lane's rows as bits of a dot's heap (operands `w`, `x`): row i of the significand is
 /// sig_i · X << i with X = x << max(E − 1, 0). The sign is folded in as (−1)^s_i · row with
 /// s_i = s & sig_i (a zero row stays zero): the row's bits are sig_i & (X ^ s), plus s_i at its
 /// low column and −s_i past its high one. The lane registers X ^ s (one LUT per bit: E, up to
 /// 2^e − 1 bits of x and s), the significand (with its hidden bit E != 0) and s instead of its
-/// operands, so that the products of a column are counted right after the registers by tables
-/// of at most six inputs.
-pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
+/// operands, so that the products are counted right after the registers by tables of at most
+/// six inputs, grouped by `groups` (of [`heap_product_weights`]' products).
+pub fn heap_rows(
+    format: EsbFormat,
+    act_bits: u32,
+    groups: Vec<Vec<(usize, usize)>>,
+) -> crate::heap::LaneRows {
     use crate::assembly::{lit, Expr};
     use crate::heap::{bit_of, op, shifted_bit, Heap, LaneSignals, Operand};
     use rust_hdl::prelude::ast::VerilogOp::{BitXor, Ne};
@@ -340,7 +362,7 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
         EsbFormat::Linear { b } => (b as usize - 1, 0, b as usize - 1),
     };
     let linear = matches!(format, EsbFormat::Linear { .. });
-    let len = if linear { a } else { a + (1 << e) - 2 };
+    let (_, len) = heap_shape(format, act_bits);
     let choices: Vec<(u64, usize)> = match linear {
         true => vec![(0, 0)],
         false => (0..1u64 << e)
@@ -442,6 +464,7 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
     if sig_bits > 0 {
         registered.push(("significand".to_string(), sig_bits, Arc::new(significand)));
     }
+    let (_, weights) = heap_product_weights(format, act_bits);
     let add = move |heap: &mut Heap, m: &mut crate::assembly::Assembly, lane: &LaneSignals| {
         let sign = bit_of(&lane.registered[1], 1, 0);
         // Significand bits, low first; `None` is a constant one (linear mode's 2j+1).
@@ -453,19 +476,19 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
         let shifted: Vec<_> = (0..len)
             .map(|c| bit_of(&lane.registered[0], len, c))
             .collect();
-        let factors = |s: &Option<_>, b: _| s.iter().cloned().chain([b]).collect::<Vec<_>>();
-        // Row i is sig_i·(X ^ s) at column i; its correction for s = 1 (see
-        // `Heap::add_signed_rows`) is +sig_i·s at column i and −sig_i·s at i + len.
-        for column in 0..len + sig.len() {
-            let rows = (0..sig.len()).filter(|&i| column >= i && column - i < len);
-            let mut positive: Vec<_> = rows
-                .map(|i| factors(&sig[i], shifted[column - i].clone()))
+        // The products' factors as `heap_product_weights` numbers them: s, X, s.
+        let b: Vec<_> = std::iter::once(sign.clone())
+            .chain(shifted)
+            .chain([sign])
+            .collect();
+        for group in &groups {
+            let products: Vec<_> = (group.iter())
+                .map(|&(i, j)| {
+                    let factors = sig[i].iter().cloned().chain([b[j].clone()]).collect();
+                    (i + weights[j], j == len + 1, factors)
+                })
                 .collect();
-            positive.extend(sig.get(column).map(|s| factors(s, sign.clone())));
-            let negative = (column.checked_sub(len))
-                .and_then(|i| sig.get(i))
-                .map(|s| factors(s, sign.clone()));
-            heap.add_products(m, column, positive, negative.into_iter().collect());
+            heap.add_product_group(m, &products);
         }
     };
     crate::heap::LaneRows {
@@ -473,14 +496,13 @@ pub fn heap_rows(format: EsbFormat, act_bits: u32) -> crate::heap::LaneRows {
         unregistered: vec![0, 1],
         add: Arc::new(add),
         ns: crate::timing::LUT_NS,
-        // With k < 2 a column's products do not fill a table. With e = 3 the shift of x picks
-        // among 7 bits, several LUTs per bit of X, which the heap repays from 8 lanes on
-        // (e3k2 a8 at 400 MHz, heap/tree LUTs: N = 4 366/360, N = 8 686/708, N = 16
-        // 1332/1405); wider e is not measured.
-        smaller: match (e, k >= 2 && !linear) {
-            (..=2, true) => crate::heap::Smaller::WhenTheTreeSplitsTheLane { from_lanes: 1 },
-            (3, true) => crate::heap::Smaller::WhenTheTreeSplitsTheLane { from_lanes: 8 },
-            _ => crate::heap::Smaller::Never,
+        // Measured at 400 MHz (e2k2 also at 300), heap/tree LUTs at N = 4, 8, 16: e2k2
+        // 227/296, 418/580, 806/1149 (300 MHz: 226/227, 416/444, 805/876); e2k1 184/184,
+        // 340/356, 656/701; e3k2 352/360, 664/708, 1292/1405. Linear mode and k = 0 are not
+        // measured.
+        smaller: match k >= 1 && !linear {
+            true => crate::heap::Smaller::Always,
+            false => crate::heap::Smaller::Never,
         },
     }
 }

@@ -307,132 +307,29 @@ fn block_for<const A: usize, const B: usize, const P: usize, const S: usize>(
     }
 }
 
-/// Heap bits of the partial products a_i & b_j (i < na, j < nb) when the 3x3 `blocks` (their
-/// (i, j) corners) are tables of their own (6 bits each) and the rest are counted per column
-/// (three products in 2 bits, two in 2, one in 1): (bits, Σ over columns of bits², which is
-/// lower for a flatter heap), or `None` if blocks overlap.
-pub fn heap_bits_with_blocks(na: usize, nb: usize, blocks: &[Corner]) -> Option<(usize, usize)> {
-    let mut taken = vec![false; na * nb];
-    let mut bits = vec![0usize; na + nb + 6];
-    for &(i0, j0) in blocks {
-        for (i, j) in (i0..i0 + 3).flat_map(|i| (j0..j0 + 3).map(move |j| (i, j))) {
-            if std::mem::replace(&mut taken[i * nb + j], true) {
-                return None;
-            }
-        }
-        (0..6).for_each(|k| bits[i0 + j0 + k] += 1);
-    }
-    for column in 0..na + nb - 1 {
-        let height = (0..na)
-            .filter(|&i| column >= i && column - i < nb && !taken[i * nb + column - i])
-            .count();
-        let (triples, rest) = (height / 3, height % 3);
-        bits[column] += triples + usize::from(rest >= 1);
-        bits[column + 1] += triples + usize::from(rest == 2);
-    }
-    Some((bits.iter().sum(), bits.iter().map(|b| b * b).sum()))
-}
-
-/// A block's corner: (i, j) of its first product a_i & b_j.
-pub type Corner = (usize, usize);
-
-/// 3x3 blocks of positive products (corners within `rows` x `cols`) that leave the fewest
-/// heap bits, then the most even columns: a block's 9 products give 6 bits where a column's
-/// leftover one or two products give a bit each. Every set of up to four blocks is tried where
-/// there are at most 36 corners (8x8 lanes: 48 bits -> 44, 16-lane u8x8 dot at 400 MHz 1267
-/// -> 1158 LUTs), else blocks are added one at a time while one helps.
-pub fn product_blocks(na: usize, nb: usize, rows: usize, cols: usize) -> Vec<Corner> {
-    let corners: Vec<Corner> = (0..(rows + 1).saturating_sub(3))
-        .flat_map(|i| (0..(cols + 1).saturating_sub(3)).map(move |j| (i, j)))
-        .collect();
-    let score = |blocks: &[Corner]| heap_bits_with_blocks(na, nb, blocks);
-    let mut best = (score(&[]).expect("no blocks"), Vec::new());
-    if corners.len() <= 36 {
-        fn subsets(
-            from: usize,
-            corners: &[Corner],
-            chosen: &mut Vec<Corner>,
-            visit: &mut dyn FnMut(&[Corner]) -> bool,
-        ) {
-            for k in from..corners.len() {
-                chosen.push(corners[k]);
-                if visit(chosen) && chosen.len() < 4 {
-                    subsets(k + 1, corners, chosen, visit);
-                }
-                chosen.pop();
-            }
-        }
-        // A set with overlapping blocks is not extended.
-        subsets(
-            0,
-            &corners,
-            &mut Vec::new(),
-            &mut |blocks| match score(blocks) {
-                Some(s) => {
-                    if s < best.0 {
-                        best = (s, blocks.to_vec());
-                    }
-                    true
-                }
-                None => false,
-            },
-        );
-        return best.1;
-    }
-    loop {
-        let step = (corners.iter())
-            .filter_map(|&c| {
-                let mut next = best.1.clone();
-                next.push(c);
-                score(&next).map(|s| (s, next))
-            })
-            .min_by_key(|(s, _)| *s);
-        match step {
-            Some((s, next)) if s < best.0 => best = (s, next),
-            _ => return best.1,
-        }
-    }
-}
-
 /// The lane's partial products as bits of a dot's heap (operands `a`, `b`): a_i & b_j at
-/// column i + j, some in 3x3 blocks ([`product_blocks`], each a 3x3-bit multiplier in six
-/// tables), the rest packed per column into tables of at most six inputs; the products with one
-/// operand's sign bit are negative (Baugh-Wooley: −p = ~p + 1, the ones in the heap's
-/// constant), counted in the same tables as their column's positive ones.
-pub fn heap_rows(a_bits: u32, b_bits: u32, signed: Signedness) -> crate::heap::LaneRows {
+/// column i + j, counted in tables of the `groups` of (i, j) (each reading at most six of the
+/// operands' bits); the products with one operand's sign bit are negative (Baugh-Wooley:
+/// −p = ~p + 1, the ones in the heap's constant), counted as their NAND in the same tables as
+/// positive ones.
+pub fn heap_rows(
+    a_bits: u32,
+    b_bits: u32,
+    signed: Signedness,
+    groups: Vec<Vec<(usize, usize)>>,
+) -> crate::heap::LaneRows {
     use crate::heap::{Heap, LaneSignals};
     let (na, nb) = (a_bits as usize, b_bits as usize);
-    // Blocks of positive products only (Baugh-Wooley's negative ones have a sign bit).
-    let blocks = product_blocks(
-        na,
-        nb,
-        na - usize::from(signed.a),
-        nb - usize::from(signed.b),
-    );
     let add = move |heap: &mut Heap, m: &mut crate::assembly::Assembly, lane: &LaneSignals| {
         let (a, b) = (&lane.operands[0], &lane.operands[1]);
-        let in_block = |i: usize, j: usize| {
-            blocks
-                .iter()
-                .any(|&(i0, j0)| (i0..i0 + 3).contains(&i) && (j0..j0 + 3).contains(&j))
-        };
-        for &(i0, j0) in &blocks {
-            heap.add_product_block(m, i0 + j0, &a.bits(i0, 3), &b.bits(j0, 3));
-        }
-        for column in 0..na + nb - 1 {
-            let (mut positive, mut negative) = (Vec::new(), Vec::new());
-            for i in (0..na).filter(|&i| column >= i && column - i < nb) {
-                let j = column - i;
-                if in_block(i, j) {
-                    continue;
-                }
-                let product = vec![a.bit(i), b.bit(j)];
-                match (signed.a && i == na - 1) != (signed.b && j == nb - 1) {
-                    true => negative.push(product),
-                    false => positive.push(product),
-                }
-            }
-            heap.add_products(m, column, positive, negative);
+        for group in &groups {
+            let products: Vec<_> = (group.iter())
+                .map(|&(i, j)| {
+                    let negative = (signed.a && i == na - 1) != (signed.b && j == nb - 1);
+                    (i + j, negative, vec![a.bit(i), b.bit(j)])
+                })
+                .collect();
+            heap.add_product_group(m, &products);
         }
     };
     crate::heap::LaneRows {

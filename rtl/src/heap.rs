@@ -5,19 +5,22 @@
 //! Lanes put their partial products here instead of into adders of their own: signs are folded
 //! in as inverted bits plus one constant for the whole heap (two's complement: -v = ~v + 1),
 //! so no row is ever sign-extended. Nothing here knows a family; a lane hands over bits
-//! ([`Heap::add`], [`Heap::subtract`], [`Heap::add_signed_rows`]).
+//! ([`Heap::add`], [`Heap::subtract`], [`Heap::add_signed_rows`]) or groups of products that
+//! one table per bit counts ([`Heap::add_product_group`]).
 //!
-//! Which compressor goes where (the cost model, after FloPoCo's greedy compressor choice):
-//! - a compressor's cost is its LUTs and its worth the bits it removes. A (6:3) or (1,5:3)
-//!   counter (one LUT6 per output) removes 3 bits for 3 LUTs; a (1,3,5:4) chain counter
-//!   ([`chain_positions`]: three LUTs on a carry chain, Preusser's atoms) removes 5 for 3, at a
-//!   LUT and a carry entry of delay; a two-row adder about one bit per LUT, its delay growing
-//!   with its length;
-//! - so while some column holds more than [`ADDER_HEIGHT`] bits, a stage of chain counters
-//!   (from the lowest column up, one wherever a column still holds 4 bits), or of plain
-//!   counters where chains would not lower the heap: as many (6:3) as fit, five leftover bits
-//!   as a (1,5:3) (borrowing a bit of the next column) or a (5:3); leftovers pass unchanged;
-//! - then stages of two-row adders (rows 0+1, 2+3) until one row is left.
+//! Which compressor goes where (the cost model, after FloPoCo's choice of compressors by
+//! cost):
+//! - a stage is one of three kinds: (1,3,5:4) chain counters ([`chain_positions`]: three LUTs
+//!   on a carry chain, Preusser's atoms; from the lowest column up, one wherever a column still
+//!   holds 4 bits), removing 5 bits for 3 LUTs at a LUT and a carry entry of delay; (6:3) and
+//!   (1,5:3)/(5:3) counters (one LUT6 per output), removing 3 for 3 at a LUT of delay; or
+//!   two-row adders (rows 0+1, 2+3, ...) on heaps up to [`MAX_ADDER_HEIGHT`] high, about a bit
+//!   per LUT, their delay growing with their length;
+//! - each compressor's LUTs are estimated as synthesis makes them ([`lut_estimate`]: within a
+//!   few LUTs of Yosys for 16-lane heaps), and the sequence of stages with the fewest is
+//!   searched exhaustively (memoised on the column heights), then the one with the fewest
+//!   stages. Where each stage needs a register of its own, a stage costs
+//!   [`REGISTERED_STAGE_LUTS`] more.
 //!
 //! Registers go between stages where the §5 path would exceed the clock period (all live bits
 //! are registered there), and before the accumulator when its adder would not fit after the
@@ -29,8 +32,8 @@ use crate::AnyBlock;
 use rust_hdl::prelude::ast::{VerilogOp, VerilogOpUnary};
 use rust_hdl::prelude::*;
 
-/// Column height at or below which two-row adders take over from counters.
-pub const ADDER_HEIGHT: usize = 4;
+/// The tallest heap a stage of two-row adders may take.
+pub const MAX_ADDER_HEIGHT: usize = 8;
 
 /// The bits of a heap and its constant, all modulo 2^width.
 pub struct Heap {
@@ -124,86 +127,63 @@ impl Heap {
         }
     }
 
-    /// Adds (Σ positive − Σ negative)·2^column, each product an AND of factors: packed into
-    /// groups whose factors number at most six, each group one table per bit of its count (a
-    /// LUT6 that makes its AND terms and counts them at once); a product alone stays a bit of
-    /// the heap. A negative product counts as its NAND, its −1 going into the constant
-    /// (−p = (1 − p) − 1), so it shares a table with the column's positive ones.
-    pub fn add_products(
-        &mut self,
-        m: &mut Assembly,
-        column: usize,
-        positive: Vec<Vec<Expr>>,
-        negative: Vec<Vec<Expr>>,
-    ) {
-        if column >= self.width {
+    /// Adds Σ ±p·2^column over `products` (column, negative, factors), at most six distinct
+    /// factors in all: one table of all of them per bit of their weighted count, a negative
+    /// product counted as its NAND (its −1 in the constant). A product alone stays a bit of
+    /// the heap (synthesis may merge it into the LUT that reads it).
+    pub fn add_product_group(&mut self, m: &mut Assembly, products: &[(usize, bool, Vec<Expr>)]) {
+        if let [(column, negated, factors)] = products {
+            if *column < self.width {
+                let and = (factors.iter().cloned())
+                    .reduce(|a, b| op(a, VerilogOp::BitAnd, b))
+                    .unwrap_or(lit(1, 1));
+                self.add_constant(-(i128::from(*negated) << column));
+                self.add(*column, invert_if(and, *negated));
+            }
             return;
         }
-        self.add_constant(-((negative.len() as i128) << column));
-        // Factors are compared by their printed form, computed once each.
+        let Some(base) = products.iter().map(|(c, _, _)| *c).min() else {
+            return;
+        };
         let key = |e: &Expr| format!("{e:?}");
-        // (distinct factors with their keys, products as (is negative, indices into them))
-        let mut groups: Vec<Group> = Vec::new();
-        let products = (positive.into_iter().map(|p| (false, p)))
-            .chain(negative.into_iter().map(|p| (true, p)));
-        for (negated, product) in products {
-            let keyed: Vec<(String, Expr)> = product.into_iter().map(|f| (key(&f), f)).collect();
-            let fits = |factors: &Vec<(String, Expr)>| {
-                let new = keyed
-                    .iter()
-                    .filter(|(k, _)| !factors.iter().any(|(g, _)| g == k));
-                factors.len() + new.count() <= 6
-            };
-            if !groups.last().is_some_and(|(f, _)| fits(f)) {
-                groups.push((Vec::new(), Vec::new()));
+        let mut factors: Vec<(String, Expr)> = Vec::new();
+        let mut terms: Vec<(u64, bool, Vec<usize>)> = Vec::new();
+        for (column, negated, product) in products {
+            if *negated {
+                self.add_constant(-(1i128 << column));
             }
-            let (factors, terms) = groups.last_mut().expect("pushed");
             let mut term = Vec::new();
-            for (k, f) in keyed {
+            for f in product {
+                let k = key(f);
                 let at = match factors.iter().position(|(g, _)| *g == k) {
                     Some(at) => at,
                     None => {
-                        factors.push((k, f));
+                        factors.push((k, f.clone()));
                         factors.len() - 1
                     }
                 };
                 term.push(at);
             }
-            terms.push((negated, term));
+            terms.push((1 << (column - base), *negated, term));
         }
-        for (factors, terms) in groups {
-            let factors: Vec<Expr> = factors.into_iter().map(|(_, f)| f).collect();
-            if let [(negated, term)] = &terms[..] {
-                let and = (term.iter().map(|&i| factors[i].clone()))
-                    .reduce(|a, b| op(a, VerilogOp::BitAnd, b))
-                    .unwrap_or(lit(1, 1));
-                self.add(column, invert_if(and, *negated));
-                continue;
-            }
-            let bits = usize::BITS as usize - terms.len().leading_zeros() as usize;
-            let count = move |index: u32| {
-                let on = |t: &Vec<usize>| t.iter().all(|&i| index >> i & 1 == 1);
-                terms.iter().filter(|(n, t)| on(t) != *n).count() as u32
-            };
-            for k in 0..bits {
-                let table = self.lut(m, &factors, |i| count(i) >> k & 1 == 1);
-                self.add(column + k, table);
-            }
-        }
-    }
-
-    /// Adds A·B·2^column for A = Σ a_i·2^i and B = Σ b_j·2^j (at most six bits in all): one
-    /// table of all of them per bit of the product. A 3x3 block gives 6 bits for 9 partial
-    /// products, the ratio of three products of one column counted in two bits.
-    pub fn add_product_block(&mut self, m: &mut Assembly, column: usize, a: &[Expr], b: &[Expr]) {
-        let value = |bits: u32, n: usize| u64::from(bits) & ((1 << n) - 1);
-        let (na, nb) = (a.len(), b.len());
-        let product = move |i: u32| value(i, na) * value(i >> na, nb);
-        let bits = 64 - product(u32::MAX).leading_zeros() as usize;
-        let factors: Vec<Expr> = a.iter().chain(b).cloned().collect();
-        for k in 0..bits.min(self.width.saturating_sub(column)) {
-            let table = self.lut(m, &factors, |i| product(i) >> k & 1 == 1);
-            self.add(column + k, table);
+        assert!(
+            factors.len() <= 6,
+            "a product group reads at most six factors"
+        );
+        let factors: Vec<Expr> = factors.into_iter().map(|(_, f)| f).collect();
+        // Every term at once bounds the count (with a negative term no input pattern may
+        // reach it).
+        let bits = 64 - terms.iter().map(|(w, _, _)| w).sum::<u64>().leading_zeros() as usize;
+        let count = move |index: u32| {
+            let on = |t: &Vec<usize>| t.iter().all(|&i| index >> i & 1 == 1);
+            (terms.iter())
+                .filter(|(_, n, t)| on(t) != *n)
+                .map(|(w, _, _)| w)
+                .sum::<u64>()
+        };
+        for k in 0..bits.min(self.width.saturating_sub(base)) {
+            let table = self.lut(m, &factors, |i| count(i) >> k & 1 == 1);
+            self.add(base + k, table);
         }
     }
 
@@ -222,10 +202,6 @@ impl Heap {
         v
     }
 }
-
-/// Products sharing at most six factors: (the factors with their printed keys, each product as
-/// (whether it is negative, indices into them)).
-type Group = (Vec<(String, Expr)>, Vec<(bool, Vec<usize>)>);
 
 /// A bit of the plan: an input of the heap or an output of a compressor.
 pub type BitId = usize;
@@ -298,37 +274,27 @@ pub fn plan(columns: &[usize], width: usize, first_ns: f64, budget_ns: f64, acc_
     for (id, &c) in columns.iter().enumerate() {
         live[c].push(id);
     }
+    let heights: Vec<usize> = live.iter().map(Vec::len).collect();
+    let mut search = Search {
+        memo: Default::default(),
+        stage_luts: match 2.0 * adder_ns(4) <= budget_ns {
+            true => 0,
+            false => REGISTERED_STAGE_LUTS,
+        },
+    };
+    search.best(&heights, width);
     let mut ids = Ids(columns.len());
     let mut stages = Vec::new();
     let mut path = first_ns;
     let mut worst: f64 = 0.0;
     loop {
-        let height = live.iter().map(Vec::len).max().unwrap_or(0);
-        if height <= 1 {
+        let heights: Vec<usize> = live.iter().map(Vec::len).collect();
+        let Some(step) = search.memo.get(&heights).and_then(|b| b.step) else {
             break;
-        }
-        let (next, compressors, ns) = if height > ADDER_HEIGHT {
-            // Chain counters remove up to 5 bits for 3 LUTs, counters 3: chains unless they
-            // would not lower the heap (a few bits per column, where they only reshuffle).
-            let mut chain_ids = Ids(ids.0);
-            let (next, compressors) = chain_stage(&live, width, &mut chain_ids);
-            if next.iter().map(Vec::len).max().unwrap_or(0) < height {
-                ids = chain_ids;
-                // A chain whose positions 1 and 2 have no DI bit carries only out of position
-                // 0: Yosys turns it into a LUT after the positions' LUTs (measured: 0.2 ns more
-                // on the path of a 16-lane exact u8x8 heap).
-                let lut_only = compressors
-                    .iter()
-                    .any(|c| c.inputs[1].len() < 3 && c.inputs[2].is_empty());
-                let ns = if lut_only { 2.0 * LUT_NS } else { adder_ns(4) };
-                (next, compressors, ns)
-            } else {
-                let (next, compressors) = counter_stage(&live, width, &mut ids);
-                (next, compressors, LUT_NS)
-            }
-        } else {
-            adder_stage(&live, width, height, &mut ids)
         };
+        let (next, compressors, ns) = step
+            .apply(&live, width, &mut ids)
+            .expect("the search only keeps steps that apply");
         let registered = path > 0.0 && path + ns > budget_ns;
         if registered {
             worst = worst.max(path);
@@ -355,6 +321,132 @@ pub fn plan(columns: &[usize], width: usize, first_ns: f64, budget_ns: f64, acc_
         result_registered,
         path_ns: worst.max(path + acc_ns),
         bit_count: ids.0,
+    }
+}
+
+/// LUTs a compressor takes after synthesis, as estimated for the planner: a counter one per
+/// output; a chain counter one per position whose LUT reads two inputs or more (one input
+/// passes through) and one more where positions 1 and 2 have no DI bit (Yosys makes that
+/// chain's carry a LUT); an adder one per column with two bits (a lone bit is its own sum on
+/// the chain).
+fn lut_estimate(c: &Compressor) -> usize {
+    let n = |r: usize| c.inputs.get(r).map_or(0, |r| r.iter().flatten().count());
+    match c.kind {
+        Kind::Counter { .. } => c.outputs.iter().flatten().count(),
+        Kind::Chain => {
+            let (low, mid, top) = (n(0), n(1), n(2));
+            let reads = [low.min(4), low.min(3) + mid, low.min(3) + mid.min(2) + top];
+            let luts = reads.iter().filter(|&&k| k >= 2).count();
+            luts + usize::from(mid < 3 && top == 0)
+        }
+        Kind::Adder { .. } => (0..c.inputs[0].len())
+            .filter(|&k| c.inputs[0][k].is_some() && c.inputs[1][k].is_some())
+            .count(),
+    }
+}
+
+/// What a stage behind a register of its own costs beyond its compressors, in LUTs, where the
+/// clock leaves room for one stage per register: the planner's cheapest sequences then took
+/// two stages more than the fewest for 3 LUTs fewer (estimated), and synthesised 8 to 17 LUTs
+/// larger (16 lanes at 775 MHz: APoT B4 a8 737 against 727, ESB e2k2 843/829, e3k2
+/// 1332/1315, exact u8x8 1149/1139). Measured the same from 2 to 8.
+const REGISTERED_STAGE_LUTS: usize = 4;
+
+/// A stage the planner may choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Chains,
+    Counters,
+    Adders,
+}
+
+impl Step {
+    /// The stage on `live`: the bits after it, its compressors and its delay; `None` when it
+    /// would neither lower the heap nor remove bits.
+    fn apply(
+        self,
+        live: &[Vec<BitId>],
+        width: usize,
+        ids: &mut Ids,
+    ) -> Option<(Vec<Vec<BitId>>, Vec<Compressor>, f64)> {
+        let height = live.iter().map(Vec::len).max().unwrap_or(0);
+        let bits = |v: &[Vec<BitId>]| v.iter().map(Vec::len).sum::<usize>();
+        let (next, compressors, ns) = match self {
+            Step::Chains => {
+                let (next, compressors) = chain_stage(live, width, ids);
+                // A chain whose positions 1 and 2 have no DI bit carries only out of position
+                // 0: Yosys turns it into a LUT after the positions' LUTs (measured: 0.2 ns more
+                // on the path of a 16-lane exact u8x8 heap).
+                let lut_only = compressors
+                    .iter()
+                    .any(|c| c.inputs[1].len() < 3 && c.inputs[2].is_empty());
+                let ns = if lut_only { 2.0 * LUT_NS } else { adder_ns(4) };
+                (next, compressors, ns)
+            }
+            Step::Counters => {
+                let (next, compressors) = counter_stage(live, width, ids);
+                (next, compressors, LUT_NS)
+            }
+            Step::Adders if height <= MAX_ADDER_HEIGHT => adder_stage(live, width, height, ids),
+            Step::Adders => return None,
+        };
+        let lower = next.iter().map(Vec::len).max().unwrap_or(0) < height;
+        (lower || bits(&next) < bits(live)).then_some((next, compressors, ns))
+    }
+}
+
+/// The cheapest way on from a heap's column heights: estimated LUTs, stages, the first step.
+#[derive(Clone, Copy)]
+struct Best {
+    luts: usize,
+    stages: usize,
+    step: Option<Step>,
+}
+
+/// Every sequence of stages, memoised on column heights (a stage's outcome depends on them
+/// alone): the fewest estimated LUTs, then the fewest stages.
+struct Search {
+    memo: std::collections::HashMap<Vec<usize>, Best>,
+    /// LUTs charged per stage ([`REGISTERED_STAGE_LUTS`] or 0).
+    stage_luts: usize,
+}
+
+impl Search {
+    fn best(&mut self, heights: &[usize], width: usize) -> Best {
+        if let Some(b) = self.memo.get(heights) {
+            return *b;
+        }
+        let mut best = Best {
+            luts: usize::MAX,
+            stages: 0,
+            step: None,
+        };
+        if heights.iter().all(|&h| h <= 1) {
+            best.luts = 0;
+        } else {
+            let live: Vec<Vec<BitId>> = heights.iter().map(|&h| vec![0; h]).collect();
+            for step in [Step::Chains, Step::Counters, Step::Adders] {
+                let Some((next, compressors, _)) = step.apply(&live, width, &mut Ids(0)) else {
+                    continue;
+                };
+                let next: Vec<usize> = next.iter().map(Vec::len).collect();
+                let rest = self.best(&next, width);
+                if rest.luts == usize::MAX {
+                    continue;
+                }
+                let own: usize = compressors.iter().map(lut_estimate).sum();
+                let luts = rest.luts + self.stage_luts + own;
+                if (luts, rest.stages + 1) < (best.luts, best.stages) {
+                    best = Best {
+                        luts,
+                        stages: rest.stages + 1,
+                        step: Some(step),
+                    };
+                }
+            }
+        }
+        self.memo.insert(heights.to_vec(), best);
+        best
     }
 }
 
@@ -989,23 +1081,15 @@ pub enum Smaller {
     /// From this many lanes on (fewer lanes leave the heap's fixed part, its constant's ones
     /// and final adders over the whole width, less to share).
     FromLanes(usize),
-    /// Where the tree needs a register inside each lane for the clock (the register keeps the
-    /// lane's halves from merging: ESB e2k2 a8 at 400 MHz, 1149 LUTs, at 300 MHz 876; the heap
-    /// 878 and 877), from this many lanes on.
-    WhenTheTreeSplitsTheLane {
-        from_lanes: usize,
-    },
     Never,
 }
 
 impl Smaller {
-    /// Whether the heap is the smaller sum of `lanes` lanes, the tree splitting each lane
-    /// (`lane_staged`) or not.
-    pub fn heap(self, lanes: usize, lane_staged: bool) -> bool {
+    /// Whether the heap is the smaller sum of `lanes` lanes.
+    pub fn heap(self, lanes: usize) -> bool {
         match self {
             Smaller::Always => true,
             Smaller::FromLanes(n) => lanes >= n,
-            Smaller::WhenTheTreeSplitsTheLane { from_lanes } => lane_staged && lanes >= from_lanes,
             Smaller::Never => false,
         }
     }

@@ -205,8 +205,7 @@ impl Dot {
             raw.axis,
             lane.lane_path_ns(),
         );
-        let heap_smaller =
-            (rows.as_ref()).is_some_and(|r| r.smaller.heap(lanes, config.lane_staged));
+        let heap_smaller = (rows.as_ref()).is_some_and(|r| r.smaller.heap(lanes));
         let sum = match raw.sum.as_deref() {
             None if heap_smaller => Sum::Heap,
             None | Some("tree") => Sum::Tree,

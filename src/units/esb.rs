@@ -384,7 +384,13 @@ impl Unit for EsbParams {
         Some((block, qmulgen_rtl::dot::Inversion::InLane))
     }
     fn heap_rows(&self) -> Option<qmulgen_rtl::heap::LaneRows> {
-        Some(qmulgen_rtl::esb::heap_rows(self.format, self.act_bits))
+        let (rows, b_weights) = qmulgen_rtl::esb::heap_product_weights(self.format, self.act_bits);
+        let groups = super::tiling::product_groups(&super::tiling::ProductGrid { rows, b_weights });
+        Some(qmulgen_rtl::esb::heap_rows(
+            self.format,
+            self.act_bits,
+            groups,
+        ))
     }
     fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {
         let form = qmulgen_rtl::Form::StagedLane;

@@ -232,7 +232,11 @@ impl Unit for ExactParams {
         qmulgen_rtl::exact::block(self.a_bits, self.b_bits, self.signedness(), form)
     }
     fn heap_rows(&self) -> Option<qmulgen_rtl::heap::LaneRows> {
-        let rows = qmulgen_rtl::exact::heap_rows(self.a_bits, self.b_bits, self.signedness());
+        let grid =
+            super::tiling::ProductGrid::multiplier(self.a_bits as usize, self.b_bits as usize);
+        let groups = super::tiling::product_groups(&grid);
+        let rows =
+            qmulgen_rtl::exact::heap_rows(self.a_bits, self.b_bits, self.signedness(), groups);
         Some(rows)
     }
     fn staged_lane_rtl(&self) -> Option<qmulgen_rtl::AnyBlock> {

@@ -8,6 +8,7 @@ pub mod apot;
 pub mod dot;
 pub mod esb;
 pub mod exact;
+pub mod tiling;
 pub mod tmr;
 
 use crate::base::{param_map, Dir, ParamInfo, ParamMap, Port, SpecError};
