@@ -405,10 +405,14 @@ pub fn heap_rows(additive: bool, mag_bits: u32, act_bits: u32) -> crate::heap::L
         ns,
         // A term's bit is a LUT of six inputs (index, three x bits, sign) that no table can
         // share with another term. At 400 MHz, heap/tree LUTs at N = 4, 8, 16: APoT B4 a8
-        // 202/212, 364/412, 705/812; PoT B3 a8 (a single term) 189/180, 369/348, 680/685.
+        // 202/212, 364/412, 705/812; PoT B3 a8 (a single term) 189/180, 369/348, 680/685, at
+        // 300 MHz N = 16 693/684.
         smaller: match additive {
             true => crate::heap::Smaller::Always,
-            false => crate::heap::Smaller::FromLanes(16),
+            false => crate::heap::Smaller::FromLanesAt {
+                lanes: 16,
+                mhz: 400.0,
+            },
         },
     }
 }

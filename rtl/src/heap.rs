@@ -1075,21 +1075,27 @@ pub struct LaneRows {
 }
 
 /// When a lane's heap is smaller than its tree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Smaller {
     Always,
     /// From this many lanes on (fewer lanes leave the heap's fixed part, its constant's ones
     /// and final adders over the whole width, less to share).
     FromLanes(usize),
+    /// From this many lanes on, at this clock (MHz) or faster.
+    FromLanesAt {
+        lanes: usize,
+        mhz: f64,
+    },
     Never,
 }
 
 impl Smaller {
-    /// Whether the heap is the smaller sum of `lanes` lanes.
-    pub fn heap(self, lanes: usize) -> bool {
+    /// Whether the heap is the smaller sum of `lanes` lanes at `target_mhz`.
+    pub fn heap(self, lanes: usize, target_mhz: f64) -> bool {
         match self {
             Smaller::Always => true,
             Smaller::FromLanes(n) => lanes >= n,
+            Smaller::FromLanesAt { lanes: n, mhz } => lanes >= n && target_mhz >= mhz,
             Smaller::Never => false,
         }
     }

@@ -205,7 +205,7 @@ impl Dot {
             raw.axis,
             lane.lane_path_ns(),
         );
-        let heap_smaller = (rows.as_ref()).is_some_and(|r| r.smaller.heap(lanes));
+        let heap_smaller = (rows.as_ref()).is_some_and(|r| r.smaller.heap(lanes, raw.target_mhz));
         let sum = match raw.sum.as_deref() {
             None if heap_smaller => Sum::Heap,
             None | Some("tree") => Sum::Tree,

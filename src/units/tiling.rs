@@ -4,7 +4,7 @@
 //! bits to compress. Three products of a column and two of the next make 3 bits (5 products:
 //! the best a LUT6 does), a 3x3 block without its lowest product 5 (8 products), a whole 3x3
 //! block 6 (9). Counting column by column alone leaves a column's one or two leftover
-//! products a bit each (8x8: 48 bits); the best cover is 42.
+//! products a bit each (8x8: 48 bits); [`product_groups`] finds a cover of 42.
 
 /// Products a_i·b_j as their (i, j).
 pub type ProductGroup = Vec<(usize, usize)>;
@@ -117,11 +117,12 @@ type Cells = [u64; 4];
 /// States the beam keeps at each step.
 const BEAM: usize = 50;
 
-/// The products of `grid` (at most 256) grouped into tables that leave few heap bits: an exact cover by [`candidates`], searched by a beam of [`BEAM`] states over
-/// the products from the lowest column up (each step covers the first product not yet
-/// covered), ranked by bits so far plus 0.6 per product left (the densest group's bits per
-/// product). It reaches the optimum of the integer program (HiGHS) for the sizes the tests
-/// check, e.g. 8x8 in 42 bits.
+/// The products of `grid` (at most 256) grouped into tables that leave few heap bits: an exact
+/// cover by [`candidates`], searched by a beam of [`BEAM`] states over the products from the
+/// lowest column up (each step covers the first product not yet covered), ranked by bits so
+/// far plus 0.6 per product left (the densest group's bits per product). It reaches the
+/// optimum of the integer program (scipy's HiGHS, over the same kinds of groups) for the sizes
+/// the tests check, e.g. 8x8 in 42 bits.
 pub fn product_groups(grid: &ProductGrid) -> Vec<ProductGroup> {
     let (na, nb) = (grid.rows, grid.cols());
     assert!(na * nb <= 256, "at most 256 products");
@@ -176,7 +177,7 @@ pub fn product_groups(grid: &ProductGrid) -> Vec<ProductGroup> {
             }
         }
         // The cheapest way to each set of covered products, then the best ranked.
-        next.sort_unstable_by_key(|&(_, cells, cost, _)| (cells, cost));
+        next.sort_unstable_by_key(|&(_, cells, cost, at)| (cells, cost, at));
         next.dedup_by_key(|&mut (_, cells, _, _)| cells);
         next.sort_unstable_by_key(|&(rank, cells, _, _)| (rank, cells));
         next.truncate(BEAM);
