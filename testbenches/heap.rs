@@ -196,6 +196,26 @@ fn dot_heaps_on_random_patterns() {
 /// never more heap bits than none; an 8x8 lane's 64 products in 44 bits (four blocks of 9 in 6
 /// bits each, the other 28 products counted per column in 20), where per column alone they
 /// take 48 (heights 1..8..1: a bit per product left over past each three).
+/// Every product of `grid` in exactly one group, no group reading more than six operand bits.
+fn assert_partition(
+    grid: &qmulgen::units::tiling::ProductGrid,
+    groups: &[qmulgen::units::tiling::ProductGroup],
+    what: &str,
+) {
+    let cols = grid.b_weights.len();
+    let mut seen = vec![0; grid.rows * cols];
+    for g in groups {
+        let rows: std::collections::BTreeSet<_> = g.iter().map(|p| p.0).collect();
+        let factors: std::collections::BTreeSet<_> = g.iter().map(|p| p.1).collect();
+        assert!(
+            rows.len() + factors.len() <= 6,
+            "{what}: {g:?} reads more than 6 bits"
+        );
+        g.iter().for_each(|&(i, j)| seen[i * cols + j] += 1);
+    }
+    assert!(seen.iter().all(|&n| n == 1), "{what}: not a partition");
+}
+
 #[test]
 fn exact_lanes_product_groups() {
     use qmulgen::units::tiling::{product_groups, ProductGrid};
@@ -229,17 +249,7 @@ fn exact_lanes_product_groups() {
         for nb in 1..=16 {
             let grid = ProductGrid::multiplier(na, nb);
             let groups = product_groups(&grid);
-            let mut seen = vec![0; na * nb];
-            for g in &groups {
-                let rows: std::collections::BTreeSet<_> = g.iter().map(|p| p.0).collect();
-                let cols: std::collections::BTreeSet<_> = g.iter().map(|p| p.1).collect();
-                assert!(
-                    rows.len() + cols.len() <= 6,
-                    "{na}x{nb}: {g:?} reads more than 6 bits"
-                );
-                g.iter().for_each(|&(i, j)| seen[i * nb + j] += 1);
-            }
-            assert!(seen.iter().all(|&n| n == 1), "{na}x{nb}: not a partition");
+            assert_partition(&grid, &groups, &format!("{na}x{nb}"));
             // Never more bits than counting each column alone (three products in 2 bits).
             let by_column: usize = (0..na + nb - 1)
                 .map(|c| (0..na).filter(|&i| c >= i && c - i < nb).count())
@@ -259,4 +269,22 @@ fn exact_lanes_product_groups() {
         grid.group_bits(&[(0, 2), (1, 1), (2, 0), (1, 2), (2, 1)]),
         3
     );
+}
+
+#[test]
+fn esb_lanes_product_groups_cover_every_format() {
+    use qmulgen::units::tiling::{product_groups, ProductGrid};
+    use qmulgen_rtl::esb::{heap_product_weights, EsbFormat};
+    let mut formats: Vec<EsbFormat> = (2..=5u32)
+        .flat_map(|e| (0..=15 - e).map(move |k| EsbFormat::Nonlinear { e, k }))
+        .collect();
+    formats.extend((2..=16).map(|b| EsbFormat::Linear { b }));
+    for format in formats {
+        for a in [2, 8, 16] {
+            let (rows, b_weights) = heap_product_weights(format, a);
+            let grid = ProductGrid { rows, b_weights };
+            let groups = product_groups(&grid);
+            assert_partition(&grid, &groups, &format!("{format:?} a{a}"));
+        }
+    }
 }

@@ -111,13 +111,17 @@ fn candidates(grid: &ProductGrid) -> Vec<ProductGroup> {
     out
 }
 
-/// A set of products of an up-to-16x16 multiplier: bit i·nb + j for a_i·b_j.
-type Cells = [u64; 4];
+/// Words of [`Cells`]: the largest grid is ESB e5k10 a16's, 11 significand bits times 48
+/// factors (528 products).
+const WORDS: usize = 9;
+
+/// A set of products: bit i·nb + j for a_i·b_j.
+type Cells = [u64; WORDS];
 
 /// States the beam keeps at each step.
 const BEAM: usize = 50;
 
-/// The products of `grid` (at most 256) grouped into tables that leave few heap bits: an exact
+/// The products of `grid` (at most 576) grouped into tables that leave few heap bits: an exact
 /// cover by [`candidates`], searched by a beam of [`BEAM`] states over the products from the
 /// lowest column up (each step covers the first product not yet covered), ranked by bits so
 /// far plus 0.6 per product left (the densest group's bits per product). It reaches the
@@ -125,12 +129,12 @@ const BEAM: usize = 50;
 /// the tests check, e.g. 8x8 in 42 bits.
 pub fn product_groups(grid: &ProductGrid) -> Vec<ProductGroup> {
     let (na, nb) = (grid.rows, grid.cols());
-    assert!(na * nb <= 256, "at most 256 products");
+    assert!(na * nb <= 64 * WORDS, "at most {} products", 64 * WORDS);
     let candidates = candidates(grid);
     let index = |(i, j): (usize, usize)| i * nb + j;
     let masks: Vec<Cells> = (candidates.iter())
         .map(|g| {
-            let mut cells = [0; 4];
+            let mut cells = [0; WORDS];
             g.iter()
                 .map(|&p| index(p))
                 .for_each(|k| cells[k / 64] |= 1 << (k % 64));
@@ -152,7 +156,7 @@ pub fn product_groups(grid: &ProductGrid) -> Vec<ProductGroup> {
     // A state: the products covered, the bits so far and its last step in `trail` (a group
     // and the step before).
     let mut trail: Vec<(usize, Option<usize>)> = Vec::new();
-    let mut beam: Vec<(Cells, usize, Option<usize>)> = vec![([0; 4], 0, None)];
+    let mut beam: Vec<(Cells, usize, Option<usize>)> = vec![([0; WORDS], 0, None)];
     while beam
         .iter()
         .any(|(cells, _, _)| order.iter().any(|&k| !covered(cells, k)))
