@@ -645,28 +645,29 @@ mod tests {
             Dot::from_map(&m).expect("valid dot").sum().name()
         };
         let apot = "lane: {family: apot, mag_bits: 4, act_bits: 8}";
-        assert_eq!(sum(&format!("{{lanes: 4, {apot}}}")), "tree");
-        assert_eq!(sum(&format!("{{lanes: 8, {apot}}}")), "heap");
+        assert_eq!(sum(&format!("{{lanes: 4, {apot}}}")), "heap");
+        // PoT: from 16 lanes at 400 MHz, not at the default 300.
         let pot = "lane: {family: pot, mag_bits: 3, act_bits: 8}";
         assert_eq!(sum(&format!("{{lanes: 16, {pot}}}")), "tree");
-        // ESB: where the tree splits the lane (400 MHz), not at 300; e = 3 from 8 lanes.
-        let e2 = "lane: {family: esb, exp_bits: 2, frac_bits: 2, act_bits: 8}";
-        assert_eq!(sum(&format!("{{lanes: 4, target_mhz: 400, {e2}}}")), "heap");
         assert_eq!(
-            sum(&format!("{{lanes: 16, target_mhz: 300, {e2}}}")),
-            "tree"
-        );
-        let e3 = "lane: {family: esb, exp_bits: 3, frac_bits: 2, act_bits: 8}";
-        assert_eq!(sum(&format!("{{lanes: 4, target_mhz: 400, {e3}}}")), "tree");
-        assert_eq!(
-            sum(&format!("{{lanes: 16, target_mhz: 400, {e3}}}")),
+            sum(&format!("{{lanes: 16, target_mhz: 400, {pot}}}")),
             "heap"
         );
-        let e21 = "lane: {family: esb, exp_bits: 2, frac_bits: 1, act_bits: 8}";
         assert_eq!(
-            sum(&format!("{{lanes: 16, target_mhz: 400, {e21}}}")),
+            sum(&format!("{{lanes: 8, target_mhz: 400, {pot}}}")),
             "tree"
         );
+        // ESB: up to e = 3 with k >= 1, at any lane count and clock.
+        for (e, k) in [(2, 2), (3, 2), (2, 1)] {
+            let esb = format!("lane: {{family: esb, exp_bits: {e}, frac_bits: {k}, act_bits: 8}}");
+            assert_eq!(sum(&format!("{{lanes: 4, {esb}}}")), "heap");
+            assert_eq!(
+                sum(&format!("{{lanes: 16, target_mhz: 400, {esb}}}")),
+                "heap"
+            );
+        }
+        let e4 = "lane: {family: esb, exp_bits: 4, frac_bits: 2, act_bits: 8}";
+        assert_eq!(sum(&format!("{{lanes: 16, {e4}}}")), "tree");
         assert_eq!(sum("{lanes: 4, lane: {family: exact, width: 8}}"), "heap");
     }
 
