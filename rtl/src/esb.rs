@@ -498,10 +498,12 @@ pub fn heap_rows(
         ns: crate::timing::LUT_NS,
         // Measured at 400 MHz (e2k2 also at 300), heap/tree LUTs at N = 4, 8, 16: e2k2
         // 227/296, 418/580, 806/1149 (300 MHz: 226/227, 416/444, 805/876); e2k1 183/184,
-        // 342/356, 647/701; e3k2 352/360, 658/708, 1285/1405. From e = 4 the shift of x is a
-        // mux of 2^e − 1 bits per bit of X, left to the mapper: at 300 MHz e4k2 558/488 at
-        // N = 4 and 2069/1916 at 16, e5k2 905/680 and 3457/2687. Linear mode and k = 0 are
-        // not measured.
+        // 342/356, 647/701; e3k2 352/360, 658/708, 1285/1405. From e = 4 the heap is larger
+        // (at 300 MHz e4k2 558/488 at N = 4 and 2069/1916 at 16, e5k2 905/680 and 3457/2687):
+        // its rows multiply the significand by X, a + 2^e − 2 bits wide, where the tree
+        // multiplies x and shifts the product (a shifter in steps of LUT cells, as e = 3 has,
+        // changed little: e4k2 568 and 2108, e5k2 872 and 3233). Linear mode and k = 0 are not
+        // measured.
         smaller: match e <= 3 && k >= 1 && !linear {
             true => crate::heap::Smaller::Always,
             false => crate::heap::Smaller::Never,
