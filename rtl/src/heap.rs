@@ -1079,9 +1079,7 @@ pub struct LaneRows {
 pub enum Smaller {
     Always,
     /// From this many lanes on (fewer lanes leave the heap's fixed part, its constant's ones
-    /// and final adders over the whole width, less to share).
-    FromLanes(usize),
-    /// From this many lanes on, at this clock (MHz) or faster.
+    /// and final adders over the whole width, less to share), at this clock (MHz) or faster.
     FromLanesAt {
         lanes: usize,
         mhz: f64,
@@ -1094,7 +1092,6 @@ impl Smaller {
     pub fn heap(self, lanes: usize, target_mhz: f64) -> bool {
         match self {
             Smaller::Always => true,
-            Smaller::FromLanes(n) => lanes >= n,
             Smaller::FromLanesAt { lanes: n, mhz } => lanes >= n && target_mhz >= mhz,
             Smaller::Never => false,
         }

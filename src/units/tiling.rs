@@ -157,17 +157,16 @@ pub fn product_groups(grid: &ProductGrid) -> Vec<ProductGroup> {
     // and the step before).
     let mut trail: Vec<(usize, Option<usize>)> = Vec::new();
     let mut beam: Vec<(Cells, usize, Option<usize>)> = vec![([0; WORDS], 0, None)];
-    while beam
-        .iter()
-        .any(|(cells, _, _)| order.iter().any(|&k| !covered(cells, k)))
-    {
+    loop {
         // (rank, products covered, bits, step) one group on from each state.
         let mut next: Vec<(usize, Cells, usize, Option<usize>)> = Vec::new();
+        let mut grown = false;
         for (cells, cost, at) in &beam {
             let Some(first) = order.iter().copied().find(|&k| !covered(cells, k)) else {
                 next.push((5 * cost, *cells, *cost, *at));
                 continue;
             };
+            grown = true;
             for &g in &starting[first] {
                 let m = &masks[g];
                 if cells.iter().zip(m).any(|(c, m)| c & m != 0) {
@@ -179,6 +178,9 @@ pub fn product_groups(grid: &ProductGrid) -> Vec<ProductGroup> {
                 trail.push((g, *at));
                 next.push((5 * cost + 3 * left, union, cost, Some(trail.len() - 1)));
             }
+        }
+        if !grown {
+            break;
         }
         // The cheapest way to each set of covered products, then the best ranked.
         next.sort_unstable_by_key(|&(_, cells, cost, at)| (cells, cost, at));
